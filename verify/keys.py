@@ -1,0 +1,57 @@
+"""Organisation keys: Ed25519 public keys, key ids and record signatures.
+
+A key id is the first 8 bytes (16 hex digits) of SHA-256("agritrace/key/v1\\n" || public key).
+Public keys travel as standard base64 of the 32 raw bytes.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from verify.errors import BadSignature, MalformedInput
+from verify.records import Record, signing_message
+
+__all__ = ["decode_public_key", "encode_public_key", "key_id", "verify_record_signature"]
+
+_KEY_CONTEXT = b"agritrace/key/v1\n"
+SIGNATURE_SIZE = 64
+
+
+def key_id(public_key: bytes) -> str:
+    """The id of a 32-byte Ed25519 public key."""
+    return hashlib.sha256(_KEY_CONTEXT + public_key).digest()[:8].hex()
+
+
+def encode_public_key(public_key: bytes) -> str:
+    return base64.b64encode(public_key).decode("ascii")
+
+
+def decode_public_key(text: object) -> bytes:
+    """Raw 32 public-key bytes from base64 text; raises ``MalformedInput``."""
+    if not isinstance(text, str):
+        raise MalformedInput("public key must be a base64 string")
+    try:
+        raw = base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError) as error:
+        raise MalformedInput(f"public key is not base64: {error}") from error
+    if len(raw) != 32:
+        raise MalformedInput(f"public key must be 32 bytes, not {len(raw)}")
+    return raw
+
+
+def verify_record_signature(public_key: Ed25519PublicKey, record: Record,
+                            signature: bytes) -> None:
+    """Check ``signature`` over ``record``; raises ``BadSignature``."""
+    if len(signature) != SIGNATURE_SIZE:
+        raise BadSignature(f"signature must be {SIGNATURE_SIZE} bytes, not {len(signature)}",
+                           record=record.hash_hex)
+    try:
+        public_key.verify(signature, signing_message(record.hash))
+    except InvalidSignature as error:
+        raise BadSignature(f"signature by key {record.key} does not verify",
+                           record=record.hash_hex) from error
