@@ -1,0 +1,1 @@
+"""The agritrace ledger: domain, application service, event store, log and exports."""

@@ -1,0 +1,325 @@
+"""The application service: one method per use case, shared by the CLI and the HTTP API.
+
+Every record, whoever signs it, passes the same steps before it is stored:
+validate its data (``ledger.domain.steps``), seal private values, build canonical bytes,
+check the domain rules (``Lot.check``), sign (or check the client's signature), and commit
+the whole use case as one unit (``ledger.work``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from ledger.config import Settings
+from ledger.domain.fields import identifier, list_of, lot_code, text, timestamp
+from ledger.domain.lot import Lot
+from ledger.domain.organisation import ROLES, Organisation
+from ledger.domain.steps import COLLECT, parse_record_data
+from ledger.errors import InvalidInput, LotNotFound, NotPermitted
+from ledger.private import Sealed, seal
+from ledger.records import build_record, now, sign
+from ledger.store import EventStore
+from ledger.transformations import plan_collection, plan_grading
+from ledger.vault import Vault
+from ledger.work import Receipt, UnitOfWork
+from verify.keys import encode_public_key, key_id
+from verify.records import ZERO_HASH, Record
+
+__all__ = ["Ledger", "Receipt", "SignedRecord"]
+
+GENESIS_STEPS = frozenset({"Harvested"})
+ROLE = identifier
+
+
+@dataclass(frozen=True)
+class SignedRecord:
+    record: Record
+    signature: bytes
+
+
+class Ledger:
+    """The ledger's use cases over one store."""
+
+    def __init__(self, settings: Settings | None = None) -> None:
+        self.settings = settings or Settings.from_env()
+        self.store = EventStore(self.settings)
+        self.vault = Vault(self.store.engine, self.settings.master_key)
+
+    def close(self) -> None:
+        self.store.close()
+
+    # -- organisations and keys --------------------------------------------------------
+
+    def register_organisation(self, org_id: str, *, name: str, roles: Sequence[str],
+                              contact: str | None = None,
+                              region: str | None = None) -> list[Receipt]:
+        """Register an organisation with a new server-held key (its first record)."""
+        org_id = identifier(org_id, "org")
+        data: dict[str, Any] = {"name": text(120)(name, "name"), "roles": _roles(roles)}
+        if contact:
+            data["contact"] = text(80)(contact, "contact")
+        if region:
+            data["region"] = text(120)(region, "region")
+        work = UnitOfWork(self.store)
+        work.require_new(f"org/{org_id}", "org")
+        private_key = Ed25519PrivateKey.generate()
+        public = private_key.public_key().public_bytes_raw()
+        data["public_key"] = encode_public_key(public)
+        moment = now()
+        record = build_record(chain=f"org/{org_id}", seq=0, prev=ZERO_HASH, links=(),
+                              step="OrganisationRegistered", data=data, org=org_id,
+                              key=key_id(public), time=moment, recorded=moment)
+        work.start(Organisation, record, sign(private_key, record))
+        return self._commit_with_key(work, org_id, key_id(public), private_key)
+
+    def add_key(self, org_id: str, public_key: bytes | None = None) -> list[Receipt]:
+        """Add a key: a client-held one (``public_key``) or a new server-held one."""
+        work = UnitOfWork(self.store)
+        org = work.organisation(org_id)
+        private_key = None
+        if public_key is None:
+            private_key = Ed25519PrivateKey.generate()
+            public_key = private_key.public_key().public_bytes_raw()
+        if len(public_key) != 32:
+            raise InvalidInput("must be a 32-byte Ed25519 public key", field="public_key")
+        if key_id(public_key) in org.active_keys or key_id(public_key) in org.revoked_keys:
+            raise InvalidInput("this key was registered before", field="public_key")
+        self._append_org(work, org, "KeyAdded", {"public_key": encode_public_key(public_key)})
+        if private_key is None:
+            return work.commit()
+        return self._commit_with_key(work, org_id, key_id(public_key), private_key)
+
+    def rotate_key(self, org_id: str) -> list[Receipt]:
+        """Replace the signing key the server holds with a new one; the old one is revoked."""
+        work = UnitOfWork(self.store)
+        org = work.organisation(org_id)
+        private_key = Ed25519PrivateKey.generate()
+        public = private_key.public_key().public_bytes_raw()
+        self._append_org(work, org, "KeyRotated", {"public_key": encode_public_key(public)})
+        return self._commit_with_key(work, org_id, key_id(public), private_key)
+
+    def revoke_key(self, org_id: str, revoked: str, reason: str) -> list[Receipt]:
+        work = UnitOfWork(self.store)
+        org = work.organisation(org_id)
+        org.check_revocation(revoked)
+        data = {"key_id": revoked, "reason": text(500)(reason, "reason")}
+        self._append_org(work, org, "KeyRevoked", data, avoid=revoked)
+        return work.commit()
+
+    def organisation(self, org_id: str) -> Organisation:
+        return UnitOfWork(self.store).organisation(org_id)
+
+    def _append_org(self, work: UnitOfWork, org: Organisation, step: str,
+                    data: dict[str, Any], avoid: str | None = None) -> None:
+        signer, private_key = self._server_key(org, avoid=avoid)
+        moment = now()
+        record = build_record(chain=org.chain_name, seq=org.next_seq, prev=org.head, links=(),
+                              step=step, data=data, org=org.org_id, key=signer, time=moment,
+                              recorded=moment)
+        work.extend(org, record, sign(private_key, record))
+
+    def _commit_with_key(self, work: UnitOfWork, org_id: str, new_key: str,
+                         private_key: Ed25519PrivateKey) -> list[Receipt]:
+        self.vault.store(org_id, new_key, private_key)
+        try:
+            return work.commit()
+        except BaseException:
+            self.vault.forget(new_key)
+            raise
+
+    def _server_key(self, org: Organisation,
+                    avoid: str | None = None) -> tuple[str, Ed25519PrivateKey]:
+        """The newest active key of ``org`` that the server holds."""
+        for candidate in reversed(list(org.active_keys)):
+            if candidate == avoid:
+                continue
+            try:
+                return candidate, self.vault.signing_key(org.org_id, candidate)
+            except NotPermitted:
+                continue
+        raise NotPermitted(f"the server holds no active key of {org.org_id}; sign records "
+                           "yourself and submit them", field="key")
+
+    # -- recording ---------------------------------------------------------------------
+
+    def record(self, org_id: str, step: str, data: Mapping[str, Any], *,
+               lot: str | None = None, time: Any = None) -> list[Receipt]:
+        """Record one step for ``org_id``: the whole use case, saved at once."""
+        work = UnitOfWork(self.store)
+        self._record_into(work, org_id, step, data, lot=lot, time=time)
+        return work.commit()
+
+    def record_batch(self, org_id: str, entries: Iterable[Mapping[str, Any]]) -> list[Receipt]:
+        """Record many steps all-or-nothing. Each entry: ``step``, ``lot``, ``data``,
+        optional ``time``. An error names the entry: ``entries[3].data.quantity``."""
+        work = UnitOfWork(self.store)
+        for i, entry in enumerate(entries):
+            try:
+                if not isinstance(entry, Mapping):
+                    raise InvalidInput("must be an object with step, lot and data", field="")
+                self._record_into(work, org_id, str(entry.get("step", "")),
+                                  entry.get("data") or {}, lot=entry.get("lot"),
+                                  time=entry.get("time"))
+            except InvalidInput as error:
+                where = f"entries[{i}]" + (f".{error.field}" if error.field else "")
+                raise InvalidInput(error.reason, field=where) from error
+        return work.commit()
+
+    def _record_into(self, work: UnitOfWork, org_id: str, step: str,
+                     data: Mapping[str, Any], *, lot: str | None, time: Any) -> None:
+        actor = work.organisation(org_id)
+        if step == "Harvested":
+            self._harvest(work, actor, lot_code(lot, "lot"), data, time)
+        elif step == "Collected":
+            self._collect(work, actor, data, time)
+        elif step == "Graded":
+            self._grade(work, actor, work.lot(lot_code(lot, "lot")), data, time)
+        elif step == "Recalled":
+            self._recall(work, actor, work.lot(lot_code(lot, "lot")), data, time)
+        else:
+            target = work.lot(lot_code(lot, "lot"))
+            parsed = parse_record_data(step, data, genesis=False)
+            self._append(work, actor, target, step, parsed, _when(time, parsed))
+
+    def _harvest(self, work: UnitOfWork, actor: Organisation, code: str,
+                 data: Mapping[str, Any], time: Any) -> None:
+        work.require_new(f"lot/{code}", "lot")
+        parsed = parse_record_data("Harvested", data, genesis=True)
+        if parsed["ended"] < parsed["started"]:
+            raise InvalidInput("must not be before data.started", field="data.ended")
+        self._start_lot(work, actor, code, "Harvested", parsed, _when(time, parsed), ())
+
+    def _collect(self, work: UnitOfWork, actor: Organisation, data: Mapping[str, Any],
+                 time: Any) -> None:
+        command = COLLECT(data, "data")
+        into = command["into"]
+        work.require_new(f"lot/{into}", "data.into")
+        inputs = {p["lot"]: work.lot(p["lot"]) for p in command["purchases"]}
+        plan = plan_collection(command, inputs)
+        moment = _when(time, command)
+        links = []
+        for code, quantity in plan.taken.items():
+            taken = {"into": into, "collection_point": command["collection_point"],
+                     "quantity": quantity}
+            links.append(self._append(work, actor, inputs[code], "Collected", taken, moment))
+        self._start_lot(work, actor, into, "Collected", plan.output, moment, links)
+
+    def _grade(self, work: UnitOfWork, actor: Organisation, lot: Lot,
+               data: Mapping[str, Any], time: Any) -> None:
+        command = parse_record_data("Graded", data, genesis=False)
+        for i, output in enumerate(command["outputs"]):
+            work.require_new(f"lot/{output['lot']}", f"data.outputs[{i}].lot")
+        outputs = plan_grading(command, lot)
+        moment = _when(time, command)
+        link = self._append(work, actor, lot, "Graded", command, moment)
+        for requested, output in zip(command["outputs"], outputs, strict=True):
+            self._start_lot(work, actor, requested["lot"], "Graded", output, moment, (link,))
+
+    def _recall(self, work: UnitOfWork, actor: Organisation, lot: Lot,
+                data: Mapping[str, Any], time: Any) -> None:
+        """Recall ``lot`` and every lot made from it; each descendant's chain says why."""
+        parsed = parse_record_data("Recalled", data, genesis=False)
+        moment = _when(time, parsed)
+        order = self._append(work, actor, lot, "Recalled", parsed, moment)
+        cascade = {"reason": parsed["reason"], "recall": order.hex(), "because_of": lot.code}
+        pending, seen = list(lot.children), {lot.code}
+        while pending:
+            code = pending.pop(0)
+            if code in seen:
+                continue
+            seen.add(code)
+            descendant = work.lot(code)
+            pending.extend(descendant.children)
+            if not descendant.recalled:
+                self._append(work, actor, descendant, "Recalled", cascade, moment, (order,))
+
+    def _start_lot(self, work: UnitOfWork, actor: Organisation, code: str, step: str,
+                   data: dict[str, Any], moment: str, links: Sequence[bytes]) -> bytes:
+        sealed: list[Sealed] = []
+        sealed_data = seal(data, sealed)
+        signer, private_key = self._server_key(actor)
+        record = build_record(chain=f"lot/{code}", seq=0, prev=ZERO_HASH, links=links,
+                              step=step, data=sealed_data, org=actor.org_id, key=signer,
+                              time=moment, recorded=now())
+        Lot.check_genesis(record, actor.actor)
+        work.start(Lot, record, sign(private_key, record))
+        work.keep_private(sealed, record.chain)
+        return record.hash
+
+    def _append(self, work: UnitOfWork, actor: Organisation, lot: Lot, step: str,
+                data: dict[str, Any], moment: str, links: Sequence[bytes] = ()) -> bytes:
+        sealed: list[Sealed] = []
+        sealed_data = seal(data, sealed)
+        signer, private_key = self._server_key(actor)
+        record = build_record(chain=lot.chain_name, seq=lot.next_seq, prev=lot.head,
+                              links=links, step=step, data=sealed_data, org=actor.org_id,
+                              key=signer, time=moment, recorded=now())
+        lot.check(record, actor.actor)
+        work.extend(lot, record, sign(private_key, record))
+        work.keep_private(sealed, record.chain)
+        return record.hash
+
+    # -- reading -----------------------------------------------------------------------
+
+    def lot(self, code: str) -> Lot:
+        return UnitOfWork(self.store).lot(lot_code(code, "lot"))
+
+    def history(self, chain: str) -> list[SignedRecord]:
+        """Every record of ``chain`` (``lot/<code>`` or ``org/<id>``), in chain order."""
+        return [SignedRecord(event.parsed(), event.signature)
+                for event in self.store.chain_events(chain)]
+
+    def lot_history(self, code: str) -> list[SignedRecord]:
+        records = self.history(f"lot/{lot_code(code, 'lot')}")
+        if not records:
+            raise LotNotFound(f"lot {code} is not registered", field="lot")
+        return records
+
+    def trace_back(self, code: str) -> list[Lot]:
+        """The lot and every ancestor lot, nearest first."""
+        return self._walk(code, lambda lot: lot.parents)
+
+    def trace_forward(self, code: str) -> list[Lot]:
+        """The lot and every descendant lot, nearest first."""
+        return self._walk(code, lambda lot: lot.children)
+
+    def _walk(self, code: str, step: Any) -> list[Lot]:
+        work = UnitOfWork(self.store)
+        found: list[Lot] = []
+        pending, seen = [lot_code(code, "lot")], set()
+        while pending:
+            current = pending.pop(0)
+            if current in seen:
+                continue
+            seen.add(current)
+            lot = work.lot(current)
+            found.append(lot)
+            pending.extend(step(lot))
+        return found
+
+    def chains(self, kind: str) -> list[Record]:
+        """The first record of every ``lot`` or ``org`` chain, in log order."""
+        return [record for record in self.store.first_records() if record.chain_kind == kind]
+
+
+def _roles(roles: Sequence[str]) -> list[str]:
+    checked = list_of(ROLE, minimum=1, maximum=len(ROLES))(list(roles), "roles")
+    unknown = sorted(set(checked) - ROLES)
+    if unknown:
+        raise InvalidInput(f"unknown role {unknown[0]}; one of {', '.join(sorted(ROLES))}",
+                           field="roles")
+    return sorted(set(checked))
+
+
+def _when(time: Any, data: Mapping[str, Any]) -> str:
+    """The event time: as given, else the step's end or start, else now."""
+    if time is not None and time != "":
+        return timestamp(time, "time")
+    for name in ("ended", "started", "valid_from"):
+        if isinstance(data.get(name), str):
+            return str(data[name])
+    return now()

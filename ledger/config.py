@@ -1,0 +1,143 @@
+"""Settings: one database URL chooses the backend (DESIGN §3).
+
+``AGRITRACE_DB=sqlite:///path/agritrace.db`` (the default, ``var/agritrace.db``) or
+``postgresql://user@host:port/db[?schema=name]``. The master key that seals server-held
+signing keys comes from ``AGRITRACE_MASTER_KEY`` (64 hex digits) or a key file; for SQLite
+the file defaults to one beside the database, created on first use with mode 0600.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from ledger.errors import InvalidInput
+
+__all__ = ["DEFAULT_DB", "Backend", "Settings", "parse_db_url"]
+
+DEFAULT_DB = "sqlite:///var/agritrace.db"
+
+
+@dataclass(frozen=True)
+class Backend:
+    """Where the event store and the read-model tables live."""
+
+    kind: str  # "sqlite" or "postgres"
+    eventsourcing_env: dict[str, str]
+    sqlalchemy_url: str
+    schema: str | None = None
+    sqlite_path: Path | None = None
+
+
+def parse_db_url(url: str) -> Backend:
+    """Turn an ``AGRITRACE_DB`` URL into backend settings; raises ``InvalidInput``."""
+    parts = urlsplit(url)
+    if parts.scheme == "sqlite":
+        raw_path = unquote(url[len("sqlite:///"):]) if url.startswith("sqlite:///") else ""
+        if not raw_path or raw_path.startswith(":memory:"):
+            raise InvalidInput("use sqlite:///path/to/file.db (a file; memory is not shared)",
+                               field="db")
+        path = Path(raw_path)
+        return Backend(
+            kind="sqlite",
+            eventsourcing_env={
+                "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+                "SQLITE_DBNAME": str(path),
+                "SQLITE_LOCK_TIMEOUT": "30",
+            },
+            sqlalchemy_url=f"sqlite:///{path}",
+            sqlite_path=path,
+        )
+    if parts.scheme in ("postgresql", "postgres", "postgresql+psycopg"):
+        query = parse_qs(parts.query)
+        schema = query.get("schema", [None])[0]
+        dbname = parts.path.lstrip("/")
+        if not dbname:
+            raise InvalidInput("name the database: postgresql://user@host:5432/dbname",
+                               field="db")
+        user = unquote(parts.username or "postgres")
+        password = unquote(parts.password or "")
+        host = parts.hostname or "127.0.0.1"
+        port = str(parts.port or 5432)
+        env = {
+            "PERSISTENCE_MODULE": "eventsourcing.postgres",
+            "POSTGRES_DBNAME": dbname,
+            "POSTGRES_HOST": host,
+            "POSTGRES_PORT": port,
+            "POSTGRES_USER": user,
+            "POSTGRES_PASSWORD": password,
+            "POSTGRES_POOL_SIZE": "5",
+            "POSTGRES_MAX_OVERFLOW": "10",
+            "POSTGRES_CONNECT_TIMEOUT": "10",
+        }
+        if schema:
+            env["POSTGRES_SCHEMA"] = schema
+        auth = user + (f":{parts.password}" if parts.password else "")
+        return Backend(
+            kind="postgres",
+            eventsourcing_env=env,
+            sqlalchemy_url=f"postgresql+psycopg://{auth}@{host}:{port}/{dbname}",
+            schema=schema,
+        )
+    raise InvalidInput("must start with sqlite:/// or postgresql://", field="db")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the ledger needs to open its store."""
+
+    db_url: str = DEFAULT_DB
+    master_key: bytes = field(default=b"", repr=False)
+
+    @classmethod
+    def from_env(cls, db_url: str | None = None) -> Settings:
+        url = db_url or os.environ.get("AGRITRACE_DB") or DEFAULT_DB
+        backend = parse_db_url(url)
+        return cls(db_url=url, master_key=_master_key(backend))
+
+    @property
+    def backend(self) -> Backend:
+        return parse_db_url(self.db_url)
+
+
+def _master_key(backend: Backend) -> bytes:
+    text = os.environ.get("AGRITRACE_MASTER_KEY", "").strip()
+    if text:
+        try:
+            key = bytes.fromhex(text)
+        except ValueError as error:
+            raise InvalidInput("must be 64 hex digits", field="AGRITRACE_MASTER_KEY") from error
+        if len(key) != 32:
+            raise InvalidInput("must be 64 hex digits (32 bytes)", field="AGRITRACE_MASTER_KEY")
+        return key
+    configured = os.environ.get("AGRITRACE_MASTER_KEY_FILE")
+    if configured:
+        path = Path(configured)
+    elif backend.sqlite_path is not None:
+        path = backend.sqlite_path.with_name(backend.sqlite_path.name + ".master-key")
+    else:
+        path = Path.home() / ".agritrace" / "master-key"
+    return _key_file(path)
+
+
+def _key_file(path: Path) -> bytes:
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass  # another process made it first
+        else:
+            with os.fdopen(descriptor, "w") as handle:
+                handle.write(secrets.token_hex(32) + "\n")
+    try:
+        key = bytes.fromhex(path.read_text().strip())
+    except ValueError as error:
+        raise InvalidInput(f"{path} does not hold 64 hex digits",
+                           field="AGRITRACE_MASTER_KEY_FILE") from error
+    if len(key) != 32:
+        raise InvalidInput(f"{path} does not hold 32 bytes", field="AGRITRACE_MASTER_KEY_FILE")
+    return key

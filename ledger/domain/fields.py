@@ -1,0 +1,225 @@
+"""Field parsers: turn loosely typed input into the exact JSON a record holds.
+
+Each parser takes the raw value and its dotted path, returns a canonical JSON value (never a
+float), and raises ``InvalidInput`` naming the path and the reason.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from ledger.errors import InvalidInput
+
+__all__ = [
+    "MASS_UNITS",
+    "UNITS",
+    "Parser",
+    "boolean",
+    "choice",
+    "count",
+    "decimal",
+    "format_time",
+    "gtin",
+    "identifier",
+    "list_of",
+    "lot_code",
+    "obj",
+    "parse_time",
+    "record_hash",
+    "text",
+    "timestamp",
+]
+
+Parser = Callable[[Any, str], Any]
+
+# Mass units convert to kilograms; count units do not convert.
+MASS_UNITS: Mapping[str, Decimal] = {
+    "kg": Decimal(1), "g": Decimal("0.001"), "t": Decimal(1000), "jin": Decimal("0.5"),
+}
+COUNT_UNITS = frozenset({"box", "crate", "bag", "carton", "piece", "pallet"})
+UNITS = frozenset(MASS_UNITS) | COUNT_UNITS
+
+_LOT_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,19}")
+_IDENTIFIER = re.compile(r"[a-z0-9][a-z0-9-]{1,39}")
+_HASH = re.compile(r"[0-9a-f]{64}")
+MAX_DECIMAL = Decimal("1e12")
+
+
+def text(max_length: int = 200) -> Parser:
+    def parse(value: Any, path: str) -> str:
+        if not isinstance(value, str):
+            raise InvalidInput("must be text", field=path)
+        cleaned: str = value.strip()
+        if not cleaned:
+            raise InvalidInput("must not be empty", field=path)
+        if len(cleaned) > max_length:
+            raise InvalidInput(f"must be at most {max_length} characters", field=path)
+        if any(ord(c) < 32 and c not in "\t\n" for c in cleaned):
+            raise InvalidInput("must not contain control characters", field=path)
+        try:
+            cleaned.encode("utf-8")
+        except UnicodeEncodeError as error:
+            raise InvalidInput("must be valid Unicode text", field=path) from error
+        return cleaned
+    return parse
+
+
+def choice(options: frozenset[str] | set[str]) -> Parser:
+    def parse(value: Any, path: str) -> str:
+        if value not in options:
+            raise InvalidInput(f"must be one of {', '.join(sorted(options))}", field=path)
+        return str(value)
+    return parse
+
+
+def decimal(*, minimum: Decimal | None = None, positive: bool = False,
+            maximum: Decimal = MAX_DECIMAL, places: int = 6) -> Parser:
+    """Decimal strings, never floats. ``positive`` means strictly greater than zero."""
+    def parse(value: Any, path: str) -> str:
+        if isinstance(value, bool) or not isinstance(value, str | int | Decimal):
+            raise InvalidInput("must be a decimal number written as a string, e.g. \"12.5\"",
+                               field=path)
+        try:
+            number = Decimal(value.strip() if isinstance(value, str) else value)
+        except InvalidOperation as error:
+            raise InvalidInput(f"{value!r} is not a decimal number", field=path) from error
+        if not number.is_finite():
+            raise InvalidInput("must be a finite number", field=path)
+        if positive and number <= 0:
+            raise InvalidInput("must be greater than zero", field=path)
+        if minimum is not None and number < minimum:
+            raise InvalidInput(f"must be at least {minimum}", field=path)
+        if abs(number) > maximum:
+            raise InvalidInput(f"must be at most {maximum}", field=path)
+        exponent = number.as_tuple().exponent
+        if isinstance(exponent, int) and -exponent > places:
+            raise InvalidInput(f"must have at most {places} decimal places", field=path)
+        return format_decimal(number)
+    return parse
+
+
+def format_decimal(number: Decimal) -> str:
+    """Shortest plain decimal text: no exponent, no trailing zeros, ``-0`` as ``0``."""
+    text_form = format(number.normalize(), "f")
+    return "0" if text_form in ("-0", "0") else text_form
+
+
+def count(maximum: int = 10**9) -> Parser:
+    def parse(value: Any, path: str) -> int:
+        if isinstance(value, str) and value.strip().isdigit():
+            value = int(value.strip())
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise InvalidInput("must be a whole number", field=path)
+        if not 0 < value <= maximum:
+            raise InvalidInput(f"must be between 1 and {maximum}", field=path)
+        return value
+    return parse
+
+
+def boolean(value: Any, path: str) -> bool:
+    if not isinstance(value, bool):
+        raise InvalidInput("must be true or false", field=path)
+    return value
+
+
+def parse_time(value: Any, path: str) -> datetime:
+    """An aware datetime from ISO 8601 text or a datetime; naive times are refused."""
+    if isinstance(value, str):
+        try:
+            moment = datetime.fromisoformat(value.strip())
+        except ValueError as error:
+            raise InvalidInput(f"{value!r} is not an ISO 8601 time", field=path) from error
+    elif isinstance(value, datetime):
+        moment = value
+    else:
+        raise InvalidInput("must be an ISO 8601 time such as 2026-09-12T08:00:00+08:00",
+                           field=path)
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise InvalidInput("must include a time zone, e.g. +08:00", field=path)
+    if not 2000 <= moment.year <= 2200:
+        raise InvalidInput("is outside the years 2000-2200", field=path)
+    return moment.astimezone(UTC)
+
+
+def format_time(moment: datetime) -> str:
+    """UTC, second precision unless there are milliseconds: ``2026-09-12T00:00:00Z``."""
+    moment = moment.astimezone(UTC)
+    if moment.microsecond:
+        return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def timestamp(value: Any, path: str) -> str:
+    return format_time(parse_time(value, path))
+
+
+def lot_code(value: Any, path: str) -> str:
+    if not isinstance(value, str) or not _LOT_CODE.fullmatch(value):
+        raise InvalidInput("must be 1-20 letters, digits, '.', '_' or '-' (GS1 AI 10), "
+                           "starting with a letter or digit", field=path)
+    return value
+
+
+def identifier(value: Any, path: str) -> str:
+    if not isinstance(value, str) or not _IDENTIFIER.fullmatch(value):
+        raise InvalidInput("must be 2-40 lowercase letters, digits or '-'", field=path)
+    return value
+
+
+def record_hash(value: Any, path: str) -> str:
+    if not isinstance(value, str) or not _HASH.fullmatch(value):
+        raise InvalidInput("must be a record hash: 64 lowercase hex digits", field=path)
+    return value
+
+
+def gtin(value: Any, path: str) -> str:
+    """A GTIN-8/12/13/14 with a valid check digit, returned as GTIN-14."""
+    if not isinstance(value, str) or not value.isdigit() or len(value) not in (8, 12, 13, 14):
+        raise InvalidInput("must be a GTIN of 8, 12, 13 or 14 digits", field=path)
+    padded = value.zfill(14)
+    if gtin_check_digit(padded[:13]) != padded[13]:
+        raise InvalidInput(f"check digit is wrong (expected {gtin_check_digit(padded[:13])})",
+                           field=path)
+    return padded
+
+
+def gtin_check_digit(body: str) -> str:
+    """GS1 mod-10 check digit of the digits before it."""
+    total = sum(int(d) * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(body)))
+    return str((10 - total % 10) % 10)
+
+
+def list_of(item: Parser, *, minimum: int = 0, maximum: int = 1000) -> Parser:
+    def parse(value: Any, path: str) -> list[Any]:
+        if not isinstance(value, list | tuple):
+            raise InvalidInput("must be a list", field=path)
+        if not minimum <= len(value) <= maximum:
+            raise InvalidInput(f"must have between {minimum} and {maximum} entries", field=path)
+        return [item(entry, f"{path}[{i}]") for i, entry in enumerate(value)]
+    return parse
+
+
+def obj(fields: Mapping[str, tuple[Parser, bool]]) -> Parser:
+    """An object with known fields: ``{name: (parser, required)}``. Unknown fields are refused."""
+    def parse(value: Any, path: str) -> dict[str, Any]:
+        if not isinstance(value, Mapping):
+            raise InvalidInput("must be an object", field=path or "data")
+        prefix = f"{path}." if path else ""
+        unknown = sorted(set(value) - set(fields))
+        if unknown:
+            raise InvalidInput(f"unknown field; allowed: {', '.join(sorted(fields))}",
+                               field=prefix + str(unknown[0]))
+        result: dict[str, Any] = {}
+        for name, (parser, required) in fields.items():
+            raw = value.get(name)
+            if raw is None or raw == "":
+                if required:
+                    raise InvalidInput("is required", field=prefix + name)
+                continue
+            result[name] = parser(raw, prefix + name)
+        return result
+    return parse

@@ -1,0 +1,301 @@
+"""What each step records: the key data elements per record type (FSMA 204 style).
+
+``STEPS`` maps a record type to the parser of its ``data``. Private values (a harvester's
+name, a household id) are wrapped in ``Secret`` here and sealed into commitments by
+``ledger.private`` before a record is built, so they never reach a record.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from ledger.domain.fields import (
+    UNITS,
+    Parser,
+    boolean,
+    choice,
+    count,
+    decimal,
+    gtin,
+    identifier,
+    list_of,
+    lot_code,
+    obj,
+    record_hash,
+    text,
+    timestamp,
+)
+from ledger.errors import InvalidInput
+
+__all__ = [
+    "COLLECT", "GENESIS", "HANDLING_STEPS", "STEPS", "Committed", "Secret", "parse_record_data",
+]
+
+
+@dataclass(frozen=True)
+class Secret:
+    """A private value awaiting its commitment."""
+
+    value: Any
+
+
+@dataclass(frozen=True)
+class Committed:
+    """A private value already sealed by the client: only its commitment is known."""
+
+    commitment: str
+
+
+def private(parser: Parser) -> Parser:
+    def parse(value: Any, path: str) -> Secret | Committed:
+        if isinstance(value, Mapping) and set(value) == {"commitment"}:
+            return Committed(record_hash(value["commitment"], f"{path}.commitment"))
+        return Secret(parser(value, path))
+    return parse
+
+
+def _req(parser: Parser) -> tuple[Parser, bool]:
+    return (parser, True)
+
+
+def _opt(parser: Parser) -> tuple[Parser, bool]:
+    return (parser, False)
+
+
+QUANTITY = decimal(positive=True)
+TEMPERATURE = decimal(minimum=Decimal(-60), maximum=Decimal(80), places=2)
+PERCENT = decimal(minimum=Decimal(0), maximum=Decimal(100), places=2)
+PRICE = decimal(minimum=Decimal(0), maximum=Decimal(10**6), places=2)
+UNIT = choice(UNITS)
+
+PRODUCT = obj({
+    "name": _req(text(80)),
+    "variety": _opt(text(80)),
+    "gtin": _opt(gtin),
+})
+ORIGIN = obj({
+    "province": _req(text(40)),
+    "city": _req(text(40)),
+    "county": _req(text(40)),
+    "township": _opt(text(40)),
+    "village": _opt(text(40)),
+    "base": _opt(text(80)),
+    "plot": _opt(text(80)),
+    "latitude": _opt(decimal(minimum=Decimal(-90), maximum=Decimal(90), places=6)),
+    "longitude": _opt(decimal(minimum=Decimal(-180), maximum=Decimal(180), places=6)),
+})
+READING = obj({
+    "at": _req(timestamp),
+    "temp_c": _req(TEMPERATURE),
+    "humidity_pct": _opt(PERCENT),
+})
+PERSON = text(80)
+
+HARVESTED = obj({
+    "product": _req(PRODUCT),
+    "quantity": _req(QUANTITY),
+    "unit": _req(UNIT),
+    "origin": _req(ORIGIN),
+    "started": _req(timestamp),
+    "ended": _req(timestamp),
+    "harvester": _opt(private(PERSON)),
+    "household": _opt(private(text(40))),
+})
+PURCHASE = obj({
+    "lot": _req(lot_code),
+    "quantity": _req(QUANTITY),
+    "price_per_kg": _req(PRICE),
+    "protective_price_per_kg": _req(PRICE),
+    "household": _opt(private(text(40))),
+    "registered_poor_household": _opt(boolean),
+})
+# The command a collector gives: these purchases, from these harvest lots, into lot ``into``.
+COLLECT = obj({
+    "into": _req(lot_code),
+    "collection_point": _req(text(80)),
+    "purchases": _req(list_of(PURCHASE, minimum=1, maximum=500)),
+})
+# Recorded on each input lot: how much of it went into the collected lot.
+COLLECTED_FROM = obj({
+    "into": _req(lot_code),
+    "collection_point": _req(text(80)),
+    "quantity": _req(QUANTITY),
+})
+# The first record of the collected lot; ``links`` hold the input lots' records.
+COLLECTED_LOT = obj({
+    "collection_point": _req(text(80)),
+    "product": _req(PRODUCT),
+    "origin": _req(ORIGIN),
+    "quantity": _req(QUANTITY),
+    "unit": _req(UNIT),
+    "purchases": _req(list_of(PURCHASE, minimum=1, maximum=500)),
+})
+GRADE_OUTPUT = obj({
+    "lot": _req(lot_code),
+    "grade": _req(text(40)),
+    "quantity": _req(QUANTITY),
+})
+GRADED = obj({
+    "standard": _req(text(120)),
+    "outputs": _req(list_of(GRADE_OUTPUT, minimum=1, maximum=50)),
+    "loss": _opt(decimal(minimum=Decimal(0))),
+})
+# The first record of each grade lot; ``links`` hold the graded lot's record.
+GRADED_LOT = obj({
+    "from": _req(lot_code),
+    "standard": _req(text(120)),
+    "grade": _req(text(40)),
+    "quantity": _req(QUANTITY),
+    "unit": _req(UNIT),
+    "product": _req(PRODUCT),
+    "origin": _req(ORIGIN),
+})
+PRE_COOLED = obj({
+    "method": _req(choice({"forced-air", "hydro", "vacuum", "room", "ice", "other"})),
+    "facility": _opt(text(80)),
+    "started": _req(timestamp),
+    "ended": _req(timestamp),
+    "target_core_temp_c": _req(TEMPERATURE),
+    "reached_core_temp_c": _req(TEMPERATURE),
+    "readings": _opt(list_of(READING, maximum=2000)),
+})
+STORED = obj({
+    "facility": _req(text(80)),
+    "started": _req(timestamp),
+    "ended": _opt(timestamp),
+    "target_min_c": _opt(TEMPERATURE),
+    "target_max_c": _opt(TEMPERATURE),
+    "readings": _opt(list_of(READING, maximum=5000)),
+    "min_c": _opt(TEMPERATURE),
+    "max_c": _opt(TEMPERATURE),
+    "mean_c": _opt(TEMPERATURE),
+})
+PACKED = obj({
+    "packaging": _req(text(80)),
+    "units": _req(count()),
+    "net_weight_per_unit": _req(QUANTITY),
+    "net_weight_unit": _req(choice({"kg", "g", "jin"})),
+    "gtin": _req(gtin),
+    "grade": _opt(text(40)),
+    "serial_first": _opt(count(10**12)),
+    "serial_last": _opt(count(10**12)),
+    "best_before": _opt(timestamp),
+})
+PARTY = {
+    "location": _req(text(120)),
+    "carrier": _opt(text(80)),
+    "vehicle": _opt(text(40)),
+    "waybill": _opt(text(60)),
+    "invoice": _opt(text(60)),
+    "quantity": _opt(QUANTITY),
+    "temp_c": _opt(TEMPERATURE),
+}
+SHIPPED = obj({"to": _req(identifier), "to_location": _req(text(120)), **PARTY})
+RECEIVED = obj({"from": _req(identifier), **PARTY})
+LAB_RESULT = obj({
+    "analyte": _req(text(80)),
+    "value": _req(decimal(minimum=Decimal(0), places=6)),
+    "unit": _req(text(20)),
+    "limit": _opt(decimal(minimum=Decimal(0), places=6)),
+    "method_standard": _opt(text(80)),
+    "verdict": _req(choice({"pass", "fail"})),
+})
+INSPECTED = obj({
+    "kind": _req(choice({"visual", "lab", "documents", "rapid-test"})),
+    "verdict": _req(choice({"pass", "fail"})),
+    "lab": _opt(text(80)),
+    "report": _opt(text(60)),
+    "results": _opt(list_of(LAB_RESULT, maximum=200)),
+    "notes": _opt(text(500)),
+})
+CERTIFIED = obj({
+    "scheme": _req(choice({"green-food", "organic", "geographical-indication", "gap",
+                           "compliance-certificate", "other"})),
+    "number": _req(text(60)),
+    "issuer": _req(text(80)),
+    "valid_from": _req(timestamp),
+    "valid_until": _opt(timestamp),
+    "contact": _opt(text(80)),
+    "commitment_text": _opt(text(500)),
+})
+REASON = obj({"reason": _req(text(500))})
+RECALLED = obj({
+    "reason": _req(text(500)),
+    "recall": _opt(record_hash),
+    "because_of": _opt(lot_code),
+})
+CORRECTED = obj({
+    "corrects": _req(record_hash),
+    "reason": _req(text(500)),
+    "values": _req(lambda value, path: _corrected_values(value, path)),
+})
+
+
+def _corrected_values(value: Any, path: str) -> dict[str, Any]:
+    if not isinstance(value, Mapping) or not value:
+        raise InvalidInput("must be a non-empty object of corrected fields", field=path)
+    checked: dict[str, Any] = {}
+    for key, item in value.items():
+        name = identifier(str(key).replace("_", "-"), f"{path}.{key}") and str(key)
+        checked[name] = _json_value(item, f"{path}.{key}")
+    return checked
+
+
+def _json_value(value: Any, path: str) -> Any:
+    if isinstance(value, str):
+        return text(2000)(value, path)
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return count(2**52)(value, path) if value > 0 else decimal()(value, path)
+    if isinstance(value, list):
+        return [_json_value(v, f"{path}[{i}]") for i, v in enumerate(value)]
+    if isinstance(value, Mapping):
+        return {str(k): _json_value(v, f"{path}.{k}") for k, v in value.items()}
+    raise InvalidInput("must be text, a whole number, true/false, a list or an object; "
+                       "write decimals as strings", field=path)
+
+
+# Records that start a lot's chain.
+GENESIS: Mapping[str, Parser] = {
+    "Harvested": HARVESTED,
+    "Collected": COLLECTED_LOT,
+    "Graded": GRADED_LOT,
+}
+# Records that continue a lot's chain.
+STEPS: Mapping[str, Parser] = {
+    "Collected": COLLECTED_FROM,
+    "Graded": GRADED,
+    "PreCooled": PRE_COOLED,
+    "Stored": STORED,
+    "Packed": PACKED,
+    "Shipped": SHIPPED,
+    "Received": RECEIVED,
+    "Inspected": INSPECTED,
+    "Certified": CERTIFIED,
+    "Held": REASON,
+    "Released": REASON,
+    "Recalled": RECALLED,
+    "Corrected": CORRECTED,
+}
+# Steps only the custodian may record, and never on a held, recalled or consumed lot.
+HANDLING_STEPS = frozenset({"Collected", "Graded", "PreCooled", "Stored", "Packed", "Shipped"})
+
+
+def parse_record_data(step: str, data: Any, *, genesis: bool) -> dict[str, Any]:
+    """Validate ``data`` of a ``step`` record; returns it with ``Secret`` placeholders.
+
+    ``genesis`` selects the schema of a lot's first record (Harvested, or the new lot made
+    by a collection or grading) rather than of a record continuing a chain.
+    """
+    table = GENESIS if genesis else STEPS
+    parser = table.get(step)
+    if parser is None:
+        where = "start a lot" if genesis else "continue a lot's chain"
+        raise InvalidInput(f"{step!r} cannot {where}; one of {', '.join(sorted(table))}",
+                           field="type")
+    parsed: dict[str, Any] = parser(data, "data")
+    return parsed

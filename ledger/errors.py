@@ -1,0 +1,118 @@
+"""Errors the ledger raises. ``api/`` and the command line map them to statuses and exits.
+
+LedgerError
+ ├─ InvalidInput          a field is missing or wrong (422 / exit 2); names the field
+ ├─ NotFound              an unknown lot, organisation, key or record (404)
+ │   ├─ LotNotFound
+ │   └─ OrganisationNotFound
+ ├─ AlreadyExists         a lot code or organisation id is taken (409)
+ ├─ NotPermitted          the acting organisation may not do this (403)
+ │   └─ NotCustodian      only the organisation holding the lot may handle it
+ ├─ WrongState            the lot's state forbids this step (409)
+ │   ├─ LotRecalled
+ │   ├─ LotHeld
+ │   ├─ LotConsumed
+ │   └─ LotInTransit
+ ├─ ChainConflict         another writer appended to the chain first; retry (409)
+ ├─ AuditFailed           the store does not verify; names the first bad record
+ └─ StoreUnavailable      the database cannot be reached or is misconfigured
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "AlreadyExists",
+    "AuditFailed",
+    "ChainConflict",
+    "InvalidInput",
+    "LedgerError",
+    "LotConsumed",
+    "LotHeld",
+    "LotInTransit",
+    "LotNotFound",
+    "LotRecalled",
+    "NotCustodian",
+    "NotFound",
+    "NotPermitted",
+    "OrganisationNotFound",
+    "StoreUnavailable",
+    "WrongState",
+]
+
+
+class LedgerError(Exception):
+    """Base of every error the ledger raises on purpose."""
+
+    def __init__(self, reason: str, *, field: str | None = None) -> None:
+        self.reason = reason
+        self.field = field
+        super().__init__(f"{field}: {reason}" if field else reason)
+
+
+class InvalidInput(LedgerError):
+    """A value is missing or invalid. ``field`` is a dotted path such as ``data.quantity``."""
+
+
+class NotFound(LedgerError):
+    """Something named does not exist."""
+
+
+class LotNotFound(NotFound):
+    pass
+
+
+class OrganisationNotFound(NotFound):
+    pass
+
+
+class AlreadyExists(LedgerError):
+    """A lot code or organisation id is already taken."""
+
+
+class NotPermitted(LedgerError):
+    """The acting organisation's role or custody does not allow this."""
+
+
+class NotCustodian(NotPermitted):
+    pass
+
+
+class WrongState(LedgerError):
+    """The lot's current state forbids this step."""
+
+
+class LotRecalled(WrongState):
+    pass
+
+
+class LotHeld(WrongState):
+    pass
+
+
+class LotConsumed(WrongState):
+    pass
+
+
+class LotInTransit(WrongState):
+    pass
+
+
+class ChainConflict(LedgerError):
+    """Another writer appended to the chain first. Reload and retry."""
+
+    def __init__(self, reason: str, *, chain: str, head: str | None = None) -> None:
+        self.chain = chain
+        self.head = head
+        super().__init__(reason)
+
+
+class AuditFailed(LedgerError):
+    """The store does not verify. ``record`` names the first bad record."""
+
+    def __init__(self, reason: str, *, record: str | None = None) -> None:
+        self.record = record
+        super().__init__(reason)
+
+
+class StoreUnavailable(LedgerError):
+    """The database cannot be reached or is misconfigured."""

@@ -1,0 +1,201 @@
+"""The event store: ``eventsourcing`` on SQLite or PostgreSQL, holding exactly the signed bytes.
+
+``RecordMapper`` stores a chain event's state as ``signature (64 bytes) || record bytes`` —
+no transcoding, compression or cipher — so what the store holds is what was signed, and the
+audit reads it back unchanged. Tables beside the events (``ledger.tables``) use SQLAlchemy on
+the same database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.application import Application
+from eventsourcing.persistence import Mapper, Notification, StoredEvent
+from eventsourcing.utils import get_topic, resolve_topic
+from sqlalchemy import Engine, create_engine, event, text
+
+from ledger.config import Backend, Settings
+from ledger.domain.chain import ChainEvent, chain_id
+from ledger.domain.lot import Lot
+from ledger.domain.organisation import Organisation
+from ledger.errors import StoreUnavailable
+from ledger.tables import metadata
+from verify.keys import SIGNATURE_SIZE
+from verify.records import Record
+
+__all__ = ["EventStore", "StoredRecord", "events_table"]
+
+AGGREGATES = (Lot, Organisation)
+
+
+@lru_cache(maxsize=64)
+def _event_class(topic: str) -> Any:
+    return resolve_topic(topic)
+
+
+class RecordMapper(Mapper[UUID]):
+    """Maps chain events to ``signature || record bytes`` and back; others as usual."""
+
+    def to_stored_event(self, domain_event: Any) -> StoredEvent:
+        if isinstance(domain_event, ChainEvent):
+            return StoredEvent(
+                originator_id=domain_event.originator_id,  # type: ignore[attr-defined]
+                originator_version=domain_event.originator_version,  # type: ignore[attr-defined]
+                topic=get_topic(type(domain_event)),
+                state=domain_event.signature + domain_event.raw,
+            )
+        return super().to_stored_event(domain_event)
+
+    def to_domain_event(self, stored_event: StoredEvent) -> Any:
+        cls = _event_class(stored_event.topic)
+        if not issubclass(cls, ChainEvent):
+            return super().to_domain_event(stored_event)
+        signature, raw = split_state(stored_event.state)
+        record = Record.from_bytes(raw)
+        state: dict[str, Any] = {
+            "originator_id": stored_event.originator_id,
+            "originator_version": stored_event.originator_version,
+            "timestamp": _moment(record.recorded),
+            "raw": raw,
+            "signature": signature,
+            "_record": record,
+        }
+        if stored_event.originator_version == 1:
+            # "module:Lot.Started" belongs to the aggregate "module:Lot".
+            state["originator_topic"] = stored_event.topic.rsplit(".", 1)[0]
+        domain_event = object.__new__(cls)
+        object.__setattr__(domain_event, "__dict__", state)
+        return domain_event
+
+
+def split_state(state: bytes) -> tuple[bytes, bytes]:
+    """``(signature, record bytes)`` from a stored chain event's state."""
+    return state[:SIGNATURE_SIZE], state[SIGNATURE_SIZE:]
+
+
+def _moment(text_form: str) -> Any:
+    from datetime import datetime
+
+    return datetime.fromisoformat(text_form)
+
+
+class _Application(Application[UUID]):
+    name = "agritrace"
+
+    def construct_mapper(self) -> Mapper[UUID]:
+        return RecordMapper(transcoder=self.construct_transcoder())
+
+
+@dataclass(frozen=True)
+class StoredRecord:
+    """A record as the store holds it, with its place in the store's notification order."""
+
+    notification_id: int
+    originator_id: UUID
+    originator_version: int
+    topic: str
+    signature: bytes
+    raw: bytes
+
+
+def events_table(backend: Backend) -> str:
+    """The name of the table ``eventsourcing`` keeps events in."""
+    return "stored_events" if backend.kind == "sqlite" else "agritrace_events"
+
+
+class EventStore:
+    """Opens the eventsourcing application and the SQLAlchemy engine for one database."""
+
+    def __init__(self, settings: Settings, *, cache_size: int = 1000) -> None:
+        self.backend = settings.backend
+        if self.backend.sqlite_path is not None:
+            self.backend.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
+        env = dict(self.backend.eventsourcing_env)
+        env["AGGREGATE_CACHE_MAXSIZE"] = str(cache_size)
+        try:
+            if self.backend.schema:
+                self._create_schema(self.backend)
+            self.app = _Application(env=env)
+            self.engine = _engine(self.backend)
+            metadata.create_all(self.engine)
+        except Exception as error:  # connection refused, bad credentials, unwritable file
+            if isinstance(error, StoreUnavailable):
+                raise
+            raise StoreUnavailable(f"cannot open the store at {settings.db_url}: "
+                                   f"{type(error).__name__}: {error}") from error
+        self.repository = self.app.repository
+
+    @staticmethod
+    def _create_schema(backend: Backend) -> None:
+        engine = create_engine(backend.sqlalchemy_url)
+        with engine.begin() as connection:
+            connection.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{backend.schema}"'))
+        engine.dispose()
+
+    def save(self, *events: Any) -> list[int]:
+        """Store ``events`` in this order, in one transaction; returns notification ids."""
+        recordings = self.app.save(*events)
+        return [recording.notification.id for recording in recordings]
+
+    def records(self, start: int = 1, page: int = 1000) -> Iterator[StoredRecord]:
+        """Every stored chain event in notification order, read page by page."""
+        recorder = self.app.recorder
+        position = start
+        while True:
+            notifications: Sequence[Notification] = recorder.select_notifications(
+                start=position, limit=page)
+            for notification in notifications:
+                signature, raw = split_state(notification.state)
+                yield StoredRecord(
+                    notification_id=notification.id,
+                    originator_id=UUID(str(notification.originator_id)),
+                    originator_version=notification.originator_version,
+                    topic=notification.topic,
+                    signature=signature,
+                    raw=raw,
+                )
+            if len(notifications) < page:
+                return
+            position = notifications[-1].id + 1
+
+    def chain_events(self, chain: str) -> list[ChainEvent]:
+        """The events of one chain, in chain order."""
+        return [event for event in self.app.events.get(chain_id(chain))
+                if isinstance(event, ChainEvent)]
+
+    def first_records(self) -> list[Record]:
+        """The first record of every chain, in log order."""
+        table = events_table(self.backend)
+        query = text(f"SELECT state FROM {table} WHERE originator_version = 1 "  # noqa: S608
+                     "ORDER BY notification_id")
+        with self.engine.connect() as connection:
+            rows = connection.execute(query).all()
+        return [Record.from_bytes(split_state(bytes(row[0]))[1]) for row in rows]
+
+    def max_notification_id(self) -> int:
+        return int(self.app.recorder.max_notification_id() or 0)
+
+    def close(self) -> None:
+        self.app.close()
+        self.engine.dispose()
+
+
+def _engine(backend: Backend) -> Engine:
+    if backend.kind == "sqlite":
+        engine = create_engine(backend.sqlalchemy_url, connect_args={"timeout": 30})
+
+        @event.listens_for(engine, "connect")
+        def _pragmas(connection: Any, _record: Any) -> None:
+            cursor = connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.close()
+
+        return engine
+    options = {"options": f"-csearch_path={backend.schema}"} if backend.schema else {}
+    return create_engine(backend.sqlalchemy_url, pool_pre_ping=True, connect_args=options)
