@@ -20,7 +20,7 @@ from ledger.domain.lot import Lot
 from ledger.domain.organisation import ROLES, Organisation
 from ledger.domain.steps import COLLECT, parse_record_data
 from ledger.errors import InvalidInput, LotNotFound, NotPermitted
-from ledger.private import Sealed, seal
+from ledger.private import Sealed, erase_private, read_private, seal
 from ledger.records import build_record, now, sign
 from ledger.store import EventStore
 from ledger.transformations import plan_collection, plan_grading
@@ -300,6 +300,16 @@ class Ledger:
             found.append(lot)
             pending.extend(step(lot))
         return found
+
+    # -- private data ------------------------------------------------------------------
+
+    def private_values(self, chain: str) -> dict[str, Any]:
+        """The private values behind a chain's commitments that are not erased."""
+        return read_private(self.store.engine, chain)
+
+    def erase_private(self, commitment: str) -> bool:
+        """Erase a private value; its record and every chain stay valid."""
+        return erase_private(self.store.engine, commitment)
 
     def chains(self, kind: str) -> list[Record]:
         """The first record of every ``lot`` or ``org`` chain, in log order."""

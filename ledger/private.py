@@ -7,14 +7,19 @@ any record or chain.
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy import Engine, select, update
+
 from ledger.domain.steps import Committed, Secret
+from ledger.tables import private_values
 from verify.commitments import SALT_SIZE, commitment
 
-__all__ = ["Sealed", "seal"]
+__all__ = ["Sealed", "erase_private", "read_private", "seal"]
 
 
 @dataclass(frozen=True)
@@ -41,3 +46,25 @@ def seal(data: Any, sealed: list[Sealed]) -> Any:
     if isinstance(data, list):
         return [seal(value, sealed) for value in data]
     return data
+
+
+def read_private(engine: Engine, chain: str) -> dict[str, Any]:
+    """``{commitment: {"value": ..., "salt": hex}}`` for the chain's unerased values."""
+    query = select(private_values.c.commitment, private_values.c.value_json,
+                   private_values.c.salt).where(private_values.c.chain == chain,
+                                                private_values.c.erased_at.is_(None))
+    with engine.connect() as connection:
+        rows = connection.execute(query).all()
+    return {row.commitment: {"value": json.loads(row.value_json), "salt": bytes(row.salt).hex()}
+            for row in rows}
+
+
+def erase_private(engine: Engine, commitment_hex: str) -> bool:
+    """Forget a value and its salt; the commitment in the record stays. True if erased."""
+    with engine.begin() as connection:
+        result = connection.execute(
+            update(private_values)
+            .where(private_values.c.commitment == commitment_hex,
+                   private_values.c.erased_at.is_(None))
+            .values(value_json=None, salt=None, erased_at=datetime.now(UTC)))
+    return bool(result.rowcount)
