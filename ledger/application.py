@@ -8,20 +8,19 @@ the whole use case as one unit (``ledger.work``).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
-
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from ledger.config import Settings
 from ledger.domain.fields import identifier, list_of, lot_code, text, timestamp
 from ledger.domain.lot import Lot
 from ledger.domain.organisation import ROLES, Organisation
-from ledger.domain.steps import COLLECT, parse_record_data
+from ledger.domain.steps import COLLECT, PRIVATE_STEPS, parse_record_data
 from ledger.errors import InvalidInput, LotNotFound, NotPermitted
 from ledger.private import Sealed, erase_private, read_private, seal
-from ledger.records import build_record, now, sign
+from ledger.records import build_record, now
+from ledger.signing import SigningKey
 from ledger.store import EventStore
 from ledger.transformations import plan_collection, plan_grading
 from ledger.vault import Vault
@@ -66,14 +65,14 @@ class Ledger:
             data["region"] = text(120)(region, "region")
         work = UnitOfWork(self.store)
         work.require_new(f"org/{org_id}", "org")
-        private_key = Ed25519PrivateKey.generate()
-        public = private_key.public_key().public_bytes_raw()
+        private_key = SigningKey.generate()
+        public = private_key.public_key
         data["public_key"] = encode_public_key(public)
         moment = now()
         record = build_record(chain=f"org/{org_id}", seq=0, prev=ZERO_HASH, links=(),
                               step="OrganisationRegistered", data=data, org=org_id,
                               key=key_id(public), time=moment, recorded=moment)
-        work.start(Organisation, record, sign(private_key, record))
+        work.start(Organisation, record, private_key)
         return self._commit_with_key(work, org_id, key_id(public), private_key)
 
     def add_key(self, org_id: str, public_key: bytes | None = None) -> list[Receipt]:
@@ -82,8 +81,8 @@ class Ledger:
         org = work.organisation(org_id)
         private_key = None
         if public_key is None:
-            private_key = Ed25519PrivateKey.generate()
-            public_key = private_key.public_key().public_bytes_raw()
+            private_key = SigningKey.generate()
+            public_key = private_key.public_key
         if len(public_key) != 32:
             raise InvalidInput("must be a 32-byte Ed25519 public key", field="public_key")
         if key_id(public_key) in org.active_keys or key_id(public_key) in org.revoked_keys:
@@ -97,8 +96,8 @@ class Ledger:
         """Replace the signing key the server holds with a new one; the old one is revoked."""
         work = UnitOfWork(self.store)
         org = work.organisation(org_id)
-        private_key = Ed25519PrivateKey.generate()
-        public = private_key.public_key().public_bytes_raw()
+        private_key = SigningKey.generate()
+        public = private_key.public_key
         self._append_org(work, org, "KeyRotated", {"public_key": encode_public_key(public)})
         return self._commit_with_key(work, org_id, key_id(public), private_key)
 
@@ -120,10 +119,10 @@ class Ledger:
         record = build_record(chain=org.chain_name, seq=org.next_seq, prev=org.head, links=(),
                               step=step, data=data, org=org.org_id, key=signer, time=moment,
                               recorded=moment)
-        work.extend(org, record, sign(private_key, record))
+        work.extend(org, record, private_key)
 
     def _commit_with_key(self, work: UnitOfWork, org_id: str, new_key: str,
-                         private_key: Ed25519PrivateKey) -> list[Receipt]:
+                         private_key: SigningKey) -> list[Receipt]:
         self.vault.store(org_id, new_key, private_key)
         try:
             return work.commit()
@@ -132,7 +131,7 @@ class Ledger:
             raise
 
     def _server_key(self, org: Organisation,
-                    avoid: str | None = None) -> tuple[str, Ed25519PrivateKey]:
+                    avoid: str | None = None) -> tuple[str, SigningKey]:
         """The newest active key of ``org`` that the server holds."""
         for candidate in reversed(list(org.active_keys)):
             if candidate == avoid:
@@ -240,28 +239,36 @@ class Ledger:
     def _start_lot(self, work: UnitOfWork, actor: Organisation, code: str, step: str,
                    data: dict[str, Any], moment: str, links: Sequence[bytes]) -> bytes:
         sealed: list[Sealed] = []
-        sealed_data = seal(data, sealed)
+        sealed_data = seal(data, sealed) if step in PRIVATE_STEPS else data
         signer, private_key = self._server_key(actor)
         record = build_record(chain=f"lot/{code}", seq=0, prev=ZERO_HASH, links=links,
                               step=step, data=sealed_data, org=actor.org_id, key=signer,
                               time=moment, recorded=now())
         Lot.check_genesis(record, actor.actor)
-        work.start(Lot, record, sign(private_key, record))
+        work.start(Lot, record, private_key)
         work.keep_private(sealed, record.chain)
         return record.hash
 
     def _append(self, work: UnitOfWork, actor: Organisation, lot: Lot, step: str,
                 data: dict[str, Any], moment: str, links: Sequence[bytes] = ()) -> bytes:
         sealed: list[Sealed] = []
-        sealed_data = seal(data, sealed)
+        sealed_data = seal(data, sealed) if step in PRIVATE_STEPS else data
         signer, private_key = self._server_key(actor)
         record = build_record(chain=lot.chain_name, seq=lot.next_seq, prev=lot.head,
                               links=links, step=step, data=sealed_data, org=actor.org_id,
                               key=signer, time=moment, recorded=now())
-        lot.check(record, actor.actor)
-        work.extend(lot, record, sign(private_key, record))
+        lot.check(record, actor.actor, self._earlier_record(lot))
+        work.extend(lot, record, private_key)
         work.keep_private(sealed, record.chain)
         return record.hash
+
+    def _earlier_record(self, lot: Lot) -> Callable[[str], Record | None]:
+        def find(digest: str) -> Record | None:
+            for signed in self.history(lot.chain_name):
+                if signed.record.hash_hex == digest:
+                    return signed.record
+            return None
+        return find
 
     # -- reading -----------------------------------------------------------------------
 

@@ -1,7 +1,7 @@
-"""Building records: canonical bytes, hash, and the signature of a server-held key.
+"""Building records: canonical bytes and hash (signing is ``ledger.signing``).
 
 The builder produces bytes through ``verify.canonical`` and parses nothing back, so writing
-costs one canonical encoding, one SHA-256 and one Ed25519 signature per record.
+costs one canonical encoding and one SHA-256 per record.
 """
 
 from __future__ import annotations
@@ -10,13 +10,11 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-
 from ledger.domain.fields import format_time
 from verify.canonical import canonical_bytes
-from verify.records import RECORD_VERSION, Record, record_hash, signing_message
+from verify.records import RECORD_VERSION, Record, record_hash
 
-__all__ = ["build_record", "now", "sign"]
+__all__ = ["build_record", "now"]
 
 
 def now() -> str:
@@ -37,7 +35,3 @@ def build_record(*, chain: str, seq: int, prev: bytes, links: Sequence[bytes], s
     return Record(raw=raw, hash=record_hash(raw), chain=chain, seq=seq, prev=prev,
                   links=tuple(links), type=step, data=data, org=org, key=key, time=time,
                   recorded=recorded)
-
-
-def sign(private_key: Ed25519PrivateKey, record: Record) -> bytes:
-    return private_key.sign(signing_message(record.hash))

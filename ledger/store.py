@@ -8,7 +8,7 @@ the same database.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -28,7 +28,7 @@ from ledger.tables import metadata
 from verify.keys import SIGNATURE_SIZE
 from verify.records import Record
 
-__all__ = ["EventStore", "StoredRecord", "events_table"]
+__all__ = ["EventStore", "StoredRecord", "events_table", "notification_column"]
 
 AGGREGATES = (Lot, Organisation)
 
@@ -108,6 +108,11 @@ def events_table(backend: Backend) -> str:
     return "stored_events" if backend.kind == "sqlite" else "agritrace_events"
 
 
+def notification_column(backend: Backend) -> str:
+    """The column holding an event's notification id (SQLite uses the rowid)."""
+    return "rowid" if backend.kind == "sqlite" else "notification_id"
+
+
 class EventStore:
     """Opens the eventsourcing application and the SQLAlchemy engine for one database."""
 
@@ -138,9 +143,22 @@ class EventStore:
         engine.dispose()
 
     def save(self, *events: Any) -> list[int]:
-        """Store ``events`` in this order, in one transaction; returns notification ids."""
-        recordings = self.app.save(*events)
+        """Store ``events`` in this order, in one transaction; returns notification ids.
+
+        Goes straight to the event store: ``Application.save`` would spend an
+        ``isinstance`` check against a runtime Protocol on every event, which costs more
+        than signing the record, and offers nothing we use (no snapshots, no followers).
+        """
+        recordings = self.app.events.put(list(events))
         return [recording.notification.id for recording in recordings]
+
+    def remember(self, chains: Iterable[Any]) -> None:
+        """Put just-saved chains in the aggregate cache, so the next use case does not read
+        back (and re-parse) the records it has just written."""
+        cache = self.repository.cache
+        if cache is not None:
+            for chain in chains:
+                cache.put(chain.id, chain)
 
     def records(self, start: int = 1, page: int = 1000) -> Iterator[StoredRecord]:
         """Every stored chain event in notification order, read page by page."""
@@ -170,9 +188,9 @@ class EventStore:
 
     def first_records(self) -> list[Record]:
         """The first record of every chain, in log order."""
-        table = events_table(self.backend)
+        table, order = events_table(self.backend), notification_column(self.backend)
         query = text(f"SELECT state FROM {table} WHERE originator_version = 1 "  # noqa: S608
-                     "ORDER BY notification_id")
+                     f"ORDER BY {order}")
         with self.engine.connect() as connection:
             rows = connection.execute(query).all()
         return [Record.from_bytes(split_state(bytes(row[0]))[1]) for row in rows]

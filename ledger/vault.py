@@ -12,11 +12,11 @@ from datetime import UTC, datetime
 from functools import lru_cache
 
 from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy import Engine, delete, insert, select
 
 from ledger.errors import NotPermitted, StoreUnavailable
+from ledger.signing import SigningKey
 from ledger.tables import signing_keys
 
 __all__ = ["Vault"]
@@ -32,9 +32,9 @@ class Vault:
         self._aead = AESGCM(master_key)
         self._open = lru_cache(maxsize=1024)(self._open_uncached)
 
-    def store(self, org_id: str, key_id: str, private_key: Ed25519PrivateKey) -> None:
+    def store(self, org_id: str, key_id: str, private_key: SigningKey) -> None:
         nonce = os.urandom(_NONCE)
-        seed = private_key.private_bytes_raw()
+        seed = private_key.seed
         sealed = nonce + self._aead.encrypt(nonce, seed, key_id.encode("ascii"))
         with self._engine.begin() as connection:
             connection.execute(insert(signing_keys).values(
@@ -55,11 +55,11 @@ class Vault:
             ).first()
         return row is not None
 
-    def signing_key(self, org_id: str, key_id: str) -> Ed25519PrivateKey:
+    def signing_key(self, org_id: str, key_id: str) -> SigningKey:
         """The private key for ``key_id``; raises ``NotPermitted`` if the server lacks it."""
         return self._open(org_id, key_id)
 
-    def _open_uncached(self, org_id: str, key_id: str) -> Ed25519PrivateKey:
+    def _open_uncached(self, org_id: str, key_id: str) -> SigningKey:
         with self._engine.connect() as connection:
             row = connection.execute(
                 select(signing_keys.c.sealed_private_key).where(
@@ -74,4 +74,4 @@ class Vault:
         except InvalidTag as error:
             raise StoreUnavailable("cannot open the sealed signing key: wrong master key "
                                    "(AGRITRACE_MASTER_KEY)") from error
-        return Ed25519PrivateKey.from_private_bytes(seed)
+        return SigningKey(seed)

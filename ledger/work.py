@@ -18,16 +18,19 @@ from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
 from sqlalchemy import delete, insert
 
-from ledger.domain.chain import Chain, chain_id
+from ledger.domain.chain import Chain, ChainEvent, chain_id
 from ledger.domain.lot import Lot
 from ledger.domain.organisation import Organisation
 from ledger.errors import AlreadyExists, ChainConflict, LotNotFound, OrganisationNotFound
 from ledger.private import Sealed
+from ledger.signing import SigningKey, sign_records
 from ledger.store import EventStore
 from ledger.tables import private_values
 from verify.records import Record
 
 __all__ = ["Receipt", "UnitOfWork"]
+
+_UNSIGNED = b""
 
 
 @dataclass(frozen=True)
@@ -49,6 +52,7 @@ class UnitOfWork:
         self._chains: dict[str, Chain] = {}
         self._appended: list[tuple[Record, str]] = []
         self._sealed: list[tuple[Sealed, str]] = []
+        self._to_sign: list[tuple[ChainEvent, SigningKey, Record]] = []
 
     def lot(self, code: str) -> Lot:
         chain = self._load(f"lot/{code}")
@@ -81,15 +85,23 @@ class UnitOfWork:
         self._chains[chain] = loaded
         return loaded
 
-    def start(self, cls: type[Chain], record: Record, signature: bytes) -> Any:
-        chain = cls.begin(record, signature)
+    def start(self, cls: type[Chain], record: Record, signature: bytes | SigningKey) -> Any:
+        """Begin a chain with ``record``, signed already or by ``signature`` at commit."""
+        chain = cls.begin(record, _UNSIGNED if isinstance(signature, SigningKey) else signature)
         self._chains[record.chain] = chain
-        self._appended.append((record, record.chain))
+        self._note(chain.pending_events[-1], record, signature)
         return chain
 
-    def extend(self, chain: Chain, record: Record, signature: bytes) -> None:
-        chain.extend(record, signature)
+    def extend(self, chain: Chain, record: Record, signature: bytes | SigningKey) -> None:
+        """Append ``record``, signed already or by ``signature`` at commit."""
+        event = chain.extend(record, _UNSIGNED if isinstance(signature, SigningKey)
+                             else signature)
+        self._note(event, record, signature)
+
+    def _note(self, event: Any, record: Record, signature: bytes | SigningKey) -> None:
         self._appended.append((record, record.chain))
+        if isinstance(signature, SigningKey):
+            self._to_sign.append((event, signature, record))
 
     def keep_private(self, sealed: list[Sealed], chain: str) -> None:
         self._sealed.extend((opening, chain) for opening in sealed)
@@ -98,6 +110,9 @@ class UnitOfWork:
         """Save everything appended; raises ``ChainConflict`` if another writer was first."""
         if not self._appended:
             return []
+        signatures = sign_records([(key, record) for _, key, record in self._to_sign])
+        for (event, _, _), signature in zip(self._to_sign, signatures, strict=True):
+            Chain.attach_signature(event, signature)
         self._write_private()
         # Save in append order, so that a record's links always precede it in the log.
         pending = {(event.originator_id, event.originator_version): event
@@ -111,6 +126,7 @@ class UnitOfWork:
         except BaseException:
             self._erase_private()
             raise
+        self._store.remember(chain for chain in self._chains.values())
         return [
             Receipt(record.hash_hex, record.chain, record.seq, record.type, notification_id)
             for (record, _), notification_id in zip(self._appended, ids, strict=True)

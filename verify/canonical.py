@@ -11,6 +11,7 @@ fast path against ``rfc8785`` with hypothesis.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from typing import Any
 
 import rfc8785
@@ -45,30 +46,49 @@ def canonical_bytes(value: Any) -> bytes:
 
 
 def _fast_path_applies(value: Any) -> bool:
-    """True when ``value`` has only JCS-safe types and keys that sort alike in both orders."""
+    """True when ``value`` has only JCS-safe types and keys that sort alike in both orders.
+
+    Raises ``MalformedInput`` for values no JSON canonical form can hold. Scalars are checked
+    where they are found, so only containers go on the work list.
+    """
+    if type(value) is not dict and type(value) is not list:
+        _check_scalar(value)
+        return True
     pending = [value]
+    items: Iterable[Any]
     while pending:
-        item = pending.pop()
-        kind = type(item)
-        if kind is str or kind is bool or item is None:
-            continue
-        if kind is dict:
-            for key in item:
+        container = pending.pop()
+        if type(container) is dict:
+            for key in container:
                 if type(key) is not str:
                     raise MalformedInput(f"object key {key!r} is not a string")
                 if not key.isascii() and max(key) >= _FIRST_SURROGATE:
                     return False
-            pending.extend(item.values())
-        elif kind is list:
-            pending.extend(item)
-        elif kind is int:
-            if not -MAX_SAFE_INTEGER <= item <= MAX_SAFE_INTEGER:
-                raise MalformedInput(f"integer {item} is outside the safe range of RFC 8785")
-        elif kind is float:
-            raise MalformedInput("floats are not allowed; use a decimal string")
+            items = container.values()
         else:
-            raise MalformedInput(f"value of type {kind.__name__} cannot be canonicalised")
+            items = container
+        for item in items:
+            kind = type(item)
+            if kind is str:
+                continue
+            if kind is dict or kind is list:
+                pending.append(item)
+            else:
+                _check_scalar(item)
     return True
+
+
+def _check_scalar(item: Any) -> None:
+    kind = type(item)
+    if kind is str or kind is bool or item is None:
+        return
+    if kind is int:
+        if not -MAX_SAFE_INTEGER <= item <= MAX_SAFE_INTEGER:
+            raise MalformedInput(f"integer {item} is outside the safe range of RFC 8785")
+        return
+    if kind is float:
+        raise MalformedInput("floats are not allowed; use a decimal string")
+    raise MalformedInput(f"value of type {kind.__name__} cannot be canonicalised")
 
 
 def _reject_float(text: str) -> Any:

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from verify.errors import ChainBroken, LinkBroken, MalformedInput, UnknownKey
+from verify.errors import BadSignature, ChainBroken, LinkBroken, MalformedInput, UnknownKey
 from verify.keys import decode_public_key, key_id, verify_record_signature
 from verify.records import ZERO_HASH, Record
 
@@ -58,7 +58,11 @@ class ChainVerifier:
         self._check_chain(record)
         self._check_links(record)
         public_key = self._signing_key(record)
-        verify_record_signature(public_key, record, signature)
+        try:
+            verify_record_signature(public_key, record, signature)
+        except BadSignature as error:
+            raise BadSignature(f"{_where(record)}: {error.reason}",
+                               record=record.hash_hex) from error
         if record.type in KEY_RECORD_TYPES and record.chain_kind == "org":
             self._apply_key_record(record)
         self.heads[record.chain] = _Head(record.seq, record.hash)

@@ -9,7 +9,9 @@ a chain: the loser gets ``ChainConflict`` and may retry.
 
 from __future__ import annotations
 
+import copy
 import uuid
+from functools import lru_cache
 from datetime import datetime
 from typing import Any, ClassVar
 
@@ -23,6 +25,7 @@ __all__ = ["Chain", "ChainEvent", "chain_id"]
 _NAMESPACE = uuid.UUID("6f1b7f52-54c4-4bb4-8c7e-2f3c0f4a9d11")
 
 
+@lru_cache(maxsize=65536)
 def chain_id(chain: str) -> uuid.UUID:
     """The aggregate id of chain ``lot/<code>`` or ``org/<id>``."""
     return uuid.uuid5(_NAMESPACE, chain)
@@ -47,6 +50,9 @@ class Chain(Aggregate):
     """A hash chain of signed records. Subclasses give the state that records build."""
 
     kind: ClassVar[str]
+    # Containers that records change in place; ``__deepcopy__`` copies these and shares the
+    # rest, which records only ever replace.
+    mutable_state: ClassVar[tuple[str, ...]] = ()
 
     class Started(AggregateCreated, ChainEvent):
         raw: bytes
@@ -67,6 +73,16 @@ class Chain(Aggregate):
         self.head: bytes = ZERO_HASH
         self.length = 0
         self.last_time = ""
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Any:
+        # The repository deep-copies cached aggregates on every read; a generic deepcopy
+        # walks every nested value and costs more than recording the record itself.
+        clone = object.__new__(type(self))
+        clone.__dict__.update(self.__dict__)
+        clone.__dict__["_pending_events"] = list(self.pending_events)
+        for name in self.mutable_state:
+            clone.__dict__[name] = copy.copy(self.__dict__[name])
+        return clone
 
     @property
     def next_seq(self) -> int:
@@ -89,7 +105,15 @@ class Chain(Aggregate):
         chain.pending_events.append(event)
         return chain
 
-    def extend(self, record: Record, signature: bytes) -> None:
+    @staticmethod
+    def attach_signature(event: ChainEvent, signature: bytes) -> None:
+        """Give a pending event the signature its record got after it was appended.
+
+        Records are signed in bulk when a unit of work commits (``ledger.signing``); the
+        chain's state depends on record hashes only, never on signatures."""
+        object.__setattr__(event, "signature", signature)
+
+    def extend(self, record: Record, signature: bytes) -> ChainEvent:
         """Append ``record``; it must already have passed the subclass's checks."""
         recorded: Any = self.Recorded
         event = recorded(
@@ -102,6 +126,7 @@ class Chain(Aggregate):
         object.__setattr__(event, "_record", record)
         event.mutate(self)
         self.pending_events.append(event)
+        return event  # type: ignore[no-any-return]
 
     def absorb(self, record: Record, signature: bytes) -> None:
         """Evolve state by one record. Subclasses extend ``apply_record``."""

@@ -80,6 +80,12 @@ def decimal(*, minimum: Decimal | None = None, positive: bool = False,
             maximum: Decimal = MAX_DECIMAL, places: int = 6) -> Parser:
     """Decimal strings, never floats. ``positive`` means strictly greater than zero."""
     def parse(value: Any, path: str) -> str:
+        if type(value) is str and _PLAIN_DECIMAL.fullmatch(value):
+            shortest = _shortest_plain(value)
+            if _within(Decimal(shortest), minimum, positive, maximum):
+                whole, _, fraction = shortest.partition(".")
+                if len(fraction) <= places:
+                    return shortest
         if isinstance(value, bool) or not isinstance(value, str | int | Decimal):
             raise InvalidInput("must be a decimal number written as a string, e.g. \"12.5\"",
                                field=path)
@@ -95,11 +101,34 @@ def decimal(*, minimum: Decimal | None = None, positive: bool = False,
             raise InvalidInput(f"must be at least {minimum}", field=path)
         if abs(number) > maximum:
             raise InvalidInput(f"must be at most {maximum}", field=path)
-        exponent = number.as_tuple().exponent
+        exponent = number.normalize().as_tuple().exponent
         if isinstance(exponent, int) and -exponent > places:
             raise InvalidInput(f"must have at most {places} decimal places", field=path)
         return format_decimal(number)
     return parse
+
+
+_PLAIN_DECIMAL = re.compile(r"-?[0-9]{1,13}(\.[0-9]{1,12})?")
+
+
+def _shortest_plain(text_form: str) -> str:
+    """``"007.50"`` → ``"7.5"``; the same text ``format_decimal`` gives, without Decimal."""
+    sign = "-" if text_form.startswith("-") else ""
+    whole, _, fraction = text_form.lstrip("-").partition(".")
+    whole = whole.lstrip("0") or "0"
+    fraction = fraction.rstrip("0")
+    digits = f"{whole}.{fraction}" if fraction else whole
+    return "0" if digits == "0" else sign + digits
+
+
+def _within(number: Decimal, minimum: Decimal | None, positive: bool,
+            maximum: Decimal) -> bool:
+    """True when ``number`` passes every bound; the slow path then explains any failure."""
+    if positive and number <= 0:
+        return False
+    if minimum is not None and number < minimum:
+        return False
+    return abs(number) <= maximum
 
 
 def format_decimal(number: Decimal) -> str:
@@ -147,10 +176,9 @@ def parse_time(value: Any, path: str) -> datetime:
 
 def format_time(moment: datetime) -> str:
     """UTC, second precision unless there are milliseconds: ``2026-09-12T00:00:00Z``."""
-    moment = moment.astimezone(UTC)
-    if moment.microsecond:
-        return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+    utc = moment.astimezone(UTC).replace(tzinfo=None)
+    spec = "milliseconds" if utc.microsecond >= 1000 else "seconds"
+    return utc.isoformat(timespec=spec) + "Z"
 
 
 def timestamp(value: Any, path: str) -> str:

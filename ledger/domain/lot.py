@@ -14,6 +14,7 @@ records both pass through it before they are appended, so both obey the same rul
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, ClassVar
@@ -44,6 +45,7 @@ class Lot(Chain):
     """A traceability lot: what it is, where it came from, who holds it, what it may do."""
 
     kind: ClassVar[str] = "lot"
+    mutable_state: ClassVar[tuple[str, ...]] = ("parents", "children")
 
     def __init__(self) -> None:
         super().__init__()
@@ -62,7 +64,6 @@ class Lot(Chain):
         self.grade: str | None = None
         self.parents: list[str] = []
         self.children: list[str] = []
-        self.recorders: dict[str, str] = {}
 
     @property
     def consumed(self) -> bool:
@@ -82,8 +83,10 @@ class Lot(Chain):
 
     # -- rules -------------------------------------------------------------------------
 
-    def check(self, record: Record, actor: Actor) -> None:
-        """Raise unless ``actor`` may append ``record`` to this lot now."""
+    def check(self, record: Record, actor: Actor,
+              earlier: Callable[[str], Record | None] = lambda _: None) -> None:
+        """Raise unless ``actor`` may append ``record`` to this lot now. ``earlier`` finds
+        an earlier record of this lot by hash (for corrections)."""
         step = record.type
         self._check_time(record)
         if step in INSPECTOR_STEPS and actor.is_inspector:
@@ -96,7 +99,7 @@ class Lot(Chain):
         if step == "Recalled":
             raise NotPermitted("only an inspector may order a recall", field="type")
         if step == "Corrected":
-            self._check_correction(record, actor)
+            self._check_correction(earlier(record.data["corrects"]), actor)
             return
         if step == "Received":
             self._check_receipt(record, actor)
@@ -143,12 +146,10 @@ class Lot(Chain):
         if self.recalled:
             raise LotRecalled(f"lot {self.code} is recalled; it cannot be received")
 
-    def _check_correction(self, record: Record, actor: Actor) -> None:
-        target = record.data["corrects"]
-        recorder = self.recorders.get(target)
-        if recorder is None:
+    def _check_correction(self, corrected: Record | None, actor: Actor) -> None:
+        if corrected is None or corrected.chain != self.chain_name:
             raise InvalidInput(f"is not a record of lot {self.code}", field="data.corrects")
-        if actor.org != recorder and not actor.is_inspector:
+        if actor.org != corrected.org and not actor.is_inspector:
             raise NotPermitted("only the organisation that made a record, or an inspector, "
                                "may correct it", field="org")
 
@@ -174,7 +175,6 @@ class Lot(Chain):
 
     def apply_record(self, record: Record) -> None:
         data = record.data
-        self.recorders[record.hash_hex] = record.org
         if record.seq == 0:
             self._start(record)
             return

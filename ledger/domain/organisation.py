@@ -35,6 +35,7 @@ class Organisation(Chain):
     """An organisation's chain: registration, then keys added, rotated and revoked."""
 
     kind: ClassVar[str] = "org"
+    mutable_state: ClassVar[tuple[str, ...]] = ("active_keys", "revoked_keys")
 
     def __init__(self) -> None:
         super().__init__()

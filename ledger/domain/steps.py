@@ -31,7 +31,7 @@ from ledger.domain.fields import (
 from ledger.errors import InvalidInput
 
 __all__ = [
-    "COLLECT", "GENESIS", "HANDLING_STEPS", "STEPS", "Committed", "Secret", "parse_record_data",
+    "COLLECT", "GENESIS", "HANDLING_STEPS", "PRIVATE_STEPS", "STEPS", "Committed", "Secret", "parse_record_data",
 ]
 
 
@@ -254,7 +254,8 @@ def _json_value(value: Any, path: str) -> Any:
     if isinstance(value, list):
         return [_json_value(v, f"{path}[{i}]") for i, v in enumerate(value)]
     if isinstance(value, Mapping):
-        return {str(k): _json_value(v, f"{path}.{k}") for k, v in value.items()}
+        return {identifier(str(k).replace("_", "-"), f"{path}.{k}") and str(k):
+                _json_value(v, f"{path}.{k}") for k, v in value.items()}
     raise InvalidInput("must be text, a whole number, true/false, a list or an object; "
                        "write decimals as strings", field=path)
 
@@ -281,6 +282,8 @@ STEPS: Mapping[str, Parser] = {
     "Recalled": RECALLED,
     "Corrected": CORRECTED,
 }
+# Steps whose data may hold private values (sealed into commitments before recording).
+PRIVATE_STEPS = frozenset({"Harvested", "Collected"})
 # Steps only the custodian may record, and never on a held, recalled or consumed lot.
 HANDLING_STEPS = frozenset({"Collected", "Graded", "PreCooled", "Stored", "Packed", "Shipped"})
 
