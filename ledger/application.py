@@ -19,7 +19,7 @@ from ledger.domain.organisation import ROLES, Organisation
 from ledger.domain.steps import COLLECT, PRIVATE_STEPS, parse_record_data
 from ledger.errors import InvalidInput, LotNotFound, NotPermitted
 from ledger.private import Sealed, erase_private, read_private, seal
-from ledger.records import build_record, now
+from ledger.records import build_record
 from ledger.signing import SigningKey
 from ledger.store import EventStore
 from ledger.transformations import plan_collection, plan_grading
@@ -68,7 +68,7 @@ class Ledger:
         private_key = SigningKey.generate()
         public = private_key.public_key
         data["public_key"] = encode_public_key(public)
-        moment = now()
+        moment = work.recorded
         record = build_record(chain=f"org/{org_id}", seq=0, prev=ZERO_HASH, links=(),
                               step="OrganisationRegistered", data=data, org=org_id,
                               key=key_id(public), time=moment, recorded=moment)
@@ -115,7 +115,7 @@ class Ledger:
     def _append_org(self, work: UnitOfWork, org: Organisation, step: str,
                     data: dict[str, Any], avoid: str | None = None) -> None:
         signer, private_key = self._server_key(org, avoid=avoid)
-        moment = now()
+        moment = work.recorded
         record = build_record(chain=org.chain_name, seq=org.next_seq, prev=org.head, links=(),
                               step=step, data=data, org=org.org_id, key=signer, time=moment,
                               recorded=moment)
@@ -129,6 +129,13 @@ class Ledger:
         except BaseException:
             self.vault.forget(new_key)
             raise
+
+    def _signer(self, work: UnitOfWork, org: Organisation) -> tuple[str, SigningKey]:
+        """The server-held key ``org`` signs with in this unit of work (chosen once)."""
+        chosen = work.signers.get(org.org_id)
+        if chosen is None:
+            chosen = work.signers[org.org_id] = self._server_key(org)
+        return chosen
 
     def _server_key(self, org: Organisation,
                     avoid: str | None = None) -> tuple[str, SigningKey]:
@@ -182,7 +189,8 @@ class Ledger:
         else:
             target = work.lot(lot_code(lot, "lot"))
             parsed = parse_record_data(step, data, genesis=False)
-            self._append(work, actor, target, step, parsed, _when(time, parsed))
+            moment = _when(time, parsed, work.recorded)
+            self._append(work, actor, target, step, parsed, moment)
 
     def _harvest(self, work: UnitOfWork, actor: Organisation, code: str,
                  data: Mapping[str, Any], time: Any) -> None:
@@ -190,7 +198,8 @@ class Ledger:
         parsed = parse_record_data("Harvested", data, genesis=True)
         if parsed["ended"] < parsed["started"]:
             raise InvalidInput("must not be before data.started", field="data.ended")
-        self._start_lot(work, actor, code, "Harvested", parsed, _when(time, parsed), ())
+        moment = _when(time, parsed, work.recorded)
+        self._start_lot(work, actor, code, "Harvested", parsed, moment, ())
 
     def _collect(self, work: UnitOfWork, actor: Organisation, data: Mapping[str, Any],
                  time: Any) -> None:
@@ -199,7 +208,7 @@ class Ledger:
         work.require_new(f"lot/{into}", "data.into")
         inputs = {p["lot"]: work.lot(p["lot"]) for p in command["purchases"]}
         plan = plan_collection(command, inputs)
-        moment = _when(time, command)
+        moment = _when(time, command, work.recorded)
         links = []
         for code, quantity in plan.taken.items():
             taken = {"into": into, "collection_point": command["collection_point"],
@@ -213,7 +222,7 @@ class Ledger:
         for i, output in enumerate(command["outputs"]):
             work.require_new(f"lot/{output['lot']}", f"data.outputs[{i}].lot")
         outputs = plan_grading(command, lot)
-        moment = _when(time, command)
+        moment = _when(time, command, work.recorded)
         link = self._append(work, actor, lot, "Graded", command, moment)
         for requested, output in zip(command["outputs"], outputs, strict=True):
             self._start_lot(work, actor, requested["lot"], "Graded", output, moment, (link,))
@@ -222,7 +231,7 @@ class Ledger:
                 data: Mapping[str, Any], time: Any) -> None:
         """Recall ``lot`` and every lot made from it; each descendant's chain says why."""
         parsed = parse_record_data("Recalled", data, genesis=False)
-        moment = _when(time, parsed)
+        moment = _when(time, parsed, work.recorded)
         order = self._append(work, actor, lot, "Recalled", parsed, moment)
         cascade = {"reason": parsed["reason"], "recall": order.hex(), "because_of": lot.code}
         pending, seen = list(lot.children), {lot.code}
@@ -240,10 +249,10 @@ class Ledger:
                    data: dict[str, Any], moment: str, links: Sequence[bytes]) -> bytes:
         sealed: list[Sealed] = []
         sealed_data = seal(data, sealed) if step in PRIVATE_STEPS else data
-        signer, private_key = self._server_key(actor)
+        signer, private_key = self._signer(work, actor)
         record = build_record(chain=f"lot/{code}", seq=0, prev=ZERO_HASH, links=links,
                               step=step, data=sealed_data, org=actor.org_id, key=signer,
-                              time=moment, recorded=now())
+                              time=moment, recorded=work.recorded)
         Lot.check_genesis(record, actor.actor)
         work.start(Lot, record, private_key)
         work.keep_private(sealed, record.chain)
@@ -253,10 +262,10 @@ class Ledger:
                 data: dict[str, Any], moment: str, links: Sequence[bytes] = ()) -> bytes:
         sealed: list[Sealed] = []
         sealed_data = seal(data, sealed) if step in PRIVATE_STEPS else data
-        signer, private_key = self._server_key(actor)
+        signer, private_key = self._signer(work, actor)
         record = build_record(chain=lot.chain_name, seq=lot.next_seq, prev=lot.head,
                               links=links, step=step, data=sealed_data, org=actor.org_id,
-                              key=signer, time=moment, recorded=now())
+                              key=signer, time=moment, recorded=work.recorded)
         lot.check(record, actor.actor, self._earlier_record(lot))
         work.extend(lot, record, private_key)
         work.keep_private(sealed, record.chain)
@@ -332,11 +341,11 @@ def _roles(roles: Sequence[str]) -> list[str]:
     return sorted(set(checked))
 
 
-def _when(time: Any, data: Mapping[str, Any]) -> str:
-    """The event time: as given, else the step's end or start, else now."""
+def _when(time: Any, data: Mapping[str, Any], recorded: str) -> str:
+    """The event time: as given, else the step's end or start, else when it is recorded."""
     if time is not None and time != "":
         return timestamp(time, "time")
     for name in ("ended", "started", "valid_from"):
         if isinstance(data.get(name), str):
             return str(data[name])
-    return now()
+    return recorded

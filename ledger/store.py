@@ -78,6 +78,10 @@ def split_state(state: bytes) -> tuple[bytes, bytes]:
     return state[:SIGNATURE_SIZE], state[SIGNATURE_SIZE:]
 
 
+def _as_uuid(value: UUID | str) -> UUID:
+    return value if isinstance(value, UUID) else UUID(value)
+
+
 def _moment(text_form: str) -> Any:
     from datetime import datetime
 
@@ -171,7 +175,7 @@ class EventStore:
                 signature, raw = split_state(notification.state)
                 yield StoredRecord(
                     notification_id=notification.id,
-                    originator_id=UUID(str(notification.originator_id)),
+                    originator_id=_as_uuid(notification.originator_id),
                     originator_version=notification.originator_version,
                     topic=notification.topic,
                     signature=signature,

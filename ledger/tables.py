@@ -31,3 +31,44 @@ private_values = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("erased_at", DateTime(timezone=True), nullable=True),
 )
+
+# -- the transparency log (issue 3, ledger.log) -------------------------------------------
+# Leaf indices are dense and assigned by the integrator; a node is the RFC 9162 hash of the
+# complete subtree of 2**level leaves starting at leaf node_index * 2**level (level 0 holds
+# the leaf hashes). Leaves, nodes and state change together, in one transaction per batch.
+
+from sqlalchemy import BigInteger, SmallInteger  # noqa: E402
+
+__all__ += ["log_checkpoints", "log_leaves", "log_nodes", "log_state"]
+
+log_leaves = Table(
+    "agritrace_log_leaves",
+    metadata,
+    Column("leaf_index", BigInteger, primary_key=True, autoincrement=False),
+    Column("notification_id", BigInteger, nullable=False, unique=True),
+    Column("record_hash", LargeBinary(32), nullable=False, unique=True),
+)
+
+log_nodes = Table(
+    "agritrace_log_nodes",
+    metadata,
+    Column("level", SmallInteger, primary_key=True, autoincrement=False),
+    Column("node_index", BigInteger, primary_key=True, autoincrement=False),
+    Column("hash", LargeBinary(32), nullable=False),
+)
+
+log_state = Table(
+    "agritrace_log_state",
+    metadata,
+    Column("id", SmallInteger, primary_key=True, autoincrement=False),  # always 1
+    Column("size", BigInteger, nullable=False),  # leaves integrated
+    Column("position", BigInteger, nullable=False),  # last integrated notification id
+)
+
+log_checkpoints = Table(
+    "agritrace_log_checkpoints",
+    metadata,
+    Column("size", BigInteger, primary_key=True, autoincrement=False),
+    Column("note", Text, nullable=False),  # the signed note, with any cosignatures
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)

@@ -23,6 +23,7 @@ from ledger.domain.lot import Lot
 from ledger.domain.organisation import Organisation
 from ledger.errors import AlreadyExists, ChainConflict, LotNotFound, OrganisationNotFound
 from ledger.private import Sealed
+from ledger.records import now
 from ledger.signing import SigningKey, sign_records
 from ledger.store import EventStore
 from ledger.tables import private_values
@@ -53,6 +54,10 @@ class UnitOfWork:
         self._appended: list[tuple[Record, str]] = []
         self._sealed: list[tuple[Sealed, str]] = []
         self._to_sign: list[tuple[ChainEvent, SigningKey, Record]] = []
+        # One recording time for the whole unit: its records are stored in one transaction.
+        self.recorded = now()
+        # Server-held signing keys chosen for organisations during this unit.
+        self.signers: dict[str, tuple[str, SigningKey]] = {}
 
     def lot(self, code: str) -> Lot:
         chain = self._load(f"lot/{code}")

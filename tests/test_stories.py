@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 
 import pytest
@@ -41,7 +42,7 @@ def test_kiwifruit_from_three_households_to_the_platform_warehouse(ledger: Ledge
     history = ledger.lot_history("KG1")
     assert [s.record.type for s in history] == [
         "Graded", "PreCooled", "Stored", "Packed", "Shipped", "Received"]
-    for before, after in zip(history, history[1:], strict=False):
+    for before, after in itertools.pairwise(history):
         assert after.record.prev == before.record.hash
 
     # Custody moved with shipping and receiving.

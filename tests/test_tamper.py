@@ -75,7 +75,7 @@ class Store:
 def journey(ledger: Ledger) -> Iterator[tuple[Ledger, Store]]:
     kiwi_journey(ledger)
     audit_store(ledger.store)  # intact before tampering
-    yield ledger, Store(ledger)
+    return ledger, Store(ledger)
 
 
 def _rewrite(raw: bytes, change: Any) -> bytes:

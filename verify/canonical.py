@@ -11,6 +11,7 @@ fast path against ``rfc8785`` with hypothesis.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -22,6 +23,9 @@ __all__ = ["MAX_SAFE_INTEGER", "canonical_bytes", "parse_canonical"]
 
 MAX_SAFE_INTEGER = 2**53 - 1
 _FIRST_SURROGATE = "\ud800"
+# UTF-8 lead bytes of characters from U+E000 up (private use, CJK compatibility and
+# fullwidth forms, and everything beyond the Basic Multilingual Plane).
+_HIGH_CHARACTER = re.compile(b"[\xee-\xf4]")
 
 _dumps = json.JSONEncoder(
     ensure_ascii=False, allow_nan=False, sort_keys=True, separators=(",", ":")
@@ -127,6 +131,16 @@ def parse_canonical(raw: bytes) -> Any:
         if isinstance(error, MalformedInput):
             raise
         raise MalformedInput(f"not valid UTF-8 JSON: {error}") from error
-    if canonical_bytes(value) != raw:
+    if _HIGH_CHARACTER.search(raw) is None:
+        # The decoder has already refused floats, unsafe integers and non-finite numbers,
+        # and with no character at or above U+E000 anywhere, code-point key order is
+        # UTF-16 order: the plain encoder gives the canonical bytes without a walk.
+        try:
+            expected = _dumps(value).encode("utf-8")
+        except UnicodeEncodeError as error:
+            raise MalformedInput("text contains a lone surrogate") from error
+    else:
+        expected = canonical_bytes(value)
+    if expected != raw:
         raise NotCanonical("bytes are not in RFC 8785 canonical form")
     return value

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import copy
 import uuid
-from functools import lru_cache
 from datetime import datetime
+from functools import lru_cache
 from typing import Any, ClassVar
 
 from eventsourcing.domain import Aggregate, AggregateCreated, AggregateEvent

@@ -83,7 +83,7 @@ def decimal(*, minimum: Decimal | None = None, positive: bool = False,
         if type(value) is str and _PLAIN_DECIMAL.fullmatch(value):
             shortest = _shortest_plain(value)
             if _within(Decimal(shortest), minimum, positive, maximum):
-                whole, _, fraction = shortest.partition(".")
+                _whole, _, fraction = shortest.partition(".")
                 if len(fraction) <= places:
                     return shortest
         if isinstance(value, bool) or not isinstance(value, str | int | Decimal):

@@ -31,7 +31,8 @@ from ledger.domain.fields import (
 from ledger.errors import InvalidInput
 
 __all__ = [
-    "COLLECT", "GENESIS", "HANDLING_STEPS", "PRIVATE_STEPS", "STEPS", "Committed", "Secret", "parse_record_data",
+    "COLLECT", "GENESIS", "HANDLING_STEPS", "PRIVATE_STEPS", "STEPS", "Committed", "Secret",
+    "parse_record_data",
 ]
 
 

@@ -1,0 +1,111 @@
+"""The witness over HTTP: ``POST /add-checkpoint`` (C2SP tlog-witness), server and client.
+
+https://c2sp.org/tlog-witness. The server is the standard library's threading HTTP server, so
+an inspector's office can run a witness with one command and no other dependency; ``api/`` may
+mount ``Witness.handle`` in FastAPI instead. Responses: 200 with the cosignature line
+(``text/plain``); a refusal's status with its reason; 409 with ``text/x.tlog.size`` and the
+witness's latest size when the request's old size is stale.
+
+The client, used by the log to collect cosignatures, raises the matching ``WitnessRefused``
+subclass for a refusal and ``WitnessUnreachable`` when the witness cannot be reached.
+"""
+
+from __future__ import annotations
+
+import urllib.error
+import urllib.request
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from ledger.errors import LedgerError
+from ledger.log.witness import (
+    AddCheckpoint,
+    CheckpointForbidden,
+    OldSizeConflict,
+    ProofRejected,
+    RequestMalformed,
+    UnknownOrigin,
+    Witness,
+    WitnessRefused,
+)
+from verify.errors import VerificationError
+from verify.notes import Signature
+
+__all__ = ["MAX_BODY", "WitnessUnreachable", "submit_checkpoint", "witness_server"]
+
+MAX_BODY = 1 << 20  # a checkpoint, 64 proof hashes and signatures fit many times over
+SIZE_TYPE = "text/x.tlog.size"
+
+
+class WitnessUnreachable(LedgerError):
+    """The witness could not be reached or answered nonsense; the log carries on without it."""
+
+
+def witness_server(witness: Witness, host: str = "127.0.0.1",
+                   port: int = 0) -> ThreadingHTTPServer:
+    """An HTTP server for ``witness`` (call ``serve_forever``; port 0 picks a free one)."""
+
+    class Handler(BaseHTTPRequestHandler):
+        server_version = "agritrace-witness"
+
+        def do_POST(self) -> None:
+            if self.path != "/add-checkpoint":
+                self._reply(404, "only POST /add-checkpoint is served\n")
+                return
+            length = self.headers.get("Content-Length", "")
+            if not length.isdecimal() or int(length) > MAX_BODY:
+                self._reply(400 if length.isdecimal() else 411, "bad Content-Length\n")
+                return
+            body = self.rfile.read(int(length))
+            try:
+                line = witness.handle(body)
+            except OldSizeConflict as refusal:
+                self._reply(409, f"{refusal.latest_size}\n", SIZE_TYPE)
+            except WitnessRefused as refusal:
+                self._reply(refusal.status, refusal.reason + "\n")
+            else:
+                self._reply(200, line)
+
+        def _reply(self, status: int, text: str, content_type: str = "text/plain") -> None:
+            data = text.encode("utf-8")
+            self.send_response(status)
+            self.send_header("Content-Type", f"{content_type}; charset=utf-8")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass  # quiet: the witness's answers are its log
+
+    return ThreadingHTTPServer((host, port), Handler)
+
+
+_REFUSALS: dict[int, type[WitnessRefused]] = {
+    400: RequestMalformed, 403: CheckpointForbidden, 404: UnknownOrigin, 422: ProofRejected,
+}
+
+
+def submit_checkpoint(url: str, request: AddCheckpoint, *,
+                      timeout: float = 5.0) -> tuple[Signature, ...]:
+    """POST ``request`` to a witness's add-checkpoint URL; returns its signature lines."""
+    if not url.startswith(("http://", "https://")):
+        raise WitnessUnreachable(f"witness URL {url!r} is not http(s)")
+    post = urllib.request.Request(url, data=request.to_body(), method="POST",  # noqa: S310
+                                  headers={"Content-Type": "text/plain"})
+    try:
+        with urllib.request.urlopen(post, timeout=timeout) as response:  # noqa: S310
+            text = response.read(MAX_BODY).decode("utf-8")
+    except urllib.error.HTTPError as error:
+        reason = error.read(4096).decode("utf-8", "replace").strip()
+        if error.code == 409 and reason.isdecimal():
+            raise OldSizeConflict(f"the witness is at size {reason}",
+                                  latest_size=int(reason)) from None
+        refusal = _REFUSALS.get(error.code)
+        if refusal is None:
+            raise WitnessUnreachable(f"witness {url} answered {error.code}: {reason}") from None
+        raise refusal(f"witness {url} refused: {reason}") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise WitnessUnreachable(f"witness {url} is unreachable: {error}") from None
+    try:
+        return tuple(Signature.from_line(line) for line in text.splitlines() if line)
+    except VerificationError as error:
+        raise WitnessUnreachable(f"witness {url} answered a malformed line: {error}") from None
