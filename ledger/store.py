@@ -8,7 +8,9 @@ the same database.
 
 from __future__ import annotations
 
+import fcntl
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -127,11 +129,12 @@ class EventStore:
         env = dict(self.backend.eventsourcing_env)
         env["AGGREGATE_CACHE_MAXSIZE"] = str(cache_size)
         try:
-            if self.backend.schema:
-                self._create_schema(self.backend)
-            self.app = _Application(env=env)
             self.engine = _engine(self.backend)
-            metadata.create_all(self.engine)
+            with _setup_lock(self.engine, self.backend):
+                if self.backend.schema:
+                    self._create_schema(self.engine, self.backend.schema)
+                self.app = _Application(env=env)
+                metadata.create_all(self.engine)
         except Exception as error:  # connection refused, bad credentials, unwritable file
             if isinstance(error, StoreUnavailable):
                 raise
@@ -140,11 +143,9 @@ class EventStore:
         self.repository = self.app.repository
 
     @staticmethod
-    def _create_schema(backend: Backend) -> None:
-        engine = create_engine(backend.sqlalchemy_url)
+    def _create_schema(engine: Engine, schema: str) -> None:
         with engine.begin() as connection:
-            connection.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{backend.schema}"'))
-        engine.dispose()
+            connection.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
 
     def save(self, *events: Any) -> list[int]:
         """Store ``events`` in this order, in one transaction; returns notification ids.
@@ -205,6 +206,33 @@ class EventStore:
     def close(self) -> None:
         self.app.close()
         self.engine.dispose()
+
+
+_SETUP_LOCK = 0x61677269  # "agri": PostgreSQL advisory lock key for creating tables
+
+
+@contextmanager
+def _setup_lock(engine: Engine, backend: Backend) -> Iterator[None]:
+    """Serialise table creation across processes starting at once: PostgreSQL's
+    ``CREATE ... IF NOT EXISTS`` races with itself (duplicate ``pg_type`` rows), and
+    SQLAlchemy's check-then-create races on SQLite. A file lock beside the SQLite file, an
+    advisory lock on PostgreSQL."""
+    if backend.sqlite_path is not None:
+        lock_path = backend.sqlite_path.with_name(backend.sqlite_path.name + ".setup-lock")
+        with open(lock_path, "a") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+        return
+    with engine.connect() as connection:
+        connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": _SETUP_LOCK})
+        try:
+            yield
+        finally:
+            connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": _SETUP_LOCK})
+            connection.commit()
 
 
 def _engine(backend: Backend) -> Engine:

@@ -125,6 +125,33 @@ def ref_mth(d: list[bytes]) -> bytes:
     return node_hash(ref_mth(d[:k]), ref_mth(d[k:]))
 
 
+def _k(n: int) -> int:
+    k = 1
+    while k * 2 < n:
+        k *= 2
+    return k
+
+
+def ref_path(m: int, d: list[bytes]) -> list[bytes]:
+    """RFC 9162 PATH(m, D[n]), over leaf hashes."""
+    if len(d) <= 1:
+        return []
+    k = _k(len(d))
+    if m < k:
+        return [*ref_path(m, d[:k]), ref_mth(d[k:])]
+    return [*ref_path(m - k, d[k:]), ref_mth(d[:k])]
+
+
+def ref_proof(m: int, d: list[bytes], whole: bool = True) -> list[bytes]:
+    """RFC 9162 SUBPROOF(m, D[n], b), over leaf hashes."""
+    if m == len(d):
+        return [] if whole else [ref_mth(d)]
+    k = _k(len(d))
+    if m <= k:
+        return [*ref_proof(m, d[:k], whole), ref_mth(d[k:])]
+    return [*ref_proof(m - k, d[k:], False), ref_mth(d[:k])]
+
+
 @settings(max_examples=60, deadline=None)
 @given(st.integers(min_value=0, max_value=300), st.integers(min_value=0, max_value=300))
 def test_frontier_matches_reference_and_completed_nodes(size: int, more: int) -> None:

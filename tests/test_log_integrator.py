@@ -182,13 +182,14 @@ def test_killed_integrator_process_restarts_where_it_stopped(tmp_path: Path) -> 
         ledger.close()
 
 
-def test_competing_integrators_build_one_tree(settings: Settings) -> None:
+def test_competing_integrators_build_one_tree(settings: Settings,
+                                              caplog: pytest.LogCaptureFixture) -> None:
     # Two server processes, each with its own store connection and integrator thread.
     first, second = Ledger(settings), Ledger(settings)
     key = new_key()
     stop = threading.Event()
     logs = [TransparencyLog(x.store, key, batch_size=5) for x in (first, second)]
-    threads = [threading.Thread(target=log.integrator.run, args=(stop,),
+    threads = [threading.Thread(target=log.run, args=(stop,),
                                 kwargs={"idle": 0.01}) for log in logs]
     try:
         for thread in threads:
@@ -202,6 +203,7 @@ def test_competing_integrators_build_one_tree(settings: Settings) -> None:
         logs[0].integrate()
         assert_log_matches_store(logs[1])
         logs[1].audit()
+        assert not [r for r in caplog.records if r.levelname == "ERROR"]
     finally:
         stop.set()
         first.close()

@@ -8,6 +8,7 @@ Modules, one job each:
 - ``checkpoints``  C2SP tlog-checkpoint signed notes: publish, read, attach cosignatures
 - ``proofs``       inclusion and consistency proofs against published checkpoints
 - ``tiles``        C2SP tlog-tiles hash tiles and entry bundles
+- ``witness_protocol`` the tlog-witness add-checkpoint request format and refusals
 - ``witness``      a C2SP tlog-witness (add-checkpoint, cosignature/v1) and its state file
 - ``witness_http`` the witness over HTTP, server and client
 - ``cosigning``    the log sending checkpoints to its witnesses
@@ -20,7 +21,8 @@ Errors are ``ledger.errors`` classes; the witness's refusals carry their HTTP st
      ├─ InvalidInput ── RequestMalformed (400), ProofRejected (422)   [WitnessRefused]
      ├─ NotFound ────── UnknownOrigin (404) [WitnessRefused], EntryTooLarge
      ├─ NotPermitted ── CheckpointForbidden (403)                     [WitnessRefused]
-     ├─ WrongState ──── OldSizeConflict (409, .latest_size)           [WitnessRefused]
+     ├─ WrongState ──── OldSizeConflict (409, .latest_size), RootConflict (409)
+     │                                                                [WitnessRefused]
      ├─ AuditFailed     the log disagrees with the records, or refuses to sign
      └─ WitnessUnreachable
 """
@@ -35,19 +37,18 @@ from ledger.log.logkey import DEFAULT_ORIGIN, LogKey, load_log_key
 from ledger.log.proofs import ConsistencyProof, InclusionProof, parse_record_hash
 from ledger.log.service import TransparencyLog
 from ledger.log.tiles import EntryTooLarge, TileAddress, parse_tile_path, tile_path
-from ledger.log.witness import (
+from ledger.log.witness import Witness, load_witness_key, trusted_logs
+from ledger.log.witness_http import WitnessUnreachable, submit_checkpoint, witness_server
+from ledger.log.witness_protocol import (
     AddCheckpoint,
     CheckpointForbidden,
     OldSizeConflict,
     ProofRejected,
     RequestMalformed,
+    RootConflict,
     UnknownOrigin,
-    Witness,
     WitnessRefused,
-    load_witness_key,
-    trusted_logs,
 )
-from ledger.log.witness_http import WitnessUnreachable, submit_checkpoint, witness_server
 
 __all__ = [
     "DEFAULT_ORIGIN",
@@ -66,6 +67,7 @@ __all__ = [
     "ProofRejected",
     "PublishedCheckpoint",
     "RequestMalformed",
+    "RootConflict",
     "TileAddress",
     "TransparencyLog",
     "UnknownOrigin",

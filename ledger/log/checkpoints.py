@@ -54,7 +54,11 @@ class PublishedCheckpoint:
 
     @classmethod
     def from_row(cls, size: int, note: str, created_at: datetime) -> PublishedCheckpoint:
-        parsed = Checkpoint.from_text(Note.from_text(note).text)
+        try:
+            parsed = Checkpoint.from_text(Note.from_text(note).text)
+        except VerificationError as error:
+            raise AuditFailed(f"the checkpoint stored under size {size} is unreadable: "
+                              f"{error.reason}") from error
         if parsed.size != size:
             raise AuditFailed(f"the checkpoint stored under size {size} is of size "
                               f"{parsed.size}")

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from hashlib import sha256
@@ -132,12 +133,15 @@ class Integrator:
                 break
         return total
 
-    def run(self, stop: threading.Event, *, idle: float = 0.5) -> None:
+    def run(self, stop: threading.Event, *, idle: float = 0.5,
+            step: Callable[[], BatchResult] | None = None) -> None:
         """Integrate until ``stop`` is set, resting ``idle`` seconds when caught up or when
-        another process integrates. Errors are logged and retried after a rest."""
+        another process integrates. Errors are logged and retried after a rest. ``step``
+        replaces ``integrate_batch`` (``TransparencyLog`` adds cosigning)."""
+        batch = step or self.integrate_batch
         while not stop.is_set():
             try:
-                result = self.integrate_batch()
+                result = batch()
             except Exception:
                 log.exception("log integration failed; retrying in %.1f s", idle)
                 stop.wait(idle)

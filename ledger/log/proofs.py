@@ -121,9 +121,9 @@ def inclusion_by_hash(connection: Connection, record_hash: str | bytes,
 
 def _inclusion(connection: Connection, index: int, digest: bytes,
                checkpoint: PublishedCheckpoint) -> InclusionProof:
-    nodes = NodeCache(connection)
-    hashes = nodes.prefetch(lambda get: inclusion_proof(index, checkpoint.size, get))
-    return InclusionProof(index, digest, nodes.get_node(0, index), tuple(hashes), checkpoint)
+    leaf, hashes = NodeCache(connection).prefetch(
+        lambda get: (get(0, index), inclusion_proof(index, checkpoint.size, get)))
+    return InclusionProof(index, digest, leaf, tuple(hashes), checkpoint)
 
 
 def consistency_between(connection: Connection, size1: int, size2: int) -> ConsistencyProof:

@@ -9,6 +9,7 @@ against a published size, consistency proof between two published sizes, tiles.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Sequence
 
@@ -71,6 +72,11 @@ class TransparencyLog:
             total += result.leaves
             if result.busy or result.leaves < self.integrator.batch_size:
                 return total
+
+    def run(self, stop: threading.Event, *, idle: float = 0.5) -> None:
+        """Integrate (and cosign) in the background until ``stop`` is set: for a thread in
+        ``agritrace serve``. With several processes on PostgreSQL one integrates at a time."""
+        self.integrator.run(stop, idle=idle, step=self.integrate_batch)
 
     # -- reading -----------------------------------------------------------------------
 

@@ -15,17 +15,17 @@ and is checked in the spec's order, each refusal carrying its HTTP status:
 1. the body parses (400 ``RequestMalformed``);
 2. the origin is trusted (404 ``UnknownOrigin``) and a trusted key signed it (403
    ``CheckpointForbidden``);
-3. ``old`` is the size the witness last cosigned, 0 if none (409 ``OldSizeConflict``, with the
-   witness's size for a ``text/x.tlog.size`` body);
-4. the new size is not smaller than ``old`` (400), an equal size has the same root (409), and
-   the consistency proof from the old checkpoint verifies (422 ``ProofRejected``);
-5. the checkpoint is persisted, then cosigned; the answer is the cosignature line.
+3. ``old`` is not larger than the checkpoint's size (400);
+4. ``old`` is the size the witness last cosigned, 0 if none (409 ``OldSizeConflict``, with the
+   witness's size for a ``text/x.tlog.size`` body), checked and updated under the state lock;
+5. the consistency proof from the old checkpoint verifies, empty from size 0 (422
+   ``ProofRejected``), and an equal size has the same root (409);
+6. the checkpoint is persisted, then cosigned; the answer is the cosignature line.
 """
 
 from __future__ import annotations
 
 import base64
-import binascii
 import fcntl
 import json
 import os
@@ -36,12 +36,21 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
-from ledger.errors import InvalidInput, LedgerError, NotFound, NotPermitted, WrongState
+from ledger.errors import InvalidInput
 from ledger.log.logkey import key_file_signer
+from ledger.log.witness_protocol import (
+    AddCheckpoint,
+    CheckpointForbidden,
+    OldSizeConflict,
+    ProofRejected,
+    RequestMalformed,
+    RootConflict,
+    UnknownOrigin,
+)
 from verify.errors import VerificationError
-from verify.merkle import HASH_SIZE, verify_consistency
+from verify.merkle import verify_consistency
 from verify.notes import (
     COSIGNATURE_V1,
     ED25519,
@@ -54,90 +63,7 @@ from verify.notes import (
     verified_signers,
 )
 
-__all__ = [
-    "AddCheckpoint",
-    "CheckpointForbidden",
-    "OldSizeConflict",
-    "ProofRejected",
-    "RequestMalformed",
-    "UnknownOrigin",
-    "Witness",
-    "WitnessRefused",
-    "load_witness_key",
-    "trusted_logs",
-]
-
-
-class WitnessRefused(LedgerError):
-    """The witness will not cosign; ``status`` is the tlog-witness HTTP status."""
-
-    status: ClassVar[int] = 400
-
-
-class RequestMalformed(WitnessRefused, InvalidInput):
-    status = 400
-
-
-class UnknownOrigin(WitnessRefused, NotFound):
-    status = 404
-
-
-class CheckpointForbidden(WitnessRefused, NotPermitted):
-    status = 403
-
-
-class OldSizeConflict(WitnessRefused, WrongState):
-    """``old`` is not the witness's latest size, or a same-size checkpoint has another root."""
-
-    status = 409
-
-    def __init__(self, reason: str, *, latest_size: int) -> None:
-        self.latest_size = latest_size
-        super().__init__(reason)
-
-
-class ProofRejected(WitnessRefused, InvalidInput):
-    status = 422
-
-
-@dataclass(frozen=True)
-class AddCheckpoint:
-    """An add-checkpoint request: old size, consistency proof, signed checkpoint note."""
-
-    old_size: int
-    proof: tuple[bytes, ...]
-    note: str
-
-    @classmethod
-    def from_body(cls, body: bytes | str) -> AddCheckpoint:
-        """Parse a request body; ``RequestMalformed`` when it is not one."""
-        try:
-            text = body.decode("utf-8") if isinstance(body, bytes) else body
-            head, blank, note = text.partition("\n\n")
-            lines = head.split("\n")
-            old = lines[0].removeprefix("old ")
-            if not blank or not lines[0].startswith("old ") or not old.isdecimal() or \
-                    (old != "0" and old.startswith("0")) or len(old) > 20:
-                raise ValueError("the body must start with 'old <size>' and a proof, then a "
-                                 "blank line")
-            proof = tuple(_hash(line) for line in lines[1:])
-        except (UnicodeDecodeError, ValueError) as error:
-            raise RequestMalformed(f"malformed add-checkpoint request: {error}") from None
-        return cls(int(old), proof, note)
-
-    def to_body(self) -> bytes:
-        lines = [f"old {self.old_size}", *(base64.b64encode(h).decode() for h in self.proof)]
-        return ("\n".join(lines) + "\n\n" + self.note).encode("utf-8")
-
-
-def _hash(line: str) -> bytes:
-    try:
-        raw = base64.b64decode(line, validate=True)
-    except binascii.Error:
-        raw = b""
-    if len(raw) != HASH_SIZE or base64.b64encode(raw).decode() != line:
-        raise ValueError(f"proof line {line[:48]!r} is not a base64 SHA-256 hash")
-    return raw
+__all__ = ["Witness", "Witnessed", "load_witness_key", "trusted_logs"]
 
 
 def trusted_logs(vkeys: Iterable[str]) -> dict[str, tuple[Verifier, ...]]:
@@ -198,8 +124,11 @@ class Witness:
         return self.add_checkpoint(AddCheckpoint.from_body(body)).to_line()
 
     def add_checkpoint(self, request: AddCheckpoint) -> Signature:
-        """Steps 1-5 of the module docstring; returns the cosignature."""
+        """Steps 1-6 of the module docstring; returns the cosignature."""
         note, checkpoint = self._authentic(request.note)
+        if checkpoint.size < request.old_size:
+            raise RequestMalformed(f"checkpoint size {checkpoint.size} is smaller than old "
+                                   f"size {request.old_size}")
         with self._locked():
             state = self._load()
             entry = state.get(checkpoint.origin)
@@ -281,9 +210,6 @@ def _check_extends(request: AddCheckpoint, checkpoint: Checkpoint,
                    latest_root: bytes | None) -> None:
     """Step 4: the new checkpoint extends the witness's latest one."""
     old = request.old_size
-    if checkpoint.size < old:
-        raise RequestMalformed(f"checkpoint size {checkpoint.size} is smaller than old size "
-                               f"{old}")
     if latest_root is None or old == 0:
         if request.proof:
             raise ProofRejected("a checkpoint after size 0 needs an empty consistency proof")
@@ -292,8 +218,8 @@ def _check_extends(request: AddCheckpoint, checkpoint: Checkpoint,
         if request.proof:
             raise ProofRejected("equal sizes need an empty consistency proof")
         if checkpoint.root_hash != latest_root:
-            raise OldSizeConflict(f"a different root for size {old} was cosigned before: the "
-                                  "log forked", latest_size=old)
+            raise RootConflict(f"a different root for size {old} was cosigned before: the "
+                               "log forked")
         return
     try:
         verify_consistency(old, checkpoint.size, latest_root, checkpoint.root_hash,

@@ -17,14 +17,15 @@ import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from ledger.errors import LedgerError
-from ledger.log.witness import (
+from ledger.log.witness import Witness
+from ledger.log.witness_protocol import (
     AddCheckpoint,
     CheckpointForbidden,
     OldSizeConflict,
     ProofRejected,
     RequestMalformed,
+    RootConflict,
     UnknownOrigin,
-    Witness,
     WitnessRefused,
 )
 from verify.errors import VerificationError
@@ -80,7 +81,8 @@ def witness_server(witness: Witness, host: str = "127.0.0.1",
 
 
 _REFUSALS: dict[int, type[WitnessRefused]] = {
-    400: RequestMalformed, 403: CheckpointForbidden, 404: UnknownOrigin, 422: ProofRejected,
+    400: RequestMalformed, 403: CheckpointForbidden, 404: UnknownOrigin, 409: RootConflict,
+    422: ProofRejected,
 }
 
 
@@ -96,7 +98,7 @@ def submit_checkpoint(url: str, request: AddCheckpoint, *,
             text = response.read(MAX_BODY).decode("utf-8")
     except urllib.error.HTTPError as error:
         reason = error.read(4096).decode("utf-8", "replace").strip()
-        if error.code == 409 and reason.isdecimal():
+        if error.code == 409 and reason.isascii() and reason.isdigit():
             raise OldSizeConflict(f"the witness is at size {reason}",
                                   latest_size=int(reason)) from None
         refusal = _REFUSALS.get(error.code)
