@@ -17,7 +17,7 @@ from ledger.domain.fields import identifier, list_of, lot_code, text, timestamp
 from ledger.domain.lot import Lot
 from ledger.domain.organisation import ROLES, Organisation
 from ledger.domain.steps import COLLECT, PRIVATE_STEPS, parse_record_data
-from ledger.errors import InvalidInput, LotNotFound, NotPermitted
+from ledger.errors import InvalidInput, LedgerError, LotNotFound, NotPermitted
 from ledger.private import Sealed, erase_private, read_private, seal
 from ledger.records import build_record
 from ledger.signing import SigningKey
@@ -170,9 +170,9 @@ class Ledger:
                 self._record_into(work, org_id, str(entry.get("step", "")),
                                   entry.get("data") or {}, lot=entry.get("lot"),
                                   time=entry.get("time"))
-            except InvalidInput as error:
-                where = f"entries[{i}]" + (f".{error.field}" if error.field else "")
-                raise InvalidInput(error.reason, field=where) from error
+            except LedgerError as error:
+                error.locate(f"entries[{i}]")
+                raise
         return work.commit()
 
     def _record_into(self, work: UnitOfWork, org_id: str, step: str,

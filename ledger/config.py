@@ -69,8 +69,10 @@ def parse_db_url(url: str) -> Backend:
             "POSTGRES_PORT": port,
             "POSTGRES_USER": user,
             "POSTGRES_PASSWORD": password,
-            "POSTGRES_POOL_SIZE": "5",
-            "POSTGRES_MAX_OVERFLOW": "10",
+            # Each process holds two pools (eventsourcing's and SQLAlchemy's); keep both
+            # small so many workers and test stores fit PostgreSQL's connection limit.
+            "POSTGRES_POOL_SIZE": "2",
+            "POSTGRES_MAX_OVERFLOW": "8",
             "POSTGRES_CONNECT_TIMEOUT": "10",
         }
         if schema:

@@ -48,6 +48,11 @@ class LedgerError(Exception):
         self.field = field
         super().__init__(f"{field}: {reason}" if field else reason)
 
+    def locate(self, prefix: str) -> None:
+        """Put the error inside a larger input: ``data.quantity`` → ``entries[3].data.quantity``."""
+        self.field = f"{prefix}.{self.field}" if self.field else prefix
+        self.args = (f"{self.field}: {self.reason}",)
+
 
 class InvalidInput(LedgerError):
     """A value is missing or invalid. ``field`` is a dotted path such as ``data.quantity``."""

@@ -11,8 +11,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ledger.domain.fields import format_time
+from ledger.errors import InvalidInput
 from verify.canonical import canonical_bytes
-from verify.records import RECORD_VERSION, Record, record_hash
+from verify.records import MAX_RECORD_BYTES, RECORD_VERSION, Record, record_hash
 
 __all__ = ["build_record", "now"]
 
@@ -32,6 +33,10 @@ def build_record(*, chain: str, seq: int, prev: bytes, links: Sequence[bytes], s
         "links": link_list, "type": step, "data": data, "org": org, "key": key,
         "time": time, "recorded": recorded,
     })
+    if len(raw) > MAX_RECORD_BYTES:
+        raise InvalidInput(f"makes a record of {len(raw):,} bytes, over the {MAX_RECORD_BYTES:,} "
+                           "a log entry holds; split long reading series across several records "
+                           "or give min/max/mean", field="data")
     return Record(raw=raw, hash=record_hash(raw), chain=chain, seq=seq, prev=prev,
                   links=tuple(links), type=step, data=data, org=org, key=key, time=time,
                   recorded=recorded)

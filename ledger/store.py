@@ -248,4 +248,5 @@ def _engine(backend: Backend) -> Engine:
 
         return engine
     options = {"options": f"-csearch_path={backend.schema}"} if backend.schema else {}
-    return create_engine(backend.sqlalchemy_url, pool_pre_ping=True, connect_args=options)
+    return create_engine(backend.sqlalchemy_url, pool_pre_ping=True, pool_size=2,
+                         max_overflow=8, connect_args=options)

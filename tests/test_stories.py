@@ -297,3 +297,26 @@ def _pre_cooling() -> dict[str, str]:
     return {"method": "forced-air", "started": "2026-09-10T17:00:00+08:00",
             "ended": "2026-09-10T21:00:00+08:00", "target_core_temp_c": "2",
             "reached_core_temp_c": "2.4"}
+
+
+def test_a_batch_error_of_any_kind_names_the_entry(ledger: Ledger) -> None:
+    register_parties(ledger)
+    harvest(ledger, "KH0")
+    entries = [{"step": "PreCooled", "lot": "KH0", "data": _pre_cooling()},
+               {"step": "PreCooled", "lot": "NOPE", "data": _pre_cooling()}]
+    with pytest.raises(LotNotFound) as error:
+        ledger.record_batch(COOP, entries)
+    assert error.value.field == "entries[1].lot"
+    assert len(ledger.lot_history("KH0")) == 1
+
+
+def test_a_record_too_large_for_a_log_entry_is_refused(ledger: Ledger) -> None:
+    register_parties(ledger)
+    harvest(ledger, "KH0")
+    readings = [{"at": f"2026-09-11T{h % 24:02d}:{m:02d}:00+08:00", "temp_c": "2.5",
+                 "humidity_pct": "90.5"} for h in range(24) for m in range(0, 60, 1)]
+    with pytest.raises(InvalidInput, match="over the 65,535") as error:
+        handle(ledger, COOP, "KH0", "Stored", {"facility": "冷库",
+                                                "started": "2026-09-10T22:00:00+08:00",
+                                                "readings": readings[:1400]})
+    assert error.value.field == "data"

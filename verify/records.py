@@ -23,6 +23,7 @@ from verify.canonical import parse_canonical
 from verify.errors import MalformedInput
 
 __all__ = [
+    "MAX_RECORD_BYTES",
     "RECORD_VERSION",
     "SIGNING_CONTEXT",
     "ZERO_HASH",
@@ -34,7 +35,8 @@ __all__ = [
 RECORD_VERSION = 1
 ZERO_HASH = bytes(32)
 SIGNING_CONTEXT = b"agritrace/record/v1\n"
-MAX_RECORD_BYTES = 256 * 1024
+# A C2SP tlog-tiles entry holds at most 65,535 bytes; every record must fit one.
+MAX_RECORD_BYTES = 65535
 
 _FIELDS = frozenset(
     {"v", "chain", "seq", "prev", "links", "type", "data", "org", "key", "time", "recorded"}
