@@ -45,6 +45,7 @@ def parse_db_url(url: str) -> Backend:
             kind="sqlite",
             eventsourcing_env={
                 "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+                "APPLICATION_RECORDER_TOPIC": "ledger.recorders:GuardedSQLiteRecorder",
                 "SQLITE_DBNAME": str(path),
                 "SQLITE_LOCK_TIMEOUT": "30",
             },
@@ -64,6 +65,7 @@ def parse_db_url(url: str) -> Backend:
         port = str(parts.port or 5432)
         env = {
             "PERSISTENCE_MODULE": "eventsourcing.postgres",
+            "APPLICATION_RECORDER_TOPIC": "ledger.recorders:GuardedPostgresRecorder",
             "POSTGRES_DBNAME": dbname,
             "POSTGRES_HOST": host,
             "POSTGRES_PORT": port,

@@ -9,7 +9,7 @@ the same database.
 from __future__ import annotations
 
 import fcntl
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
@@ -147,14 +147,16 @@ class EventStore:
         with engine.begin() as connection:
             connection.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
 
-    def save(self, *events: Any) -> list[int]:
+    def save(self, *events: Any, guards: Mapping[UUID, int] | None = None) -> list[int]:
         """Store ``events`` in this order, in one transaction; returns notification ids.
 
         Goes straight to the event store: ``Application.save`` would spend an
         ``isinstance`` check against a runtime Protocol on every event, which costs more
         than signing the record, and offers nothing we use (no snapshots, no followers).
+        ``guards`` are organisation chains that must still be at the given versions
+        (``ledger.recorders``).
         """
-        recordings = self.app.events.put(list(events))
+        recordings = self.app.events.put(list(events), guards=guards or {})
         return [recording.notification.id for recording in recordings]
 
     def remember(self, chains: Iterable[Any]) -> None:

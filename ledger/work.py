@@ -13,6 +13,7 @@ import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
@@ -23,6 +24,7 @@ from ledger.domain.lot import Lot
 from ledger.domain.organisation import Organisation
 from ledger.errors import AlreadyExists, ChainConflict, LotNotFound, OrganisationNotFound
 from ledger.private import Sealed
+from ledger.recorders import KeysChanged
 from ledger.records import now
 from ledger.signing import SigningKey, sign_records
 from ledger.store import EventStore
@@ -124,10 +126,10 @@ class UnitOfWork:
                    for chain in self._chains.values() for event in chain.collect_events()}
         events = [pending[(chain_id(chain), record.seq + 1)] for record, chain in self._appended]
         try:
-            ids = self._store.save(*events)
+            ids = self._store.save(*events, guards=self._guards())
         except IntegrityError as error:
             self._erase_private()
-            raise self._conflict() from error
+            raise self._conflict(error) from error
         except BaseException:
             self._erase_private()
             raise
@@ -137,7 +139,18 @@ class UnitOfWork:
             for (record, _), notification_id in zip(self._appended, ids, strict=True)
         ]
 
-    def _conflict(self) -> ChainConflict:
+    def _guards(self) -> dict[UUID, int]:
+        """Organisations whose keys signed records here, at the versions they were read.
+        Chains this unit itself extends need no guard: their own inserts conflict."""
+        extended = {record.chain for record, _ in self._appended}
+        signers = {record.org for record, _ in self._appended}
+        return {chain.id: chain.version for name, chain in self._chains.items()
+                if name.startswith("org/") and name[4:] in signers and name not in extended}
+
+    def _conflict(self, error: IntegrityError) -> ChainConflict:
+        if isinstance(error, KeysChanged):
+            return ChainConflict("an organisation's keys changed while recording; retry",
+                                 chain=self._appended[0][1])
         for record, chain in self._appended:
             try:
                 current: Chain = self._store.repository.get(chain_id(chain))

@@ -99,3 +99,23 @@ def test_several_processes_may_open_a_new_store_at_once(settings: Settings) -> N
     for thread in threads:
         thread.join()
     assert not errors, errors
+
+
+def test_a_key_rotated_while_recording_makes_the_record_retry(settings: Settings) -> None:
+    """Without a guard the record would land after the rotation, signed by a revoked key,
+    and every later audit would fail."""
+    writer, keeper = Ledger(settings), Ledger(settings)
+    try:
+        register_parties(writer)
+        harvest(writer, "KH0")
+        work = UnitOfWork(writer.store)
+        writer._record_into(work, COOP, "Stored", STORED, lot="KH0", time=None)
+        keeper.rotate_key(COOP)  # commits between the writer's read and its save
+        with pytest.raises(ChainConflict, match="keys changed"):
+            work.commit()
+        writer.record(COOP, "Stored", STORED, lot="KH0")
+        assert writer.lot_history("KH0")[-1].record.key in keeper.organisation(COOP).active_keys
+        audit_store(writer.store)
+    finally:
+        writer.close()
+        keeper.close()
