@@ -234,14 +234,7 @@ class Ledger:
         moment = _when(time, parsed, work.recorded)
         order = self._append(work, actor, lot, "Recalled", parsed, moment)
         cascade = {"reason": parsed["reason"], "recall": order.hex(), "because_of": lot.code}
-        pending, seen = list(lot.children), {lot.code}
-        while pending:
-            code = pending.pop(0)
-            if code in seen:
-                continue
-            seen.add(code)
-            descendant = work.lot(code)
-            pending.extend(descendant.children)
+        for descendant in _walk(work, lot.code, _children)[1:]:
             if not descendant.recalled:
                 self._append(work, actor, descendant, "Recalled", cascade, moment, (order,))
 
@@ -297,25 +290,11 @@ class Ledger:
 
     def trace_back(self, code: str) -> list[Lot]:
         """The lot and every ancestor lot, nearest first."""
-        return self._walk(code, lambda lot: lot.parents)
+        return _walk(UnitOfWork(self.store), lot_code(code, "lot"), _parents)
 
     def trace_forward(self, code: str) -> list[Lot]:
         """The lot and every descendant lot, nearest first."""
-        return self._walk(code, lambda lot: lot.children)
-
-    def _walk(self, code: str, step: Any) -> list[Lot]:
-        work = UnitOfWork(self.store)
-        found: list[Lot] = []
-        pending, seen = [lot_code(code, "lot")], set()
-        while pending:
-            current = pending.pop(0)
-            if current in seen:
-                continue
-            seen.add(current)
-            lot = work.lot(current)
-            found.append(lot)
-            pending.extend(step(lot))
-        return found
+        return _walk(UnitOfWork(self.store), lot_code(code, "lot"), _children)
 
     # -- private data ------------------------------------------------------------------
 
@@ -330,6 +309,29 @@ class Ledger:
     def chains(self, kind: str) -> list[Record]:
         """The first record of every ``lot`` or ``org`` chain, in log order."""
         return [record for record in self.store.first_records() if record.chain_kind == kind]
+
+
+def _parents(lot: Lot) -> list[str]:
+    return lot.parents
+
+
+def _children(lot: Lot) -> list[str]:
+    return lot.children
+
+
+def _walk(work: UnitOfWork, code: str, step: Callable[[Lot], list[str]]) -> list[Lot]:
+    """``code``'s lot and every lot reachable by ``step``, breadth first, each once."""
+    found: list[Lot] = []
+    pending, seen = [code], set()
+    while pending:
+        current = pending.pop(0)
+        if current in seen:
+            continue
+        seen.add(current)
+        lot = work.lot(current)
+        found.append(lot)
+        pending.extend(step(lot))
+    return found
 
 
 def _roles(roles: Sequence[str]) -> list[str]:

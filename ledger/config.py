@@ -15,6 +15,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from ledger.errors import InvalidInput
+from ledger.secret_files import read_or_create_secret
 
 __all__ = ["DEFAULT_DB", "Backend", "Settings", "parse_db_url"]
 
@@ -128,17 +129,9 @@ def _master_key(backend: Backend) -> bytes:
 
 
 def _key_file(path: Path) -> bytes:
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            pass  # another process made it first
-        else:
-            with os.fdopen(descriptor, "w") as handle:
-                handle.write(secrets.token_hex(32) + "\n")
+    text = read_or_create_secret(path, lambda: secrets.token_hex(32))
     try:
-        key = bytes.fromhex(path.read_text().strip())
+        key = bytes.fromhex(text)
     except ValueError as error:
         raise InvalidInput(f"{path} does not hold 64 hex digits",
                            field="AGRITRACE_MASTER_KEY_FILE") from error

@@ -24,6 +24,7 @@ from pathlib import Path
 
 from ledger.config import Settings
 from ledger.errors import InvalidInput
+from ledger.secret_files import read_or_create_secret
 from verify.errors import MalformedInput
 from verify.notes import ED25519, Signer, Verifier
 
@@ -82,23 +83,14 @@ def _key_path(settings: Settings) -> Path:
 
 def key_file_signer(path: Path, name: str, sig_type: int) -> Signer:
     """The signer stored in ``path``, created (mode 0600, named ``name``) when missing."""
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
+    def make() -> str:
         try:
-            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            pass  # another process made it first
-        else:
-            try:
-                signer = Signer.generate(name, sig_type)
-            except MalformedInput as error:
-                os.close(descriptor)
-                path.unlink()
-                raise InvalidInput(f"{name!r} cannot name a key: {error.reason}",
-                                   field="origin") from error
-            with os.fdopen(descriptor, "w") as handle:
-                handle.write(signer.to_skey() + "\n")
-    signer = _parse_skey(path.read_text().strip(), str(path))
+            return Signer.generate(name, sig_type).to_skey()
+        except MalformedInput as error:
+            raise InvalidInput(f"{name!r} cannot name a key: {error.reason}",
+                               field="origin") from error
+
+    signer = _parse_skey(read_or_create_secret(path, make), str(path))
     if signer.sig_type != sig_type:
         raise InvalidInput(f"{path} holds a key of signature type {signer.sig_type}, "
                            f"not {sig_type}", field="key")
