@@ -20,8 +20,15 @@ from ledger.domain.steps import COLLECT, PRIVATE_STEPS, parse_record_data
 from ledger.errors import InvalidInput, LedgerError, LotNotFound, NotPermitted
 from ledger.private import Sealed, erase_private, read_private, seal
 from ledger.records import build_record
-from ledger.signing import SigningKey
+from ledger.signing import RecordSigner, SigningKey
 from ledger.store import EventStore
+from ledger.submission import (
+    ClientSignatures,
+    commands_of,
+    parse_submission,
+    require_same,
+    verify_signatures,
+)
 from ledger.transformations import plan_collection, plan_grading
 from ledger.vault import Vault
 from ledger.work import Receipt, UnitOfWork
@@ -130,7 +137,7 @@ class Ledger:
             self.vault.forget(new_key)
             raise
 
-    def _signer(self, work: UnitOfWork, org: Organisation) -> tuple[str, SigningKey]:
+    def _signer(self, work: UnitOfWork, org: Organisation) -> tuple[str, RecordSigner]:
         """The server-held key ``org`` signs with in this unit of work (chosen once)."""
         chosen = work.signers.get(org.org_id)
         if chosen is None:
@@ -151,6 +158,29 @@ class Ledger:
                            "yourself and submit them", field="key")
 
     # -- recording ---------------------------------------------------------------------
+
+    def submit_signed(self, entries: Sequence[tuple[bytes, bytes]]) -> list[Receipt]:
+        """Store client-signed records, all or nothing, if and only if they are exactly the
+        records the ledger derives for the same steps (``ledger.submission``)."""
+        records = parse_submission(entries)
+        signer = ClientSignatures({r.hash: sig for r, (_, sig) in zip(records, entries,
+                                                                      strict=True)})
+        work = UnitOfWork(self.store, recorded=records[0].recorded)
+        keys: dict[str, Mapping[str, str]] = {}
+        for command in commands_of(records):
+            try:
+                org = work.organisation(command.org)
+                org.require_key(command.key)
+                keys[org.org_id] = org.active_keys
+                work.signers[org.org_id] = (command.key, signer)
+                self._record_into(work, command.org, command.step, command.data,
+                                  lot=command.lot, time=command.time)
+            except LedgerError as error:
+                error.locate(f"records[{command.index}]")
+                raise
+        require_same(records, work.appended)
+        verify_signatures(records, [sig for _, sig in entries], keys)
+        return work.commit()
 
     def record(self, org_id: str, step: str, data: Mapping[str, Any], *,
                lot: str | None = None, time: Any = None) -> list[Receipt]:

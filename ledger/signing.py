@@ -11,16 +11,24 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
+from typing import Protocol
 
 from nacl.bindings import crypto_sign, crypto_sign_seed_keypair
 
 from verify.records import Record, signing_message
 
-__all__ = ["SigningKey", "sign_records"]
+__all__ = ["RecordSigner", "SigningKey", "sign_records"]
 
 PARALLEL_FROM = 64  # below this, handing work to threads costs more than it saves
 _pool = ThreadPoolExecutor(max_workers=max(2, min(4, os.cpu_count() or 2)),
                            thread_name_prefix="agritrace-sign")
+
+
+class RecordSigner(Protocol):
+    """Whatever gives a record its signature: a server-held key, or a client's signatures
+    submitted with the records (``ledger.submission``)."""
+
+    def sign_record(self, record: Record) -> bytes: ...
 
 
 class SigningKey:
@@ -45,7 +53,7 @@ class SigningKey:
         return self.sign(signing_message(record.hash))
 
 
-def sign_records(work: Sequence[tuple[SigningKey, Record]]) -> list[bytes]:
+def sign_records(work: Sequence[tuple[RecordSigner, Record]]) -> list[bytes]:
     """Signatures for many records, in order; large batches are split across threads."""
     if len(work) < PARALLEL_FROM:
         return [key.sign_record(record) for key, record in work]

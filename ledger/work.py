@@ -26,7 +26,7 @@ from ledger.errors import AlreadyExists, ChainConflict, LotNotFound, Organisatio
 from ledger.private import Sealed
 from ledger.recorders import KeysChanged
 from ledger.records import now
-from ledger.signing import SigningKey, sign_records
+from ledger.signing import RecordSigner, sign_records
 from ledger.store import EventStore
 from ledger.tables import private_values
 from verify.records import Record
@@ -50,16 +50,16 @@ class Receipt:
 class UnitOfWork:
     """Chains loaded and extended by one use case (or one all-or-nothing batch)."""
 
-    def __init__(self, store: EventStore) -> None:
+    def __init__(self, store: EventStore, *, recorded: str | None = None) -> None:
         self._store = store
         self._chains: dict[str, Chain] = {}
         self._appended: list[tuple[Record, str]] = []
         self._sealed: list[tuple[Sealed, str]] = []
-        self._to_sign: list[tuple[ChainEvent, SigningKey, Record]] = []
+        self._to_sign: list[tuple[ChainEvent, RecordSigner, Record]] = []
         # One recording time for the whole unit: its records are stored in one transaction.
-        self.recorded = now()
+        self.recorded = recorded or now()
         # Server-held signing keys chosen for organisations during this unit.
-        self.signers: dict[str, tuple[str, SigningKey]] = {}
+        self.signers: dict[str, tuple[str, RecordSigner]] = {}
 
     def lot(self, code: str) -> Lot:
         chain = self._load(f"lot/{code}")
@@ -92,23 +92,27 @@ class UnitOfWork:
         self._chains[chain] = loaded
         return loaded
 
-    def start(self, cls: type[Chain], record: Record, signature: bytes | SigningKey) -> Any:
+    def start(self, cls: type[Chain], record: Record, signature: bytes | RecordSigner) -> Any:
         """Begin a chain with ``record``, signed already or by ``signature`` at commit."""
-        chain = cls.begin(record, _UNSIGNED if isinstance(signature, SigningKey) else signature)
+        chain = cls.begin(record, signature if isinstance(signature, bytes) else _UNSIGNED)
         self._chains[record.chain] = chain
         self._note(chain.pending_events[-1], record, signature)
         return chain
 
-    def extend(self, chain: Chain, record: Record, signature: bytes | SigningKey) -> None:
+    def extend(self, chain: Chain, record: Record, signature: bytes | RecordSigner) -> None:
         """Append ``record``, signed already or by ``signature`` at commit."""
-        event = chain.extend(record, _UNSIGNED if isinstance(signature, SigningKey)
-                             else signature)
+        event = chain.extend(record, signature if isinstance(signature, bytes) else _UNSIGNED)
         self._note(event, record, signature)
 
-    def _note(self, event: Any, record: Record, signature: bytes | SigningKey) -> None:
+    def _note(self, event: Any, record: Record, signature: bytes | RecordSigner) -> None:
         self._appended.append((record, record.chain))
-        if isinstance(signature, SigningKey):
+        if not isinstance(signature, bytes):
             self._to_sign.append((event, signature, record))
+
+    @property
+    def appended(self) -> list[Record]:
+        """The records appended so far, in order."""
+        return [record for record, _ in self._appended]
 
     def keep_private(self, sealed: list[Sealed], chain: str) -> None:
         self._sealed.extend((opening, chain) for opening in sealed)
