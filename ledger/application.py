@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from ledger.config import Settings
@@ -19,6 +20,7 @@ from ledger.domain.organisation import ROLES, Organisation
 from ledger.domain.steps import COLLECT, PRIVATE_STEPS, parse_record_data
 from ledger.errors import InvalidInput, LedgerError, LotNotFound, NotPermitted
 from ledger.private import Sealed, erase_private, read_private, seal
+from ledger.projections import LotIndex, LotQuery
 from ledger.records import build_record
 from ledger.signing import RecordSigner, SigningKey
 from ledger.store import EventStore
@@ -29,6 +31,7 @@ from ledger.submission import (
     require_same,
     verify_signatures,
 )
+from ledger.tokens import Grant, IssuedToken, authenticate, issue_token, revoke_token
 from ledger.transformations import plan_collection, plan_grading
 from ledger.vault import Vault
 from ledger.work import Receipt, UnitOfWork
@@ -54,6 +57,7 @@ class Ledger:
         self.settings = settings or Settings.from_env()
         self.store = EventStore(self.settings)
         self.vault = Vault(self.store.engine, self.settings.master_key)
+        self.lot_index = LotIndex(self.store, self.lot)
 
     def close(self) -> None:
         self.store.close()
@@ -325,6 +329,31 @@ class Ledger:
     def trace_forward(self, code: str) -> list[Lot]:
         """The lot and every descendant lot, nearest first."""
         return _walk(UnitOfWork(self.store), lot_code(code, "lot"), _children)
+
+    def search_lots(self, query: LotQuery) -> list[dict[str, Any]]:
+        """Lots by product, origin county, organisation, status and start date."""
+        return self.lot_index.search(query)
+
+    def recall_reach(self, code: str) -> list[Lot]:
+        """Every lot a recall of ``code`` reaches (the lot and its descendants), with the
+        organisations holding each now."""
+        return self.trace_forward(code)
+
+    # -- access ------------------------------------------------------------------------
+
+    def issue_token(self, org_id: str | None, *, label: str = "",
+                    lifetime: timedelta | None = None) -> IssuedToken:
+        """A token acting for ``org_id``, or an admin token when ``org_id`` is None."""
+        if org_id is not None:
+            self.organisation(identifier(org_id, "org"))
+        return issue_token(self.store.engine, org_id=org_id, admin=org_id is None,
+                           label=label or (org_id or "admin"), lifetime=lifetime)
+
+    def authenticate(self, presented: str | None) -> Grant:
+        return authenticate(self.store.engine, presented)
+
+    def revoke_token(self, token_id: str) -> None:
+        revoke_token(self.store.engine, token_id)
 
     # -- private data ------------------------------------------------------------------
 

@@ -6,6 +6,7 @@ LedgerError
  │   ├─ LotNotFound
  │   └─ OrganisationNotFound
  ├─ AlreadyExists         a lot code or organisation id is taken (409)
+ ├─ Unauthenticated       no valid token was presented (401)
  ├─ NotPermitted          the acting organisation may not do this (403)
  │   └─ NotCustodian      only the organisation holding the lot may handle it
  ├─ WrongState            the lot's state forbids this step (409)
@@ -36,6 +37,7 @@ __all__ = [
     "NotPermitted",
     "OrganisationNotFound",
     "StoreUnavailable",
+    "Unauthenticated",
     "WrongState",
 ]
 
@@ -72,6 +74,10 @@ class OrganisationNotFound(NotFound):
 
 class AlreadyExists(LedgerError):
     """A lot code or organisation id is already taken."""
+
+
+class Unauthenticated(LedgerError):
+    """No token, or a token that is unknown, expired or revoked."""
 
 
 class NotPermitted(LedgerError):

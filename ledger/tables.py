@@ -6,9 +6,32 @@ checkpoints, tokens, read models) join this metadata.
 
 from __future__ import annotations
 
-from sqlalchemy import Column, DateTime, LargeBinary, MetaData, String, Table, Text
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    Integer,
+    LargeBinary,
+    MetaData,
+    SmallInteger,
+    String,
+    Table,
+    Text,
+)
 
-__all__ = ["metadata", "private_values", "signing_keys"]
+__all__ = [
+    "api_tokens",
+    "log_checkpoints",
+    "log_leaves",
+    "log_nodes",
+    "log_state",
+    "lot_index",
+    "metadata",
+    "private_values",
+    "projection_state",
+    "signing_keys",
+]
 
 metadata = MetaData()
 
@@ -36,10 +59,6 @@ private_values = Table(
 # Leaf indices are dense and assigned by the integrator; a node is the RFC 9162 hash of the
 # complete subtree of 2**level leaves starting at leaf node_index * 2**level (level 0 holds
 # the leaf hashes). Leaves, nodes and state change together, in one transaction per batch.
-
-from sqlalchemy import BigInteger, Integer, SmallInteger  # noqa: E402
-
-__all__ += ["log_checkpoints", "log_leaves", "log_nodes", "log_state"]
 
 log_leaves = Table(
     "agritrace_log_leaves",
@@ -74,4 +93,46 @@ log_checkpoints = Table(
     Column("size", BigInteger, primary_key=True, autoincrement=False),
     Column("note", Text, nullable=False),  # the signed note, with any cosignatures
     Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+# -- access and read models (issue 5) -----------------------------------------------------
+
+api_tokens = Table(
+    "agritrace_api_tokens",
+    metadata,
+    Column("token_id", String(16), primary_key=True),
+    Column("org_id", String(40), nullable=True, index=True),  # NULL for an admin token
+    Column("admin", Boolean, nullable=False),
+    Column("secret_sha256", LargeBinary(32), nullable=False),
+    Column("label", String(120), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=True),
+    Column("revoked_at", DateTime(timezone=True), nullable=True),
+)
+
+# One row per lot, rebuilt from the lot aggregates; search reads it, verification never does.
+lot_index = Table(
+    "agritrace_lot_index",
+    metadata,
+    Column("code", String(20), primary_key=True),
+    Column("product", String(80), nullable=False, index=True),
+    Column("variety", String(80), nullable=True),
+    Column("grade", String(40), nullable=True),
+    Column("gtin", String(14), nullable=True, index=True),
+    Column("province", String(40), nullable=False),
+    Column("city", String(40), nullable=False),
+    Column("county", String(40), nullable=False, index=True),
+    Column("producer", String(40), nullable=False, index=True),
+    Column("custodian", String(40), nullable=False, index=True),
+    Column("status", String(16), nullable=False, index=True),
+    Column("started_at", String(32), nullable=False, index=True),
+    Column("updated_at", String(32), nullable=False),
+    Column("records", Integer, nullable=False),
+)
+
+projection_state = Table(
+    "agritrace_projection_state",
+    metadata,
+    Column("name", String(40), primary_key=True),
+    Column("position", BigInteger, nullable=False),  # last notification id applied
 )

@@ -55,6 +55,7 @@ class Lot(Chain):
         self.unit = ""
         self.quantity = Decimal(0)
         self.remaining = Decimal(0)
+        self.producer = ""
         self.custodian = ""
         self.in_transit_to: str | None = None
         self.started_at = ""
@@ -203,7 +204,7 @@ class Lot(Chain):
     def _start(self, record: Record) -> None:
         data = record.data
         self.code = record.subject
-        self.custodian = record.org
+        self.producer = self.custodian = record.org
         self.started_at = record.time
         self.product = data["product"]
         self.origin = data["origin"]
