@@ -46,7 +46,8 @@ def test_tokens_expire_and_admin_tokens_act_for_no_organisation(ledger: Ledger) 
     with pytest.raises(Unauthenticated, match="expired"):
         ledger.authenticate(expired.token)
     admin = ledger.authenticate(ledger.issue_token(None).token)
-    assert admin.admin and admin.org_id is None
+    assert admin.admin
+    assert admin.org_id is None
     with pytest.raises(OrganisationNotFound):
         ledger.issue_token("nobody-here")
 
