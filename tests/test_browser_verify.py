@@ -1,0 +1,176 @@
+"""The browser verifier (``api/static/verify.js``) in a real Chromium, on every bundle vector,
+through WebCrypto and through the vendored noble fallback: both must agree with the Python
+verifier on every vector (valid or not, the failing step and the error class).
+
+Skipped without Chromium or Playwright, except when ``AGRITRACE_REQUIRE_BROWSER=1``, where
+their absence fails the run. Chromium is Debian's (``apt-get install chromium``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import threading
+from collections.abc import Iterator
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import pytest
+
+from tests.test_verify_vectors import INDEX, VECTORS, python_outcome
+
+ROOT = Path(__file__).resolve().parents[1]
+STATIC = ROOT / "api" / "static"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+
+RUN_VECTORS = """async ({vectors, mode}) => {
+  const m = await import("/static/verify.js");
+  const text = async (url) => (await fetch(url)).text();
+  const logKey = (await text("/vectors/log.vkey")).trim();
+  const outcomes = {};
+  for (const v of vectors) {
+    const o = v.options;
+    const witnesses = [];
+    for (const w of o.witnesses) witnesses.push((await text("/vectors/" + w)).trim());
+    const since = o.since ? {checkpoint: await text("/vectors/" + o.since), proof: null} : null;
+    const bytes = new Uint8Array(await (await fetch("/vectors/" + v.file)).arrayBuffer());
+    try {
+      const r = await m.verifyBundle(bytes, {
+        logKeys: [logKey], witnesses, minWitnesses: o.min_witnesses, since, crypto: mode});
+      outcomes[v.name] = [0, null, null, r.crypto];
+    } catch (e) {
+      if (!(e instanceof m.VerificationError)) {
+        outcomes[v.name] = ["exception", String(e.stack)];
+        continue;
+      }
+      const f = m.describeFailure(e);
+      outcomes[v.name] = [f.exit, f.step, f.error, f.reason];
+    }
+  }
+  return outcomes;
+}"""
+
+
+class _Handler(SimpleHTTPRequestHandler):
+    """Serves ``/static/`` from api/static and ``/vectors/`` from the bundle vectors."""
+
+    def translate_path(self, path: str) -> str:
+        path = path.split("?", 1)[0]
+        for prefix, folder in (("/static/", STATIC), ("/vectors/", VECTORS)):
+            if path.startswith(prefix):
+                target = (folder / path[len(prefix):]).resolve()
+                if target.is_relative_to(folder):
+                    return str(target)
+        return str(STATIC / "missing")
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[str]:
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), partial(_Handler, directory=str(STATIC)))
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def _unavailable(reason: str) -> None:
+    if os.environ.get("AGRITRACE_REQUIRE_BROWSER") == "1":
+        pytest.fail(f"a browser is required (AGRITRACE_REQUIRE_BROWSER=1): {reason}")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _unavailable("playwright is not installed")
+    chromium = shutil.which("chromium")
+    if chromium is None:
+        _unavailable("chromium is not installed (apt-get install chromium)")
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=chromium, args=ARGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page(browser: Any, server: str) -> Iterator[Any]:
+    context = browser.new_context()
+    opened = context.new_page()
+    yield opened
+    context.close()
+
+
+def _python_outcomes() -> dict[str, tuple[Any, ...]]:
+    return {v["name"]: python_outcome(v) for v in INDEX["vectors"]}
+
+
+@pytest.mark.parametrize("mode", ["webcrypto", "noble"])
+def test_browser_and_python_verifiers_agree_on_every_vector(page: Any, server: str,
+                                                            mode: str) -> None:
+    page.goto(f"{server}/static/verify.html")
+    outcomes = page.evaluate(RUN_VECTORS, {"vectors": INDEX["vectors"], "mode": mode})
+    expected = _python_outcomes()
+    disagreements = {name: (outcomes[name], expected[name]) for name in expected
+                     if tuple(outcomes[name][:3]) != expected[name]}
+    assert not disagreements, json.dumps(disagreements, ensure_ascii=False, indent=1)
+    used = {outcome[3] for outcome in outcomes.values() if outcome[0] == 0}
+    assert used == {mode}
+
+
+def _open(page: Any, server: str, bundle: str, **extra: str) -> str:
+    vkey = (VECTORS / "log.vkey").read_text().strip()
+    query = f"bundle=/vectors/{bundle}.json&log_key={quote(vkey)}"
+    query += "".join(f"&{key}={quote(value)}" for key, value in extra.items())
+    page.goto(f"{server}/static/verify.html?{query}")
+    page.wait_for_function("!['loading', 'form'].includes(document.body.dataset.state)")
+    return str(page.evaluate("document.body.dataset.state"))
+
+
+def test_the_page_shows_a_verified_bundle_in_chinese_and_english(page: Any,
+                                                                server: str) -> None:
+    witness = (VECTORS / "witness.vkey").read_text().strip()
+    assert _open(page, server, "valid", witness=witness) == "valid"
+    text = page.inner_text("body")
+    assert "已在本机验证 Verified on this device" in text
+    assert "KW26-SBD-G1" in text
+    assert "agritrace.test/witness" in text
+    assert "WebCrypto" in text
+
+
+def test_the_page_names_the_failing_step_and_record(page: Any, server: str) -> None:
+    assert _open(page, server, "signed-by-revoked-key") == "invalid"
+    text = page.inner_text("body")
+    assert "验证失败 Verification failed" in text
+    assert "4 记录签名与密钥 record signatures and keys" in text
+    assert "首个问题记录 First bad record" in text
+    assert _open(page, server, "truncated-json") == "malformed"
+
+
+NO_WEBCRYPTO = "Object.defineProperty(Crypto.prototype, 'subtle', {get: () => undefined});"
+NO_ED25519 = """
+const importKey = SubtleCrypto.prototype.importKey;
+SubtleCrypto.prototype.importKey = function (format, data, algorithm, ...rest) {
+  const name = typeof algorithm === "string" ? algorithm : algorithm.name;
+  if (name === "Ed25519") return Promise.reject(new DOMException("no", "NotSupportedError"));
+  return importKey.call(this, format, data, algorithm, ...rest);
+};"""
+
+
+@pytest.mark.parametrize("missing", [NO_WEBCRYPTO, NO_ED25519], ids=["no-webcrypto", "no-ed25519"])
+def test_the_page_falls_back_to_noble_when_webcrypto_cannot_verify(page: Any, server: str,
+                                                                  missing: str) -> None:
+    page.add_init_script(missing)
+    assert _open(page, server, "valid") == "valid"
+    assert page.evaluate("window.agritraceVerification.crypto") == "noble"
+    assert _open(page, server, "signature-forged") == "invalid"
+    assert page.evaluate("window.agritraceVerification.step") == 4

@@ -1,0 +1,142 @@
+"""The ledger the bundle vectors come from, and a forger who holds the log's key.
+
+The demo data set (``ledger.demo``) is seeded and a first checkpoint published (the one a
+verifier "saw before"); then the inspector rotates its key and inspects the packed kiwifruit,
+and a second checkpoint is published and cosigned by a witness. The valid vector is the real
+bundle of that lot, built by ``ledger.bundles.build_bundle``.
+
+Corruptions that must get past steps 1-3 (a wrong ``prev``, a record signed by a revoked
+key...) need a log that integrated them: ``Forger`` rebuilds the Merkle tree over a changed
+list of leaves and signs (and cosigns) a new checkpoint, as a dishonest log operator could.
+
+Keys here are fixed test keys derived from public strings: never use them for anything else.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import cache
+from hashlib import sha256
+from pathlib import Path
+from typing import Any
+
+from ledger.application import Ledger
+from ledger.bundles import build_bundle
+from ledger.config import Settings
+from ledger.demo import INSPECTOR, seed_demo
+from ledger.log import TransparencyLog
+from ledger.log.checkpoints import PublishedCheckpoint, attach_cosignatures
+from ledger.log.logkey import LogKey
+from ledger.signing import SigningKey
+from verify.canonical import canonical_bytes
+from verify.merkle import inclusion_proof, leaf_hash, node_hash, root_from_leaf_hashes
+from verify.notes import COSIGNATURE_V1, Checkpoint, Note, Signer, cosign_note, sign_note
+from verify.records import signing_message
+
+
+def _seed(label: str) -> bytes:
+    return sha256(f"agritrace bundle vectors: {label}".encode()).digest()
+
+
+LOG = Signer("agritrace.test/vectors", _seed("log key"))
+OTHER_LOG = Signer("agritrace.test/vectors", _seed("another key named like the log"))
+WITNESS = Signer("agritrace.test/witness", _seed("witness key"), COSIGNATURE_V1)
+STRANGER = Signer("agritrace.test/stranger", _seed("unpinned witness key"), COSIGNATURE_V1)
+MASTER_KEY = _seed("master key")
+COSIGNED_AT = 1_789_000_000  # a fixed POSIX time for cosignatures
+LOT = "KW26-SBD-G1"
+
+
+def b64(raw: bytes) -> str:
+    return base64.b64encode(raw).decode("ascii")
+
+
+@dataclass
+class Scenario:
+    ledger: Ledger
+    log: TransparencyLog
+    seen: PublishedCheckpoint
+    base: dict[str, Any]
+    leaves: list[tuple[bytes, bytes]]  # (record bytes, signature) of the whole log, in order
+    revoked_key: SigningKey  # the inspector's key before rotation
+
+    def bundle_of(self, lot: str) -> dict[str, Any]:
+        """Another lot's real bundle, against the same checkpoint."""
+        return build_bundle(self.ledger, self.log, lot, integrate=False)
+
+    def key_of(self, raw: bytes) -> SigningKey:
+        """The server-held private key that signed ``raw``."""
+        value = json.loads(raw)
+        return self.ledger.vault.signing_key(value["org"], value["key"])
+
+
+def build(folder: Path) -> Scenario:
+    ledger = Ledger(Settings(db_url=f"sqlite:///{folder / 'vectors.db'}", master_key=MASTER_KEY))
+    log = TransparencyLog(ledger.store, LogKey(LOG))
+    seed_demo(ledger)
+    log.integrate()
+    seen = log.latest_checkpoint()
+    old = next(iter(ledger.organisation(INSPECTOR).active_keys))
+    revoked_key = ledger.vault.signing_key(INSPECTOR, old)
+    ledger.rotate_key(INSPECTOR)
+    ledger.record(INSPECTOR, "Inspected", {
+        "kind": "visual", "verdict": "pass",
+        "notes": "到货抽查：果形端正，无腐烂 Spot check on arrival: sound fruit, no rot"},
+        lot=LOT, time="2026-09-17T10:00:00+08:00")
+    log.integrate()
+    latest = log.latest_checkpoint()
+    cosigned = cosign_note(Note.from_text(latest.note), WITNESS, COSIGNED_AT)
+    with ledger.store.engine.begin() as connection:
+        attach_cosignatures(connection, latest.size, [cosigned.signatures[-1]])
+    base = build_bundle(ledger, log, LOT, since=[seen.size])
+    leaves = [(stored.raw, stored.signature) for stored in ledger.store.records()]
+    return Scenario(ledger, log, seen, base, leaves, revoked_key)
+
+
+def sign_checkpoint(size: int, root: bytes, *, signer: Signer = LOG, origin: str | None = None,
+                    cosigners: Sequence[Signer] = (WITNESS,)) -> str:
+    """A checkpoint note signed by ``signer`` and cosigned by ``cosigners``."""
+    note = sign_note(Checkpoint(origin or signer.name, size, root).to_text(), [signer])
+    for cosigner in cosigners:
+        note = cosign_note(note, cosigner, COSIGNED_AT)
+    return note.to_text()
+
+
+def resign(raw: bytes, change: Callable[[dict[str, Any]], None],
+           key: SigningKey) -> tuple[bytes, bytes]:
+    """``raw`` changed by ``change``, in canonical form, signed by ``key``."""
+    value = json.loads(raw)
+    change(value)
+    new = canonical_bytes(value)
+    return new, key.sign(signing_message(sha256(new).digest()))
+
+
+class Forger:
+    """Builds bundles against a log of the forger's choosing, signed with the log's key."""
+
+    def __init__(self, scenario: Scenario) -> None:
+        self.base = scenario.base
+
+    def bundle(self, log: Sequence[bytes], entries: Sequence[tuple[bytes, bytes]],
+               **signing: Any) -> dict[str, Any]:
+        """A bundle of ``entries`` (bytes, signature), all of them leaves of ``log``."""
+        hashes = [leaf_hash(raw) for raw in log]
+
+        @cache
+        def get(level: int, index: int) -> bytes:
+            if level == 0:
+                return hashes[index]
+            return node_hash(get(level - 1, 2 * index), get(level - 1, 2 * index + 1))
+
+        size = len(log)
+        position = {raw: i for i, raw in enumerate(log)}
+        records = [{"index": position[raw], "record": b64(raw), "signature": b64(signature),
+                    "proof": [b64(h) for h in inclusion_proof(position[raw], size, get)]}
+                   for raw, signature in entries]
+        records.sort(key=lambda entry: int(str(entry["index"])))
+        return {"format": "agritrace-bundle", "version": 1, "lot": self.base["lot"],
+                "checkpoint": sign_checkpoint(size, root_from_leaf_hashes(hashes), **signing),
+                "records": records}

@@ -1,0 +1,182 @@
+"""``agritrace-verify BUNDLE --log-key VKEY``: check a proof bundle offline (DESIGN §6).
+
+Exit 0 when the bundle verifies, 1 when it does not (the step, the reason and the first bad
+record on stderr), 2 when the bundle, a key or a file cannot be read or is malformed. Never a
+traceback. ``--json`` prints a machine-readable result on stdout as well.
+
+Keys are C2SP verifier keys (``name+hexid+base64``), given as the text itself or as the path
+of a file holding it. ``--witness`` pins a witness; with witnesses pinned, ``--min-witnesses``
+defaults to 1. ``--since FILE`` names a signed checkpoint seen before; the bundle (or
+``--since-proof FILE``, one base64 hash per line) must prove the two trees consistent.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, NoReturn
+
+from verify.bundle import MAX_BUNDLE_BYTES, Bundle, BundleResult, verify_bundle
+from verify.errors import MalformedInput, VerificationError
+from verify.notes import Verifier
+from verify.policy import SeenCheckpoint, parse_proof_lines
+
+__all__ = ["STEPS", "main", "run"]
+
+EXIT_VALID, EXIT_INVALID, EXIT_MALFORMED = 0, 1, 2
+STEPS = {
+    0: ("解析", "parse"),
+    1: ("检查点签名", "checkpoint signature"),
+    2: ("见证联署", "witness cosignatures"),
+    3: ("收录证明", "inclusion proofs"),
+    4: ("记录签名与密钥", "record signatures and keys"),
+    5: ("链与关联", "chains and links"),
+    6: ("与先前检查点一致", "consistency with an earlier checkpoint"),
+}
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_MALFORMED, f"无法读取 unreadable: {message}\n")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="agritrace-verify",
+                     description="核验追溯证明包 Verify an agritrace proof bundle offline.")
+    parser.add_argument("bundle", metavar="BUNDLE", help="bundle JSON file, or - for stdin")
+    parser.add_argument("--log-key", action="append", required=True, metavar="VKEY",
+                        help="the log's verifier key (text or file); may repeat")
+    parser.add_argument("--witness", action="append", default=[], metavar="VKEY",
+                        help="a witness's verifier key (text or file); may repeat")
+    parser.add_argument("--min-witnesses", type=int, metavar="K",
+                        help="cosignatures required (default 1 with witnesses, else 0)")
+    parser.add_argument("--since", metavar="FILE", help="a signed checkpoint seen before")
+    parser.add_argument("--since-proof", metavar="FILE",
+                        help="consistency proof between --since and the bundle, one hash a line")
+    parser.add_argument("--json", action="store_true", help="print the result as JSON")
+    return parser
+
+
+def _read(path: str, limit: int = MAX_BUNDLE_BYTES) -> bytes:
+    try:
+        if path == "-":
+            data = sys.stdin.buffer.read(limit + 1)
+        else:
+            with open(path, "rb") as handle:
+                data = handle.read(limit + 1)
+    except OSError as error:
+        raise MalformedInput(f"cannot read {path}: {error.strerror or error}") from error
+    if len(data) > limit:
+        raise MalformedInput(f"{path} is over {limit} bytes")
+    return data
+
+
+def _text(data: bytes, what: str) -> str:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise MalformedInput(f"{what} is not UTF-8") from error
+
+
+def _key(value: str, what: str) -> Verifier:
+    """A verifier key given as text, or as the path of a file holding it."""
+    text = value
+    if "\n" not in value and Path(value).is_file():
+        text = _text(_read(value, 64 * 1024), what).strip()
+    try:
+        return Verifier.from_vkey(text.strip())
+    except MalformedInput as error:
+        raise MalformedInput(f"{what} is not a verifier key name+hexid+base64: "
+                             f"{error.reason}") from error
+
+
+def run(args: argparse.Namespace) -> BundleResult:
+    """Parse every input at the edge, then verify; raises ``VerificationError``."""
+    log_keys = [_key(value, "--log-key") for value in args.log_key]
+    witnesses = [_key(value, "--witness") for value in args.witness]
+    minimum = args.min_witnesses
+    if minimum is None:
+        minimum = 1 if witnesses else 0
+    since = None
+    if args.since:
+        proof = None
+        if args.since_proof:
+            proof = parse_proof_lines(_text(_read(args.since_proof, 64 * 1024), "--since-proof"))
+        since = SeenCheckpoint.from_text(_read(args.since, 64 * 1024), proof)
+    elif args.since_proof:
+        raise MalformedInput("--since-proof needs --since")
+    bundle = Bundle.from_json(_read(args.bundle))
+    return verify_bundle(bundle, log_keys, witnesses=witnesses, min_witnesses=minimum,
+                         since=since)
+
+
+def _report_valid(result: BundleResult) -> None:
+    print(f"有效 valid — 批次 lot {result.lot}")
+    print(f"  记录 records: {result.records} (批次 lots {len(result.lots)}, "
+          f"组织 organisations {len(result.organisations)})")
+    print(f"  检查点 checkpoint: {result.origin}, 树大小 tree size {result.checkpoint_size}")
+    names = ", ".join(result.witnesses) or "无 none"
+    print(f"  见证 witnesses: {names}")
+    if result.consistent_with is not None:
+        print(f"  与先前检查点一致 consistent with the tree of size {result.consistent_with} "
+              "seen before")
+
+
+def failure_json(error: VerificationError) -> dict[str, Any]:
+    """The ``--json`` form of a failure: exit code, error class, step, record, reason."""
+    step = int(error.step) if error.step and error.step.isdigit() else 0
+    return {"valid": False, "exit": exit_code(error), "error": type(error).__name__,
+            "step": step, "step_name": STEPS[step][1], "record": error.record,
+            "reason": error.reason}
+
+
+def exit_code(error: VerificationError) -> int:
+    return EXIT_MALFORMED if isinstance(error, MalformedInput) else EXIT_INVALID
+
+
+def _report_failure(error: VerificationError) -> None:
+    facts = failure_json(error)
+    chinese, english = STEPS[facts["step"]]
+    if facts["exit"] == EXIT_MALFORMED:
+        print(f"无法读取 unreadable or malformed ({chinese} {english}): {error.reason}",
+              file=sys.stderr)
+    else:
+        print(f"无效 invalid — 第 {facts['step']} 步 step {facts['step']}: {chinese} "
+              f"{english}\n  原因 reason: {error.reason}", file=sys.stderr)
+    if error.record:
+        print(f"  首个问题记录 first bad record: {error.record}", file=sys.stderr)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return _verify_and_report(args)
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:  # stdout closed early (| head): nothing left to tell
+        return EXIT_MALFORMED
+    except Exception as error:  # a bug must still not show users a traceback
+        print(f"内部错误 internal error: {type(error).__name__}: {error}", file=sys.stderr)
+        return EXIT_MALFORMED
+
+
+def _verify_and_report(args: argparse.Namespace) -> int:
+    try:
+        result = run(args)
+    except VerificationError as error:
+        _report_failure(error)
+        if args.json:
+            print(json.dumps(failure_json(error), ensure_ascii=False))
+        return exit_code(error)
+    if args.json:
+        print(json.dumps(result.to_json(), ensure_ascii=False))
+    else:
+        _report_valid(result)
+    return EXIT_VALID
+
+if __name__ == "__main__":
+    sys.exit(main())
