@@ -1,4 +1,5 @@
 """The minimal HTTP service: health, a lot's history, errors as JSON, the index page.
+An invalid value in a GET's URL is a 400 (``api.errors``).
 
 Runs on SQLite and PostgreSQL through the shared ``settings`` fixture, seeded with the demo.
 """
@@ -8,6 +9,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Iterator
 from itertools import pairwise
+from pathlib import Path
 
 import pytest
 
@@ -18,13 +20,18 @@ with warnings.catch_warnings():
     from fastapi.testclient import TestClient
 
 from api.app import create_app
+from api.settings import ServiceSettings
 from ledger.config import Settings
 from ledger.demo import DEMO_LOTS, seed_demo
 
 
 @pytest.fixture
-def client(settings: Settings) -> Iterator[TestClient]:
-    app = create_app(settings)
+def client(settings: Settings, tmp_path: Path,
+           monkeypatch: pytest.MonkeyPatch) -> Iterator[TestClient]:
+    for name in ("AGRITRACE_LOG_KEY", "AGRITRACE_LOG_ORIGIN"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AGRITRACE_LOG_KEY_FILE", str(tmp_path / "log-key"))
+    app = create_app(settings, ServiceSettings(integrate=False))
     seed_demo(app.state.ledger)
     with TestClient(app) as opened:  # the context runs the lifespan: the ledger is closed
         yield opened
@@ -74,10 +81,17 @@ def test_unknown_lot_is_404_naming_the_field(client: TestClient) -> None:
                                "reason": "lot NO-SUCH-LOT is not registered"}
 
 
-def test_malformed_lot_code_is_422(client: TestClient) -> None:
+def test_malformed_lot_code_in_the_url_is_400(client: TestClient) -> None:
     response = client.get("/lots/bad%20code!")
-    assert response.status_code == 422
+    assert response.status_code == 400
     assert response.json()["field"] == "lot"
+
+
+def test_unknown_path_answers_in_the_same_json_shape(client: TestClient) -> None:
+    response = client.get("/no/such/page")
+    assert response.status_code == 404
+    assert response.json() == {"error": "NotFound", "field": None,
+                               "reason": "nothing is served at /no/such/page"}
 
 
 def test_index_links_every_demo_lot(client: TestClient) -> None:

@@ -10,19 +10,33 @@ import platform
 import sys
 from datetime import UTC, datetime
 
-from tests.benchmarks import bench_recording
+from tests.benchmarks import bench_log, bench_recording
 from tests.benchmarks.common import postgres_reachable
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.benchmarks")
     parser.add_argument("--quick", action="store_true", help="smaller counts, for a smoke run")
+    parser.add_argument("--only", choices=("recording", "log", "bundle"),
+                        help="run one section: recording (issue 2), log (issue 3) or bundle "
+                             "(issue 4)")
     args = parser.parse_args()
     scale = 5 if args.quick else 1
     backends = ["sqlite"] + (["postgres"] if postgres_reachable() else [])
     print(f"# agritrace benchmarks — {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, "
           f"Python {platform.python_version()}, {platform.machine()}\n")
 
+    if args.only in (None, "recording"):
+        recording_section(backends, scale)
+    if args.only in (None, "log"):
+        log_section(backends, scale)
+    if args.only in (None, "bundle"):
+        from tests.benchmarks.bench_bundle import report as bundle_report  # issue 4
+        bundle_report(scale)
+    return 0
+
+
+def recording_section(backends: list[str], scale: int) -> None:
     print("## Recording (issue 2): ours vs plain eventsourcing, records/s (median of 3)\n")
     print("| backend | per save | plain eventsourcing | agritrace | ratio | goal |")
     print("|---|---|---|---|---|---|")
@@ -39,7 +53,35 @@ def main() -> int:
         result = bench_recording.audit(backend, 6000 // scale)
         print(f"| {backend} | {result['raw_ed25519']:,.0f} | {result['audit']:,.0f} "
               f"| {result['audit'] / result['raw_ed25519']:.2f} | ≥ 0.70 |", flush=True)
-    return 0
+    print()
+
+
+def log_section(backends: list[str], scale: int) -> None:
+    count = 50_000 // scale
+    print("## Log integration (issue 3): leaves/s, batches of 1,000 (median of 3)\n")
+    print(f"The same {count:,} records (~700 bytes) each; raw SHA-256 = hashlib over the same "
+          "leaf and node hashes; pymerkle = `SqliteTree.append_entries` (leaves only).\n")
+    print("| backend | agritrace integrate | raw SHA-256 | ratio | pymerkle SQLite bulk append "
+          "| goal |")
+    print("|---|---|---|---|---|---|")
+    for backend in backends:
+        result = bench_log.integration(backend, count)
+        theirs = result.get("pymerkle")
+        pymerkle = f"{theirs:,.0f}" if theirs else ("n/a" if backend == "sqlite" else "—")
+        goal = "≥ 20,000" if backend == "sqlite" else ""
+        print(f"| {backend} | {result['agritrace']:,.0f} | {result['raw_sha256']:,.0f} "
+              f"| {result['agritrace'] / result['raw_sha256']:.3f} | {pymerkle} | {goal} |",
+              flush=True)
+    sizes = (10**4, 10**5) if scale > 1 else (10**4, 10**5, 10**6)
+    print("\n## Inclusion proofs (issue 3): ms per proof on SQLite, 2,000 random leaves\n")
+    print("| leaves | proof hashes | by index median | p99 | by hash median | p99 | goal |")
+    print("|---|---|---|---|---|---|---|")
+    for row in bench_log.proof_latency(sizes):
+        goal = "median < 2 ms" if row["size"] == 10**6 else ""
+        print(f"| {row['size']:,} | {row['hashes']:.0f} | {row['index_median']:.3f} "
+              f"| {row['index_p99']:.3f} | {row['hash_median']:.3f} | {row['hash_p99']:.3f} "
+              f"| {goal} |", flush=True)
+    print()
 
 
 if __name__ == "__main__":

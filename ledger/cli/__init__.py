@@ -1,0 +1,50 @@
+"""The ``agritrace`` command: organisations, records, CSV imports, lots, the log, audits.
+
+Modules, one job each; each command module registers its commands on ``groups``:
+
+- ``groups``      the typer command and its ``org``, ``org key`` and ``lot`` groups
+- ``errors``      one line on stderr and an exit code for every failure (codes listed there)
+- ``context``     the ``--db`` option, opening the ledger and its log, consoles and JSON
+- ``orgs``        ``org create|list|show``, ``org key add|rotate|revoke``
+- ``recording``   ``record``: one step, or a JSON batch all-or-nothing
+- ``csv_import``  ``import``: a CSV sheet all-or-nothing
+- ``lots``        ``lot show|list``; ``render`` and ``facts`` draw them for people
+- ``audit``       ``audit [--checkpoint FILE]``: records, then the transparency log
+- ``log``         ``integrate``, ``checkpoint``, ``log-key``
+- ``witness``     ``witness``: a C2SP tlog-witness over HTTP
+- ``serve``       ``demo`` and ``serve`` (the HTTP API with the integrator)
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import typer
+
+from ledger.cli import (  # noqa: F401 - importing a command module registers its commands
+    audit,
+    csv_import,
+    log,
+    lots,
+    orgs,
+    recording,
+    serve,
+    witness,
+)
+from ledger.cli.errors import EXIT_INTERNAL, exit_code
+from ledger.cli.groups import app
+
+__all__ = ["app", "exit_code", "main"]
+
+
+def main() -> None:
+    """Console-script entry point: ``agritrace``."""
+    try:
+        app()
+    except Exception as error:
+        if os.environ.get("AGRITRACE_DEBUG"):
+            raise
+        typer.echo(f"agritrace: internal error: {type(error).__name__}: {error} "
+                   "(set AGRITRACE_DEBUG=1 for the traceback)", err=True)
+        sys.exit(EXIT_INTERNAL)

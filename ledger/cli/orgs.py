@@ -1,0 +1,132 @@
+"""``agritrace org``: register, list and show organisations; add, rotate and revoke keys."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+from rich.text import Text
+
+from ledger.cli.context import DbOption, JsonFlag, opened, out, print_json
+from ledger.cli.errors import fail
+from ledger.cli.groups import key_app, org_app
+from ledger.domain.organisation import Organisation
+from verify.errors import VerificationError
+from verify.keys import decode_public_key, key_id
+
+__all__ = ["organisation_view"]
+
+
+@org_app.command("create")
+def org_create(
+    org_id: Annotated[str, typer.Argument(help="Organisation id, e.g. coop-xiangxi.")],
+    name: Annotated[str, typer.Option("--name", help="Full name, Chinese first.")],
+    role: Annotated[list[str], typer.Option("--role", help="A role; repeat for several.")],
+    contact: Annotated[str | None, typer.Option(help="Phone or e-mail.")] = None,
+    region: Annotated[str | None, typer.Option(help="Where it operates.")] = None,
+    db: DbOption = None,
+) -> None:
+    """Register an organisation with a new server-held signing key."""
+    with opened(db) as ledger:
+        ledger.register_organisation(org_id, name=name, roles=role, contact=contact,
+                                     region=region)
+        keys = list(ledger.organisation(org_id).active_keys)
+    out.print(Text(f"registered {org_id} with key {keys[0]}"))
+
+
+@org_app.command("list")
+def org_list(as_json: JsonFlag = False, db: DbOption = None) -> None:
+    """Every registered organisation."""
+    with opened(db) as ledger:
+        firsts = ledger.chains("org")
+    rows = [{"org": r.subject, "name": r.data["name"], "roles": r.data["roles"],
+             "region": r.data.get("region", ""), "registered": r.recorded} for r in firsts]
+    if as_json:
+        print_json(rows)
+        return
+    table = Table("组织 org", "名称 name", "角色 roles", "地区 region", title="组织 Organisations")
+    for row in rows:
+        table.add_row(Text(row["org"]), Text(row["name"]), Text(", ".join(row["roles"])),
+                      Text(row["region"]))
+    out.print(table)
+
+
+@org_app.command("show")
+def org_show(org_id: str, as_json: JsonFlag = False, db: DbOption = None) -> None:
+    """An organisation's roles and its active and revoked keys."""
+    with opened(db) as ledger:
+        org = ledger.organisation(org_id)
+    view = organisation_view(org)
+    if as_json:
+        print_json(view)
+        return
+    out.print(Text(f"{org.org_id}  {org.name}", style="bold"))
+    out.print(Text(f"角色 roles: {', '.join(view['roles'])}"))
+    for label, value in (("联系 contact", org.contact), ("地区 region", org.region)):
+        if value:
+            out.print(Text(f"{label}: {value}"))
+    table = Table("密钥 key id", "状态 status", title="密钥 Keys")
+    table.add_column("公钥 public key", overflow="fold")
+    for key in view["keys"]:
+        table.add_row(key["key_id"], key["status"], key["public_key"] or "")
+    out.print(table)
+
+
+def organisation_view(org: Organisation) -> dict[str, Any]:
+    keys: list[dict[str, str | None]] = [
+        {"key_id": kid, "status": "active", "public_key": public}
+        for kid, public in org.active_keys.items()]
+    keys += [{"key_id": kid, "status": "revoked", "public_key": None}
+             for kid in sorted(org.revoked_keys)]
+    return {"org": org.org_id, "name": org.name, "roles": sorted(org.roles),
+            "contact": org.contact, "region": org.region, "keys": keys}
+
+
+@key_app.command("add")
+def key_add(
+    org_id: str,
+    public_key: Annotated[str | None, typer.Option(
+        "--public-key", help="Base64 Ed25519 public key the organisation holds itself; "
+                             "without it the server makes and holds a new key.")] = None,
+    db: DbOption = None,
+) -> None:
+    """Add a signing key to an organisation."""
+    raw = None
+    if public_key is not None:
+        try:
+            raw = decode_public_key(public_key.strip())
+        except VerificationError as error:
+            fail(f"--public-key: {error.reason}")
+    with opened(db) as ledger:
+        before = set(ledger.organisation(org_id).active_keys)
+        ledger.add_key(org_id, raw)
+        added = set(ledger.organisation(org_id).active_keys) - before
+    new = key_id(raw) if raw is not None else ", ".join(sorted(added))
+    holder = "you hold" if raw is not None else "the server holds"
+    out.print(Text(f"added key {new} to {org_id} ({holder} its private key)"))
+
+
+@key_app.command("rotate")
+def key_rotate(org_id: str, db: DbOption = None) -> None:
+    """Replace the server-held signing key; the old key is revoked."""
+    with opened(db) as ledger:
+        before = ledger.organisation(org_id)
+        ledger.rotate_key(org_id)
+        after = ledger.organisation(org_id)
+    new = ", ".join(sorted(set(after.active_keys) - set(before.active_keys)))
+    old = ", ".join(sorted(after.revoked_keys - before.revoked_keys))
+    out.print(Text(f"rotated {org_id}: new key {new}, revoked {old}"))
+
+
+@key_app.command("revoke")
+def key_revoke(
+    org_id: str,
+    key: Annotated[str, typer.Argument(metavar="KEY_ID")],
+    reason: Annotated[str, typer.Option("--reason", help="Why, e.g. lost phone.")],
+    db: DbOption = None,
+) -> None:
+    """Revoke one of an organisation's keys; records it signed after this are refused."""
+    with opened(db) as ledger:
+        ledger.revoke_key(org_id, key, reason)
+    out.print(Text(f"revoked key {key} of {org_id}"))
