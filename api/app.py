@@ -13,8 +13,10 @@ from __future__ import annotations
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 
 from api.errors import install_error_handlers
 from api.routes import health, log, lots
@@ -24,6 +26,8 @@ from ledger.config import Settings
 from ledger.log import TransparencyLog, load_log_key
 
 __all__ = ["BackgroundIntegrator", "create_app"]
+
+STATIC = Path(__file__).resolve().parent / "static"
 
 
 class BackgroundIntegrator:
@@ -87,4 +91,5 @@ def create_app(settings: Settings | None = None,
     install_error_handlers(app)
     for module in (health, lots, log):
         app.include_router(module.router)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app

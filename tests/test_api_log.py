@@ -28,6 +28,7 @@ from ledger.log import TransparencyLog, Witness, load_witness_key, trusted_logs,
 from ledger.log.tiles import split_entry_bundle
 from ledger.store import EventStore
 from tests.test_log_helpers import ORG, harvests
+from verify.bundle import Bundle, verify_bundle
 from verify.merkle import leaf_hash, root_from_leaf_hashes, verify_consistency, verify_inclusion
 from verify.notes import Checkpoint, Note, TlogProof, Verifier, open_note, verified_signers
 
@@ -245,3 +246,13 @@ def test_configured_witnesses_cosign_each_checkpoint(settings: Settings, log_key
     latest = office.latest(Checkpoint.from_text(note.text).origin)
     assert latest is not None
     assert latest.size == Checkpoint.from_text(note.text).size
+
+
+def test_a_lot_bundle_served_over_http_verifies_offline(served: Served) -> None:
+    response = served.client.get("/lots/KW26-SBD-G1/bundle")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("application/vnd.agritrace.bundle+json")
+    result = verify_bundle(Bundle.from_json(response.content), [Verifier.from_vkey(served.vkey)])
+    assert result.lot == "KW26-SBD-G1"
+    assert served.client.get("/lots/NOPE/bundle").status_code == 404
+    assert served.client.get("/lots/KW26-SBD-G1/bundle?since=-1").status_code in (400, 404)

@@ -205,3 +205,15 @@ def test_serve_integrates_in_the_background(env: dict[str, str], harvested: int)
 def test_serve_refuses_a_malformed_witness_with_exit_2(run: Run) -> None:
     failed = run("serve", "--witness", "127.0.0.1:8090", code=2)
     assert "witness" in failed.stderr
+
+
+def test_bundle_writes_a_file_the_standalone_verifier_accepts(run: Run, harvested: int,
+                                                              tmp_path: Path) -> None:
+    out = tmp_path / "KW-3.bundle.json"
+    run("bundle", "KW-3", "-o", str(out))
+    vkey = run("log-key").stdout.strip()
+    checked = subprocess.run([sys.executable, "-m", "verify", str(out), "--log-key", vkey],
+                             capture_output=True, text=True, check=False)
+    assert checked.returncode == 0, checked.stderr
+    assert "KW-3" in checked.stdout
+    run("bundle", "NO-SUCH-LOT", "-o", str(tmp_path / "x.json"), code=3)

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import base64
 from html import escape
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter
-from fastapi.responses import HTMLResponse
+from fastapi import APIRouter, Query
+from fastapi.responses import HTMLResponse, Response
 
-from api.deps import LedgerDep
+from api.deps import LedgerDep, LogDep
 from ledger.application import SignedRecord
+from ledger.bundles import MEDIA_TYPE, build_bundle, bundle_json
 from ledger.domain.fields import format_decimal
 from ledger.domain.lot import Lot
 
@@ -19,6 +20,20 @@ __all__ = ["lot_summary", "record_entry", "router"]
 
 INDEX_LIMIT = 200
 router = APIRouter(tags=["lots 批次"])
+
+
+@router.get("/lots/{lot}/bundle", response_class=Response,
+            responses={200: {"content": {MEDIA_TYPE: {}},
+                             "description": "the lot's proof bundle (docs/bundle.md)"}})
+def lot_bundle(lot: str, ledger: LedgerDep, log: LogDep,
+               since: Annotated[list[int] | None, Query(
+                   description="earlier checkpoint sizes to prove consistency from")] = None,
+               ) -> Response:
+    """The lot's proof bundle: its records and every ancestor's, with inclusion proofs
+    against one signed checkpoint; check it offline with ``agritrace-verify``."""
+    bundle = build_bundle(ledger, log, lot, since=since or ())
+    return Response(bundle_json(bundle), media_type=MEDIA_TYPE,
+                    headers={"Content-Disposition": f'inline; filename="{quote(lot)}.bundle.json"'})
 
 
 @router.get("/lots/{lot}")

@@ -10,6 +10,7 @@ Modules, one job each; each command module registers its commands on ``groups``:
 - ``csv_import``  ``import``: a CSV sheet all-or-nothing
 - ``lots``        ``lot show|list``; ``render`` and ``facts`` draw them for people
 - ``audit``       ``audit [--checkpoint FILE]``: records, then the transparency log
+- ``bundle``      ``bundle LOT -o FILE``: a lot's proof bundle, for offline checking
 - ``log``         ``integrate``, ``checkpoint``, ``log-key``
 - ``witness``     ``witness``: a C2SP tlog-witness over HTTP
 - ``serve``       ``demo`` and ``serve`` (the HTTP API with the integrator)
@@ -24,6 +25,7 @@ import typer
 
 from ledger.cli import (  # noqa: F401 - importing a command module registers its commands
     audit,
+    bundle,
     csv_import,
     log,
     lots,
