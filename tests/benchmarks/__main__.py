@@ -37,22 +37,24 @@ def main() -> int:
 
 
 def recording_section(backends: list[str], scale: int) -> None:
-    print("## Recording (issue 2): ours vs plain eventsourcing, records/s (median of 3)\n")
+    print("## Recording (issue 2): ours vs plain eventsourcing, records/s\n")
+    print("Medians of 5 paired rounds; the ratio is the median of per-round ratios.\n")
     print("| backend | per save | plain eventsourcing | agritrace | ratio | goal |")
     print("|---|---|---|---|---|---|")
     for backend in backends:
         for per_save, count in ((1, 1500), (100, 6000)):
             result = bench_recording.recording(backend, count // scale, per_save)
             print(f"| {backend} | {per_save} | {result['plain']:,.0f} | {result['ours']:,.0f} "
-                  f"| {result['ours'] / result['plain']:.2f} | ≥ 0.67 |", flush=True)
+                  f"| {result['ratio']:.2f} | ≥ 0.67 |", flush=True)
 
-    print("\n## Audit (issue 2): audit vs raw Ed25519 verification, records/s (median of 3)\n")
+    print("\n## Audit (issue 2): audit vs raw Ed25519 verification, records/s\n")
+    print("Medians of 5 paired rounds; the ratio is the median of per-round ratios.\n")
     print("| backend | raw Ed25519 verify | audit | ratio | goal |")
     print("|---|---|---|---|---|")
     for backend in backends:
         result = bench_recording.audit(backend, 6000 // scale)
         print(f"| {backend} | {result['raw_ed25519']:,.0f} | {result['audit']:,.0f} "
-              f"| {result['audit'] / result['raw_ed25519']:.2f} | ≥ 0.70 |", flush=True)
+              f"| {result['ratio']:.2f} | ≥ 0.70 |", flush=True)
     print()
 
 

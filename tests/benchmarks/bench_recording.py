@@ -19,7 +19,7 @@ from ledger.application import Ledger
 from ledger.audit import audit_store
 from ledger.config import Settings, parse_db_url
 from ledger.records import now
-from tests.benchmarks.common import fresh_url, interleaved, rate
+from tests.benchmarks.common import fresh_url, paired, rate
 from tests.journeys import COOP, harvest, register_parties
 
 STORED = {
@@ -63,7 +63,7 @@ def _ours(url: str) -> Ledger:
     return ledger
 
 
-def recording(backend: str, count: int, per_save: int, rounds: int = 3) -> dict[str, float]:
+def recording(backend: str, count: int, per_save: int, rounds: int = 5) -> dict[str, float]:
     with fresh_url(backend) as url:
         ledger = _ours(url)  # creates the PostgreSQL schema both use
         app, lot_id = _plain(url)
@@ -89,13 +89,14 @@ def recording(backend: str, count: int, per_save: int, rounds: int = 3) -> dict[
                         ledger.record_batch(COOP, [entry] * per_save)
             return rate(count, work)
 
-        result = interleaved(rounds, plain=plain, ours=ours)
+        baseline, candidate, ratio = paired(rounds, plain, ours)
+        result = {"plain": baseline, "ours": candidate, "ratio": ratio}
         ledger.close()
         app.close()
     return result
 
 
-def audit(backend: str, count: int, rounds: int = 3) -> dict[str, float]:
+def audit(backend: str, count: int, rounds: int = 5) -> dict[str, float]:
     """Audit rate against verifying the same number of Ed25519 signatures directly."""
     with fresh_url(backend) as url:
         ledger = _ours(url)
@@ -117,6 +118,7 @@ def audit(backend: str, count: int, rounds: int = 3) -> dict[str, float]:
         def ours() -> float:
             return rate(total, lambda: audit_store(ledger.store))
 
-        result = interleaved(rounds, raw_ed25519=raw, audit=ours)
+        baseline, candidate, ratio = paired(rounds, raw, ours)
+        result = {"raw_ed25519": baseline, "audit": candidate, "ratio": ratio}
         ledger.close()
     return result

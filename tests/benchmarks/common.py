@@ -55,3 +55,19 @@ def interleaved(rounds: int, **contenders: Callable[[], float]) -> dict[str, flo
         for name, contender in contenders.items():
             results[name].append(contender())
     return {name: statistics.median(values) for name, values in results.items()}
+
+
+def paired(rounds: int, baseline: Callable[[], float],
+           candidate: Callable[[], float]) -> tuple[float, float, float]:
+    """Median rates of ``baseline`` and ``candidate`` run back to back ``rounds`` times,
+    and the median of the per-round ratios candidate / baseline.
+
+    Each ratio compares two runs a moment apart, so load from other processes on a shared
+    machine mostly cancels out; the ratio of two medians would not."""
+    base: list[float] = []
+    cand: list[float] = []
+    for _ in range(rounds):
+        base.append(baseline())
+        cand.append(candidate())
+    ratios = [c / b for b, c in zip(base, cand, strict=True)]
+    return statistics.median(base), statistics.median(cand), statistics.median(ratios)
