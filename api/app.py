@@ -1,41 +1,55 @@
 """The HTTP service: ``create_app(settings, service)`` builds the FastAPI application.
 
-One ``Ledger`` and one ``TransparencyLog`` per process, on ``app.state``, closed at shutdown.
+One ``Ledger`` and one ``TransparencyLog`` per process, on ``app.state`` with the service
+settings, the metrics, the rate limiter, the idempotency keys and the chain reader (parsed
+records kept for reading); closed at shutdown.
 Unless ``service.integrate`` is false, the lifespan runs the log's integrator in a background
-thread (``TransparencyLog.run``) that appends new records, signs checkpoints and collects
-witness cosignatures; shutdown stops it before the store is closed. Routes are plain ``def``:
+thread that appends new records, signs checkpoints and collects witness cosignatures;
+shutdown stops it before the store is closed. On SQLite, recording and integrating in one
+process take turns (``write_lock``). Routes are plain ``def``:
 the ledger blocks, so FastAPI runs them in its thread pool. Errors become JSON in one place
-(``api.errors``).
+(``api.errors``). Bodies over ``service.max_body_bytes`` are 413 (``api.limits``);
+``api.metrics`` counts every request. With ``uvicorn --factory api.app:create_app`` (as
+``agritrace serve --workers N`` runs it) each worker builds its own app from the environment.
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractContextManager, asynccontextmanager, nullcontext
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from api.errors import install_error_handlers
-from api.routes import health, log, lots
+from api.limits import BodySizeGuard, RateLimiter
+from api.metrics import Metrics, MetricsMiddleware
+from api.routes import health, lineage, log, lots, orgs, recording, records, scan, tokens
 from api.settings import ServiceSettings
+from ledger.access import Authenticator
 from ledger.application import Ledger
 from ledger.config import Settings
-from ledger.log import TransparencyLog, load_log_key
+from ledger.idempotency import IdempotencyKeys
+from ledger.log import BatchResult, TransparencyLog, load_log_key
+from ledger.lookup import ChainReader
 
-__all__ = ["BackgroundIntegrator", "create_app"]
+__all__ = ["BackgroundIntegrator", "create_app", "write_lock"]
 
 STATIC = Path(__file__).resolve().parent / "static"
 
 
 class BackgroundIntegrator:
-    """``log.run`` in a daemon thread, from ``start`` until ``stop``."""
+    """The log's integrator (with cosigning) in a daemon thread, from ``start`` until
+    ``stop``; each batch runs inside ``writes`` (see ``write_lock``)."""
 
-    def __init__(self, log: TransparencyLog, *, idle: float = 0.5) -> None:
+    def __init__(self, log: TransparencyLog, *, idle: float = 0.5,
+                 writes: AbstractContextManager[Any] | None = None) -> None:
         self.log = log
         self.idle = idle
+        self.writes = writes or nullcontext()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -45,10 +59,14 @@ class BackgroundIntegrator:
 
     def start(self) -> None:
         self._stop.clear()
-        self._thread = threading.Thread(target=self.log.run, args=(self._stop,),
-                                        kwargs={"idle": self.idle}, daemon=True,
-                                        name="agritrace-integrator")
+        self._thread = threading.Thread(target=self.log.integrator.run, args=(self._stop,),
+                                        kwargs={"idle": self.idle, "step": self._batch},
+                                        daemon=True, name="agritrace-integrator")
         self._thread.start()
+
+    def _batch(self) -> BatchResult:
+        with self.writes:
+            return self.log.integrate_batch()
 
     def stop(self, timeout: float = 60.0) -> None:
         """Ask the thread to stop and wait for its batch (and any witness call) to end."""
@@ -56,6 +74,17 @@ class BackgroundIntegrator:
         if self._thread is not None:
             self._thread.join(timeout)
             self._thread = None
+
+
+def write_lock(ledger: Ledger) -> AbstractContextManager[Any]:
+    """What this process's writers hold while they write: on SQLite, one lock.
+
+    SQLite has one writer at a time anyway. Without the lock, the integrator (holding the
+    database's write lock) can wait for a connection from the event store's pool, while a
+    recording thread holds the pool's queue waiting for the pool's one writer connection,
+    whose transaction waits for the integrator: a deadlock until the pool times out. Taking
+    turns in-process first avoids it. PostgreSQL needs no such lock."""
+    return threading.Lock() if ledger.store.backend.kind == "sqlite" else nullcontext()
 
 
 def create_app(settings: Settings | None = None,
@@ -71,7 +100,8 @@ def create_app(settings: Settings | None = None,
     except BaseException:
         ledger.close()
         raise
-    integrator = BackgroundIntegrator(transparency_log, idle=service.idle)
+    writes = write_lock(ledger)
+    integrator = BackgroundIntegrator(transparency_log, idle=service.idle, writes=writes)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -84,12 +114,40 @@ def create_app(settings: Settings | None = None,
             ledger.close()
 
     app = FastAPI(title="agritrace", summary="农产品追溯账本 produce traceability ledger",
-                  lifespan=lifespan)
+                  description=DESCRIPTION, version="1", lifespan=lifespan)
     app.state.ledger = ledger
     app.state.log = transparency_log
     app.state.integrator = integrator
+    app.state.writes = writes
+    app.state.service = service
+    app.state.metrics = Metrics()
+    app.state.limiter = RateLimiter(service.rate_per_second, service.rate_burst)
+    app.state.idempotency = IdempotencyKeys(ledger.store.engine)
+    app.state.chains = ChainReader(ledger.store)
+    app.state.authenticator = Authenticator(ledger.authenticate, ttl=service.token_cache)
     install_error_handlers(app)
-    for module in (health, lots, log):
+    app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
+    app.add_middleware(BodySizeGuard, limit=service.max_body_bytes)
+    for module in (health, lots, lineage, records, recording, orgs, tokens, log, scan):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app
+
+
+DESCRIPTION = """\
+Every step of a lot's life — harvest, collection, grading, pre-cooling, storage, packing,
+shipping, receiving, inspection, certification, recall — as a signed, hash-chained record,
+each a leaf of a transparency log. 每个环节都是签名并哈希链接的记录。
+
+**Access 权限.** Send `Authorization: Bearer <token>`. An organisation's token records what
+the ledger allows it (only the custodian handles a lot; custody moves by shipment and
+receipt; inspectors inspect, hold, release and recall any lot). An admin token (made by
+`agritrace token create --admin`) registers organisations and issues tokens. Reading a lot,
+its records, its bundle and the log is public, and rate-limited per address without a token.
+
+**Errors 错误.** Every error is JSON `{"error", "field", "reason"}`; a conflict on a lot's
+chain (409) adds `chain` and its current `head`.
+
+**Retries 重试.** Send `Idempotency-Key` with a recording request: a retry with the same key
+and body answers the first response and records nothing twice.
+"""

@@ -1,29 +1,122 @@
-"""Dependencies the routes declare: the process's one ledger and its transparency log.
+"""Dependencies the routes declare: the process's ledger and log, who is calling, and the
+path parameters (lot, organisation, record hash) with their patterns.
 
-``create_app`` puts both on ``app.state``; routes name them with the ``Annotated`` aliases.
+``create_app`` puts the ledger, the log and the rest of the process's state on ``app.state``;
+routes name what they need with the ``Annotated`` aliases. Every dependency here is
+``async`` and reads only memory, except the token check, which runs in the thread pool:
+
+- ``ReaderDep``: public endpoints. No token is needed; a request without one spends from its
+  address's rate limit (429 when spent). A token, when sent, must be valid (401 otherwise).
+- ``CallerDep``: endpoints that need a token (401 without a valid one).
+- ``AdminDep``: administration; only admin tokens (403 otherwise).
+
+Recording endpoints check their token in the route's own thread (``api.recording``).
 """
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request, Security
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.concurrency import run_in_threadpool
 
+from api.limits import RateLimiter
+from api.metrics import Metrics
+from api.schemas.common import HASH_PATTERN, LOT_PATTERN, ORG_PATTERN
+from ledger.access import Authenticator, Caller
 from ledger.application import Ledger
+from ledger.errors import Unauthenticated
 from ledger.log import TransparencyLog
+from ledger.lookup import ChainReader
 
-__all__ = ["LedgerDep", "LogDep", "get_ledger", "get_log"]
+__all__ = [
+    "AdminDep", "CallerDep", "ChainsDep", "Credentials", "HashPath", "LedgerDep", "LogDep",
+    "LotPath", "MetricsDep", "OrgPath", "ReaderDep", "get_caller", "get_ledger", "get_log",
+    "get_reader", "presented",
+]
+
+LotPath = Annotated[str, Path(pattern=LOT_PATTERN, examples=["KG1"],
+                              description="A lot code (GS1 AI 10).")]
+OrgPath = Annotated[str, Path(pattern=ORG_PATTERN, examples=["coop-xixiang"],
+                              description="An organisation id.")]
+HashPath = Annotated[str, Path(pattern=HASH_PATTERN, description="A record hash, 64 hex "
+                                                                 "digits.")]
+
+bearer = HTTPBearer(auto_error=False, scheme_name="token",
+                    description="An API token, at_<id>_<secret>: an organisation's, made by "
+                                "an admin (POST /orgs/{org}/tokens), or an admin token made by "
+                                "`agritrace token create --admin`.")
+Credentials = Annotated[HTTPAuthorizationCredentials | None, Security(bearer)]
 
 
-def get_ledger(request: Request) -> Ledger:
+async def get_ledger(request: Request) -> Ledger:
     ledger: Ledger = request.app.state.ledger
     return ledger
 
 
-def get_log(request: Request) -> TransparencyLog:
+async def get_log(request: Request) -> TransparencyLog:
     log: TransparencyLog = request.app.state.log
     return log
 
 
+async def get_metrics(request: Request) -> Metrics:
+    metrics: Metrics = request.app.state.metrics
+    return metrics
+
+
+async def get_chains(request: Request) -> ChainReader:
+    chains: ChainReader = request.app.state.chains
+    return chains
+
+
 LedgerDep = Annotated[Ledger, Depends(get_ledger)]
 LogDep = Annotated[TransparencyLog, Depends(get_log)]
+MetricsDep = Annotated[Metrics, Depends(get_metrics)]
+ChainsDep = Annotated[ChainReader, Depends(get_chains)]
+
+
+def presented(request: Request) -> str | None:
+    """The token of ``Authorization: Bearer <token>``; None when no header is sent."""
+    header = request.headers.get("authorization")
+    if header is None:
+        return None
+    scheme, _, token = header.strip().partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthenticated("use Authorization: Bearer at_<id>_<secret>",
+                              field="authorization")
+    return token.strip()
+
+
+async def _authenticated(request: Request, token: str | None) -> Caller:
+    # The token lookup may read the database: off the event loop.
+    authenticator: Authenticator = request.app.state.authenticator
+    return await run_in_threadpool(authenticator.caller, token)
+
+
+async def get_caller(request: Request, _: Credentials) -> Caller:
+    return await _authenticated(request, presented(request))
+
+
+async def get_reader(request: Request, _: Credentials) -> Caller | None:
+    limiter: RateLimiter = request.app.state.limiter
+    address = request.client.host if request.client else "unknown"
+    try:
+        token = presented(request)
+        if token is not None:
+            return await _authenticated(request, token)
+    except Unauthenticated:
+        limiter.take(address)  # a bad token is no way around the limit
+        raise
+    limiter.take(address)
+    return None
+
+
+async def get_admin(caller: Annotated[Caller, Depends(get_caller)]) -> Caller:
+    caller.require_admin()
+    return caller
+
+
+ReaderDep = Annotated[Caller | None, Depends(get_reader)]
+CallerDep = Annotated[Caller, Depends(get_caller)]
+AdminDep = Annotated[Caller, Depends(get_admin)]

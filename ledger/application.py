@@ -31,7 +31,14 @@ from ledger.submission import (
     require_same,
     verify_signatures,
 )
-from ledger.tokens import Grant, IssuedToken, authenticate, issue_token, revoke_token
+from ledger.tokens import (
+    Grant,
+    IssuedToken,
+    authenticate,
+    issue_token,
+    list_tokens,
+    revoke_token,
+)
 from ledger.transformations import plan_collection, plan_grading
 from ledger.vault import Vault
 from ledger.work import Receipt, UnitOfWork
@@ -354,6 +361,10 @@ class Ledger:
 
     def revoke_token(self, token_id: str) -> None:
         revoke_token(self.store.engine, token_id)
+
+    def tokens(self, org_id: str | None = None) -> list[dict[str, object]]:
+        """Tokens (never their secrets), newest first; only ``org_id``'s when given."""
+        return list_tokens(self.store.engine, org_id)
 
     # -- private data ------------------------------------------------------------------
 

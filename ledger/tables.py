@@ -22,6 +22,7 @@ from sqlalchemy import (
 
 __all__ = [
     "api_tokens",
+    "idempotency_keys",
     "log_checkpoints",
     "log_leaves",
     "log_nodes",
@@ -110,6 +111,19 @@ api_tokens = Table(
     Column("revoked_at", DateTime(timezone=True), nullable=True),
 )
 
+# A client's Idempotency-Key, per organisation: the request it named (SHA-256 of its method,
+# path and body) and, once it succeeded, the response to repeat (``ledger.idempotency``).
+idempotency_keys = Table(
+    "agritrace_idempotency_keys",
+    metadata,
+    Column("scope", String(40), primary_key=True),
+    Column("key", String(255), primary_key=True),
+    Column("fingerprint", LargeBinary(32), nullable=False),
+    Column("status", SmallInteger, nullable=True),  # NULL while the request runs
+    Column("response", Text, nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False, index=True),
+)
+
 # One row per lot, rebuilt from the lot aggregates; search reads it, verification never does.
 lot_index = Table(
     "agritrace_lot_index",
@@ -135,4 +149,17 @@ projection_state = Table(
     metadata,
     Column("name", String(40), primary_key=True),
     Column("position", BigInteger, nullable=False),  # last notification id applied
+)
+
+# -- scans of serialised units (issue 6, ledger.scans) ------------------------------------
+# How often each serialised unit's code was resolved, per UTC day: no address, no agent, no
+# finer time, so a count says nothing about who scanned it.
+scan_counts = Table(
+    "agritrace_scan_counts",
+    metadata,
+    Column("gtin", String(14), primary_key=True),
+    Column("lot", String(20), primary_key=True),
+    Column("serial", String(20), primary_key=True),
+    Column("day", String(10), primary_key=True),  # YYYY-MM-DD, UTC
+    Column("scans", BigInteger, nullable=False),
 )

@@ -40,6 +40,7 @@ class Grant:
     token_id: str
     org_id: str | None
     admin: bool
+    expires_at: datetime | None = None
 
 
 def issue_token(engine: Engine, *, org_id: str | None, admin: bool, label: str,
@@ -64,6 +65,9 @@ def authenticate(engine: Engine, presented: str | None) -> Grant:
         raise Unauthenticated("is not an agritrace token (at_<id>_<secret>)",
                               field="authorization")
     _, token_id, secret = parts
+    if len(token_id) != 16 or not all(c in "0123456789abcdef" for c in token_id):
+        raise Unauthenticated("is not an agritrace token (at_<id>_<secret>)",
+                              field="authorization")
     with engine.connect() as connection:
         row = connection.execute(select(api_tokens).where(
             api_tokens.c.token_id == token_id)).first()
@@ -73,7 +77,8 @@ def authenticate(engine: Engine, presented: str | None) -> Grant:
         raise Unauthenticated("token was revoked", field="authorization")
     if row.expires_at is not None and _aware(row.expires_at) <= datetime.now(UTC):
         raise Unauthenticated("token has expired", field="authorization")
-    return Grant(token_id, row.org_id, bool(row.admin))
+    expires = _aware(row.expires_at) if row.expires_at is not None else None
+    return Grant(token_id, row.org_id, bool(row.admin), expires)
 
 
 def revoke_token(engine: Engine, token_id: str) -> None:

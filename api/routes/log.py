@@ -19,16 +19,19 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Depends, Query, Response
 
-from api.deps import LogDep
+from api.deps import LogDep, get_reader
 from api.schemas import ConsistencyProofPublic, InclusionProofPublic
+from api.schemas import errors as documented
 from ledger.errors import InvalidInput
 from ledger.log import parse_tile_path, tile_path
 
 __all__ = ["router"]
 
-router = APIRouter(prefix="/log", tags=["log 日志"])
+# Public, and rate-limited per address for requests without a token (api.deps.ReaderDep).
+router = APIRouter(prefix="/log", tags=["log 日志"], dependencies=[Depends(get_reader)],
+                   responses=documented(400, 401, 404, 429, plain=True))
 
 TEXT = "text/plain; charset=utf-8"
 IMMUTABLE = "public, max-age=31536000, immutable"

@@ -1,32 +1,43 @@
-"""A lot's history as JSON (``GET /lots/{lot}``) and a bilingual index page (``GET /``)."""
+"""Reading lots: a lot's paged history (``GET /lots/{lot}``), its proof bundle, a search over
+every lot (``GET /lots``), and a bilingual index page (``GET /``).
+
+A lot's history and bundle are public, as a scanned QR code is: the records hold no private
+values, only commitments. Search needs a token: it enumerates the whole ledger.
+"""
 
 from __future__ import annotations
 
-import base64
 from html import escape
-from typing import Annotated, Any
+from typing import Annotated, Literal
 from urllib.parse import quote
 
-from fastapi import APIRouter, Query
-from fastapi.responses import HTMLResponse, Response
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 
-from api.deps import LedgerDep, LogDep
-from ledger.application import SignedRecord
+from api.deps import CallerDep, ChainsDep, LedgerDep, LogDep, LotPath, ReaderDep
+from api.schemas import LotHistoryPublic, LotRowPublic, SearchPublic
+from api.schemas import errors as documented
+from api.schemas.common import ORG_PATTERN
 from ledger.bundles import MEDIA_TYPE, build_bundle, bundle_json
-from ledger.domain.fields import format_decimal
-from ledger.domain.lot import Lot
+from ledger.domain.fields import timestamp
+from ledger.projections import LotQuery
+from ledger.views import lot_summary, record_view
 
-__all__ = ["lot_summary", "record_entry", "router"]
+__all__ = ["router"]
 
 INDEX_LIMIT = 200
+MAX_OFFSET = 10**9
+NAME = r"^[^\x00-\x1f\x7f]+$"  # no control characters
 router = APIRouter(tags=["lots 批次"])
 
 
 @router.get("/lots/{lot}/bundle", response_class=Response,
             responses={200: {"content": {MEDIA_TYPE: {}},
-                             "description": "the lot's proof bundle (docs/bundle.md)"}})
-def lot_bundle(lot: str, ledger: LedgerDep, log: LogDep,
-               since: Annotated[list[int] | None, Query(
+                             "description": "the lot's proof bundle (docs/bundle.md)"},
+                       **documented(400, 401, 404, 429, 503, plain=True)})
+def lot_bundle(lot: LotPath, ledger: LedgerDep, log: LogDep, _: ReaderDep,
+               since: Annotated[list[Annotated[int, Query(ge=1, le=2**63 - 1)]] | None, Query(
+                   max_length=16,
                    description="earlier checkpoint sizes to prove consistency from")] = None,
                ) -> Response:
     """The lot's proof bundle: its records and every ancestor's, with inclusion proofs
@@ -36,38 +47,55 @@ def lot_bundle(lot: str, ledger: LedgerDep, log: LogDep,
                     headers={"Content-Disposition": f'inline; filename="{quote(lot)}.bundle.json"'})
 
 
-@router.get("/lots/{lot}")
-def lot_history(lot: str, ledger: LedgerDep) -> dict[str, Any]:
-    """A lot's summary and every record of its chain, in order."""
-    history = ledger.lot_history(lot)
-    return {"lot": lot_summary(ledger.lot(lot)),
-            "history": [record_entry(signed) for signed in history]}
+@router.get("/lots/{lot}", response_model=LotHistoryPublic,
+            responses=documented(400, 401, 404, 429))
+def lot_history(
+    lot: LotPath, ledger: LedgerDep, chains: ChainsDep, request: Request, _: ReaderDep,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET, description="First record.")] = 0,
+    limit: Annotated[int, Query(ge=1, le=500, description="Records per page.")] = 100,
+) -> JSONResponse:
+    """A lot's summary and its records, in chain order, a page at a time."""
+    # The hottest read: plain views straight to JSON, skipping a second validation of the
+    # same views in the thread pool (the OpenAPI tests check the shape).
+    current = ledger.lot(lot)
+    page = chains.page(current.chain_name, offset, limit)
+    following = offset + limit
+    return JSONResponse({
+        "lot": lot_summary(current),
+        "history": [record_view(record, signature) for record, signature in page],
+        "offset": offset, "limit": limit, "total": current.length,
+        "next": (str(request.url.include_query_params(offset=following, limit=limit))
+                 if following < current.length else None)})
 
 
-def lot_summary(lot: Lot) -> dict[str, Any]:
-    return {
-        "lot": lot.code, "product": lot.product, "origin": lot.origin,
-        "quantity": format_decimal(lot.quantity), "remaining": format_decimal(lot.remaining),
-        "unit": lot.unit, "status": lot.status, "custodian": lot.custodian,
-        "in_transit_to": lot.in_transit_to, "grade": lot.grade, "gtin": lot.gtin,
-        "started": lot.started_at, "parents": lot.parents, "children": lot.children,
-        "head": lot.head.hex(),
-    }
+@router.get("/lots", responses=documented(400, 401, 429))
+def search_lots(
+    ledger: LedgerDep, _: CallerDep,
+    product: Annotated[str | None, Query(max_length=80, pattern=NAME,
+                                         description="Part of the product name.")] = None,
+    county: Annotated[str | None, Query(max_length=40, pattern=NAME,
+                                        description="Origin county, e.g. 凤凰县.")] = None,
+    org: Annotated[str | None, Query(pattern=ORG_PATTERN,
+                                     description="Producer or current custodian.")] = None,
+    status: Literal["active", "in-transit", "held", "consumed", "recalled"] | None = None,
+    since: Annotated[str | None, Query(max_length=40, description="Started at or after (ISO "
+                                                                  "8601 with zone).")] = None,
+    until: Annotated[str | None, Query(max_length=40, description="Started at or before.")
+                     ] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
+) -> SearchPublic:
+    """Lots by product, origin county, organisation, status and start date, newest first."""
+    query = LotQuery(product=product, county=county, org=org, status=status,
+                     since=timestamp(since, "since") if since else None,
+                     until=timestamp(until, "until") if until else None,
+                     limit=limit, offset=offset)
+    rows = [LotRowPublic(**row) for row in ledger.search_lots(query)]
+    return SearchPublic(lots=rows, offset=offset, limit=limit)
 
 
-def record_entry(signed: SignedRecord) -> dict[str, Any]:
-    record = signed.record
-    return {
-        "seq": record.seq, "type": record.type, "time": record.time, "org": record.org,
-        "data": record.data, "hash": record.hash_hex, "prev": record.prev.hex(),
-        "links": [link.hex() for link in record.links], "key": record.key,
-        "recorded": record.recorded,
-        "signature": base64.b64encode(signed.signature).decode("ascii"),
-    }
-
-
-@router.get("/", response_class=HTMLResponse)
-def index(ledger: LedgerDep) -> HTMLResponse:
+@router.get("/", response_class=HTMLResponse, responses=documented(401, 429, plain=True))
+def index(ledger: LedgerDep, _: ReaderDep) -> HTMLResponse:
     """A small bilingual page listing the lots (the demo lots after ``agritrace demo``)."""
     firsts = ledger.chains("lot")[:INDEX_LIMIT]
     rows = "\n".join(

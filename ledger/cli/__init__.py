@@ -9,11 +9,13 @@ Modules, one job each; each command module registers its commands on ``groups``:
 - ``recording``   ``record``: one step, or a JSON batch all-or-nothing
 - ``csv_import``  ``import``: a CSV sheet all-or-nothing
 - ``lots``        ``lot show|list``; ``render`` and ``facts`` draw them for people
+- ``printing``    ``labels LOT -o F.pdf`` and ``certificate LOT -o F.pdf``
 - ``audit``       ``audit [--checkpoint FILE]``: records, then the transparency log
 - ``bundle``      ``bundle LOT -o FILE``: a lot's proof bundle, for offline checking
 - ``log``         ``integrate``, ``checkpoint``, ``log-key``
 - ``witness``     ``witness``: a C2SP tlog-witness over HTTP
 - ``serve``       ``demo`` and ``serve`` (the HTTP API with the integrator)
+- ``tokens``      ``token create|list|revoke``: API tokens, the admin token among them
 """
 
 from __future__ import annotations
@@ -30,8 +32,10 @@ from ledger.cli import (  # noqa: F401 - importing a command module registers it
     log,
     lots,
     orgs,
+    printing,
     recording,
     serve,
+    tokens,
     witness,
 )
 from ledger.cli.errors import EXIT_INTERNAL, exit_code

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from rich.table import Table
 from rich.text import Text
 
@@ -11,10 +9,9 @@ from ledger.cli.context import DbOption, JsonFlag, opened, out, print_json
 from ledger.cli.groups import lot_app
 from ledger.cli.render import history_table, lineage_tree, print_lot
 from ledger.domain.fields import format_decimal
-from ledger.domain.lot import Lot
-from verify.records import Record
+from ledger.views import lineage_view, lot_summary, record_view
 
-__all__ = ["lineage_view", "lot_summary", "record_view"]
+__all__: list[str] = []
 
 
 @lot_app.command("show")
@@ -54,25 +51,3 @@ def lot_list(as_json: JsonFlag = False, db: DbOption = None) -> None:
                       Text(f"{format_decimal(found.quantity)} {found.unit}"),
                       Text(found.status), Text(found.custodian))
     out.print(table)
-
-
-def lot_summary(lot: Lot) -> dict[str, Any]:
-    return {
-        "lot": lot.code, "product": lot.product, "origin": lot.origin,
-        "quantity": format_decimal(lot.quantity), "remaining": format_decimal(lot.remaining),
-        "unit": lot.unit, "status": lot.status, "custodian": lot.custodian,
-        "in_transit_to": lot.in_transit_to, "grade": lot.grade, "gtin": lot.gtin,
-        "started": lot.started_at, "records": lot.length, "head": lot.head.hex(),
-        "parents": lot.parents, "children": lot.children,
-    }
-
-
-def record_view(record: Record) -> dict[str, Any]:
-    return {"seq": record.seq, "type": record.type, "time": record.time, "org": record.org,
-            "key": record.key, "data": record.data, "links": [h.hex() for h in record.links],
-            "recorded": record.recorded, "hash": record.hash_hex}
-
-
-def lineage_view(lot: Lot) -> dict[str, Any]:
-    return {"lot": lot.code, "status": lot.status, "parents": lot.parents,
-            "children": lot.children}

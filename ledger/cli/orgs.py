@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.table import Table
@@ -11,11 +11,11 @@ from rich.text import Text
 from ledger.cli.context import DbOption, JsonFlag, opened, out, print_json
 from ledger.cli.errors import fail
 from ledger.cli.groups import key_app, org_app
-from ledger.domain.organisation import Organisation
+from ledger.views import organisation_view
 from verify.errors import VerificationError
 from verify.keys import decode_public_key, key_id
 
-__all__ = ["organisation_view"]
+__all__: list[str] = []
 
 
 @org_app.command("create")
@@ -71,16 +71,6 @@ def org_show(org_id: str, as_json: JsonFlag = False, db: DbOption = None) -> Non
     for key in view["keys"]:
         table.add_row(key["key_id"], key["status"], key["public_key"] or "")
     out.print(table)
-
-
-def organisation_view(org: Organisation) -> dict[str, Any]:
-    keys: list[dict[str, str | None]] = [
-        {"key_id": kid, "status": "active", "public_key": public}
-        for kid, public in org.active_keys.items()]
-    keys += [{"key_id": kid, "status": "revoked", "public_key": None}
-             for kid in sorted(org.revoked_keys)]
-    return {"org": org.org_id, "name": org.name, "roles": sorted(org.roles),
-            "contact": org.contact, "region": org.region, "keys": keys}
 
 
 @key_app.command("add")

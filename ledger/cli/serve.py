@@ -3,11 +3,15 @@
 ``serve`` is the one command that needs the web layer, so it imports ``api`` (and uvicorn)
 when it runs; nothing else in ``ledger`` does. The service integrates the transparency log in
 a background thread (``api.app``), sending each checkpoint to the witnesses named by
-``--witness URL=VKEY`` (repeatable) or ``AGRITRACE_WITNESSES`` (space-separated).
+``--witness URL=VKEY`` (repeatable) or ``AGRITRACE_WITNESSES`` (space-separated). With
+``--workers N`` uvicorn runs N processes, each building the app from the environment
+(``uvicorn --factory api.app:create_app``), which ``serve`` sets from its options first.
 """
 
 from __future__ import annotations
 
+import os
+from dataclasses import replace
 from typing import Annotated
 
 import typer
@@ -18,6 +22,8 @@ from ledger.cli.errors import reported_errors
 from ledger.cli.groups import app
 from ledger.config import Settings
 from ledger.demo import seed_demo
+from ledger.labels import packed_lot_links
+from ledger.log import load_log_key
 
 __all__ = ["WitnessOption"]
 
@@ -37,12 +43,15 @@ def demo(db: DbOption = None) -> None:
             codes = seed_demo(ledger)
         added = ledger.store.max_notification_id() - before
         lots = [ledger.lot(code) for code in codes]
+        links = packed_lot_links(ledger, codes)
         with err.status("integrating the log 并入日志", spinner="dots"):
             log = open_log(ledger)
             log.integrate()
             size = log.latest_checkpoint().size
     for lot in lots:
         out.print(Text(f"{lot.code:<14} {lot.status:<10} {lot.product.get('name', '')}"))
+    for code, uri in links:
+        out.print(Text(f"{code:<14} {uri}"))
     note = f"{added} records added" if added else "already seeded; nothing added"
     err.print(Text(f"demo: {len(lots)} lots, {note}; the log's checkpoint covers {size}"))
 
@@ -51,20 +60,46 @@ def demo(db: DbOption = None) -> None:
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    workers: Annotated[int, typer.Option(
+        min=1, max=64, help="Worker processes. Several share one store (PostgreSQL, or SQLite "
+                            "on one machine); each runs an integrator, one integrates at a "
+                            "time.")] = 1,
     witness: WitnessOption = None,
     integrate: Annotated[bool, typer.Option(
         "--integrate/--no-integrate", envvar="AGRITRACE_INTEGRATE",
         help="Integrate the log in this process (with several processes on PostgreSQL one "
              "integrates at a time either way).")] = True,
+    access_log: Annotated[bool, typer.Option(
+        "--access-log/--no-access-log", help="Log every request (uvicorn's access log).")
+    ] = True,
     db: DbOption = None,
 ) -> None:
-    """Run the HTTP API (api.app:create_app) with uvicorn, integrating the log meanwhile."""
+    """Run the HTTP API (api.app:create_app) with uvicorn, integrating the log meanwhile.
+
+    Limits come from the environment: AGRITRACE_RATE_LIMIT, AGRITRACE_RATE_BURST,
+    AGRITRACE_MAX_BODY, AGRITRACE_WAIT_TIMEOUT (see api.settings)."""
     import uvicorn
 
     from api.app import create_app
+    from api.serving import HTTP_PROTOCOL
     from api.settings import ServiceSettings, parse_witnesses
 
     with reported_errors():  # a bad URL, key or witness fails here, in one line
-        service = ServiceSettings(integrate=integrate, witnesses=parse_witnesses(witness or ()))
-        application = create_app(Settings.from_env(db or None), service)
-    uvicorn.run(application, host=host, port=port)
+        settings = Settings.from_env(db or None)
+        service = replace(ServiceSettings.from_env(), integrate=integrate,
+                          witnesses=parse_witnesses(witness or ()))
+        if workers > 1:
+            # Each worker builds its app from the environment; make the key files now, once,
+            # so the workers do not race to create them.
+            load_log_key(settings)
+            os.environ.update({"AGRITRACE_DB": settings.db_url,
+                               "AGRITRACE_INTEGRATE": "1" if integrate else "0",
+                               "AGRITRACE_WITNESSES": " ".join(witness or ())})
+        else:
+            application = create_app(settings, service)
+    if workers > 1:
+        uvicorn.run("api.app:create_app", factory=True, host=host, port=port, workers=workers,
+                    access_log=access_log, http=HTTP_PROTOCOL)
+    else:
+        uvicorn.run(application, host=host, port=port, access_log=access_log,
+                    http=HTTP_PROTOCOL)

@@ -17,9 +17,9 @@ from tests.benchmarks.common import postgres_reachable
 def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.benchmarks")
     parser.add_argument("--quick", action="store_true", help="smaller counts, for a smoke run")
-    parser.add_argument("--only", choices=("recording", "log", "bundle"),
-                        help="run one section: recording (issue 2), log (issue 3) or bundle "
-                             "(issue 4)")
+    parser.add_argument("--only", choices=("recording", "log", "bundle", "api", "scan"),
+                        help="run one section: recording (issue 2), log (issue 3), bundle "
+                             "(issue 4), api (issue 5) or scan (issue 6)")
     args = parser.parse_args()
     scale = 5 if args.quick else 1
     backends = ["sqlite"] + (["postgres"] if postgres_reachable() else [])
@@ -33,6 +33,12 @@ def main() -> int:
     if args.only in (None, "bundle"):
         from tests.benchmarks.bench_bundle import report as bundle_report  # issue 4
         bundle_report(scale)
+    if args.only in (None, "api"):
+        from tests.benchmarks.bench_api import report as api_report  # issue 5
+        api_report(backends, scale)
+    if args.only in (None, "scan"):
+        from tests.benchmarks.bench_scan import report as scan_report  # issue 6
+        scan_report(scale)
     return 0
 
 

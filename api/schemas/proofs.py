@@ -1,4 +1,4 @@
-"""Response bodies (pydantic), named ``XPublic``; routes never return ledger objects.
+"""Inclusion and consistency proofs as JSON.
 
 Proof hashes are **base64** (standard alphabet, padded), as in C2SP checkpoints and
 tlog-proof; record hashes are **hex**, as everywhere else in the ledger's JSON.

@@ -1,0 +1,119 @@
+"""Request limits: a token bucket per client address, and the request body's size.
+
+Rate: requests that present no token spend from their address's bucket: ``burst`` at once,
+``rate`` per second after that (429 with ``Retry-After`` when spent). The buckets live in
+this process (each worker keeps its own) and are bounded in number: when there are too many,
+the full ones (idle clients) are forgotten first, then the oldest.
+
+Size: ``BodySizeGuard`` refuses a request whose ``Content-Length`` is over the limit with a
+413 in the API's JSON error shape, before anything reads it; a body sent without a length
+(chunked) is cut off as soon as it passes the limit while it is read (an ``HTTPException``
+413, answered by ``api.errors`` in the same shape).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable
+
+from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+__all__ = ["BodySizeGuard", "RateLimiter", "TooManyRequests"]
+
+MAX_CLIENTS = 10_000
+
+
+class TooManyRequests(Exception):
+    """Raised when a client's bucket is empty; answered as 429 with ``Retry-After``."""
+
+    def __init__(self, retry_after: float) -> None:
+        self.retry_after = retry_after
+        super().__init__(f"too many requests without a token; retry in {retry_after:.1f} s")
+
+
+class RateLimiter:
+    """``take(client)`` spends one request from the client's bucket or raises."""
+
+    def __init__(self, rate: float, burst: int, *, max_clients: int = MAX_CLIENTS,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.rate = rate
+        self.burst = max(burst, 1)
+        self._max_clients = max_clients
+        self._clock = clock
+        self._buckets: dict[str, tuple[float, float]] = {}  # client → (tokens, as of)
+        self._lock = threading.Lock()
+
+    @property
+    def enabled(self) -> bool:
+        return self.rate > 0
+
+    def take(self, client: str) -> None:
+        if not self.enabled:
+            return
+        now = self._clock()
+        with self._lock:
+            tokens, since = self._buckets.get(client, (float(self.burst), now))
+            tokens = min(float(self.burst), tokens + (now - since) * self.rate)
+            if tokens < 1:
+                self._buckets[client] = (tokens, now)
+                raise TooManyRequests((1 - tokens) / self.rate)
+            self._buckets[client] = (tokens - 1, now)
+            if len(self._buckets) > self._max_clients:
+                self._forget(now)
+
+    def _forget(self, now: float) -> None:
+        """Drop buckets that would be full again (their clients are idle), else the oldest
+        half; a forgotten client starts again with a full bucket."""
+        refill = self.burst / self.rate
+        idle = [client for client, (_, since) in self._buckets.items() if now - since >= refill]
+        if not idle:
+            by_age = sorted(self._buckets, key=lambda client: self._buckets[client][1])
+            idle = by_age[: len(by_age) // 2]
+        for client in idle:
+            del self._buckets[client]
+
+
+class BodySizeGuard:
+    """Pure ASGI middleware: 413 for a declared ``Content-Length`` over ``limit`` bytes."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        for name, value in scope["headers"]:
+            if name == b"content-length" and _over(value, self.limit):
+                await _refuse(send, self.limit)
+                return
+        received = 0
+
+        async def counted() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.limit:
+                    raise HTTPException(413, "the request body is over the limit")
+            return message
+
+        await self.app(scope, counted, send)
+
+
+def _over(value: bytes, limit: int) -> bool:
+    return not value.isdigit() or len(value) > 18 or int(value) > limit
+
+
+async def _refuse(send: Send, limit: int) -> None:
+    body = json.dumps({"error": "ContentTooLarge", "field": None,
+                       "reason": f"the request body is over the limit of {limit:,} bytes"}
+                      ).encode("utf-8")
+    await send({"type": "http.response.start", "status": 413, "headers": [
+        (b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
+        (b"connection", b"close")]})
+    await send({"type": "http.response.body", "body": body})

@@ -1,0 +1,194 @@
+"""What every recording endpoint does around its one ledger call, in the route's worker
+thread (one thread-pool hop per request: the token is checked here rather than in an
+async dependency, and the answer is JSON already, so FastAPI does not validate it again in
+the pool; each hop costs about a quarter of a millisecond).
+
+1. Authenticate the token (a missing or malformed header was refused before, 401); an admin
+   token records nothing (403).
+2. With an ``Idempotency-Key``, claim the key for this request (``ledger.idempotency``): a
+   retry of a finished request gets the first response again and records nothing.
+3. Record for the token's organisation. A server-signed step that loses a race on a lot's
+   chain is retried on the new head (``conflict_retries`` times): nothing of the losing
+   attempt was written, and the ledger checks the step's rules again. Client-signed records
+   cannot be rebuilt here, so their conflicts go back to the client as 409 with the head.
+4. Store the response under the key, count the records, and with ``?wait=true`` wait for a
+   checkpoint covering each record and attach its inclusion proof.
+
+A ledger error on a step endpoint names the field as the body has it: the ledger's
+``data.quantity`` is the body's ``quantity``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import Depends, Header, Query, Request
+from fastapi.responses import JSONResponse
+
+from api.deps import Credentials, presented
+from api.metrics import Metrics
+from api.schemas import BatchIn, InclusionProofPublic, RecordedPublic, SignedIn, StepIn
+from api.settings import ServiceSettings
+from ledger.access import Authenticator
+from ledger.application import Ledger, Receipt
+from ledger.errors import (
+    ChainConflict,
+    LedgerError,
+    NotPermitted,
+    StoreUnavailable,
+    Unauthenticated,
+)
+from ledger.idempotency import IdempotencyKeys, fingerprint
+from ledger.log import TransparencyLog
+from ledger.lookup import require_fresh_heads
+from verify.errors import VerificationError
+from verify.records import Record
+
+__all__ = ["Recorder", "RecorderDep"]
+
+
+@dataclass
+class Recorder:
+    """One recording request: who records, its idempotency key, whether to wait."""
+
+    ledger: Ledger
+    log: TransparencyLog
+    keys: IdempotencyKeys
+    service: ServiceSettings
+    metrics: Metrics
+    token: str
+    key: str | None
+    wait: bool
+    method: str
+    path: str
+    writes: AbstractContextManager[Any]
+    authenticator: Authenticator
+    org: str = ""
+
+    def _authenticate(self) -> None:
+        self.org = self.authenticator.caller(self.token).acting_org()
+
+    def step(self, step: str, lot: str, body: StepIn) -> JSONResponse:
+        """Record ``step`` on ``lot`` (a collection's ``lot`` is the new lot)."""
+        self._authenticate()
+        data = body.data()
+        target: str | None = lot
+        if step == "Collected":
+            data, target = {"into": lot, **data}, None
+        return self._run(body.model_dump(mode="json", by_alias=True, exclude_none=True),
+                         lambda: self.ledger.record(self.org, step, data, lot=target,
+                                                    time=body.time),
+                         main=f"lot/{lot}", prefix="data.")
+
+    def batch(self, body: BatchIn) -> JSONResponse:
+        self._authenticate()
+        entries = body.payload()
+        return self._run(entries, lambda: self.ledger.record_batch(self.org, entries))
+
+    def signed(self, body: SignedIn) -> JSONResponse:
+        self._authenticate()
+        entries = body.entries()
+        records = _parsed(entries)
+        for i, record in enumerate(records):
+            if record.org != self.org:
+                raise NotPermitted(f"is a record of {record.org}; this token acts for "
+                                   f"{self.org}", field=f"records[{i}].org")
+
+        def submit() -> list[Receipt]:
+            require_fresh_heads(records, self.ledger.lot)
+            return self.ledger.submit_signed(entries)
+        return self._run(body.model_dump(mode="json"), submit, retries=0)
+
+    def _run(self, payload: Any, action: Callable[[], list[Receipt]], *, main: str | None = None,
+             prefix: str = "", retries: int | None = None) -> JSONResponse:
+        digest = fingerprint(self.method, self.path, payload)
+        if self.key is not None:
+            replay = self.keys.claim(self.org, self.key, digest)
+            if replay is not None:
+                first = RecordedPublic.model_validate_json(replay.response)
+                return _answer(self._waited(first), {"Idempotent-Replayed": "true"})
+        try:
+            receipts = self._attempts(action, self.service.conflict_retries
+                                      if retries is None else retries)
+        except LedgerError as error:
+            if self.key is not None and not isinstance(error, StoreUnavailable):
+                self.keys.release(self.org, self.key)  # nothing was recorded
+            if prefix and error.field and error.field.startswith(prefix):
+                # The body is the step's data; a collection's new lot is the path's lot.
+                field = error.field[len(prefix):]
+                error.field = "lot" if field == "into" else field
+            raise
+        self.metrics.recorded(len(receipts))
+        result = RecordedPublic.of(receipts, main)
+        if self.key is not None:
+            self.keys.complete(self.org, self.key, 201, result.model_dump_json())
+        return _answer(self._waited(result))
+
+    def _attempts(self, action: Callable[[], list[Receipt]], retries: int) -> list[Receipt]:
+        for _ in range(retries):
+            try:
+                with self.writes:
+                    return action()
+            except ChainConflict:
+                continue
+        with self.writes:
+            return action()
+
+    def _waited(self, result: RecordedPublic) -> RecordedPublic:
+        """With ``?wait=true``: each record's leaf index and inclusion proof, when a signed
+        checkpoint covers it within the wait (else left null)."""
+        if not self.wait:
+            return result
+        with self.writes:
+            self.log.integrate()
+        for receipt in result.records:
+            try:
+                proof = self.log.wait_for_inclusion(receipt.hash, integrate=False,
+                                                    timeout=self.service.wait_timeout)
+            except LedgerError:
+                continue
+            receipt.leaf_index = proof.leaf_index
+            receipt.inclusion = InclusionProofPublic.of(proof)
+        main = next((r for r in result.records if r.hash == result.hash), None)
+        result.leaf_index = main.leaf_index if main else None
+        return result
+
+
+def _answer(result: RecordedPublic, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse(result.model_dump(mode="json"), status_code=201, headers=headers)
+
+
+def _parsed(entries: list[tuple[bytes, bytes]]) -> list[Record]:
+    """The submitted records, as far as they parse (the ledger reports those that do not)."""
+    records = []
+    for raw, _ in entries:
+        try:
+            records.append(Record.from_bytes(raw))
+        except VerificationError:
+            break
+    return records
+
+
+async def get_recorder(
+    request: Request, _: Credentials,
+    idempotency_key: Annotated[str | None, Header(
+        alias="Idempotency-Key", min_length=1, max_length=255, pattern=r"^[\x21-\x7e]+$",
+        description="A unique key per request (e.g. a UUID). A retry with the same key and "
+                    "body returns the first response and records nothing again.")] = None,
+    wait: Annotated[bool, Query(description="Wait (a few seconds at most) for a signed "
+                                            "checkpoint covering the records and return "
+                                            "their inclusion proofs.")] = False,
+) -> Recorder:
+    token = presented(request)
+    if token is None:
+        raise Unauthenticated("send a token: Authorization: Bearer at_…", field="authorization")
+    state = request.app.state
+    return Recorder(state.ledger, state.log, state.idempotency, state.service, state.metrics,
+                    token, idempotency_key, wait, request.method, request.url.path,
+                    state.writes, state.authenticator)
+
+
+RecorderDep = Annotated[Recorder, Depends(get_recorder)]

@@ -1,0 +1,68 @@
+"""API tokens: issued by an admin for an organisation, shown once, stored hashed, expiring,
+revocable; and ``GET /whoami`` for whom a token acts.
+
+An organisation may list and revoke its own tokens (a lost phone); issuing needs an admin
+token, which only ``agritrace token create --admin`` makes.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Request, Response
+
+from api.deps import AdminDep, CallerDep, LedgerDep, OrgPath
+from api.schemas import CallerPublic, TokenIn, TokenIssuedPublic, TokenPublic
+from api.schemas import errors as documented
+from ledger.access import Authenticator
+from ledger.errors import NotPermitted
+
+__all__ = ["router"]
+
+router = APIRouter(tags=["access 权限"])
+TokenPath = Annotated[str, Path(pattern=r"^[0-9a-f]{16}$", description="A token id.")]
+
+
+@router.post("/orgs/{org}/tokens", status_code=201,
+             responses=documented(400, 401, 403, 404, 413, 422))
+def issue(org: OrgPath, body: TokenIn, ledger: LedgerDep, _: AdminDep) -> TokenIssuedPublic:
+    """Issue a token acting for ``org`` (admin only). The token is in this answer only."""
+    lifetime = timedelta(days=body.expires_in_days) if body.expires_in_days else None
+    issued = ledger.issue_token(org, label=body.label or "", lifetime=lifetime)
+    return TokenIssuedPublic(token_id=issued.token_id, token=issued.token, org=issued.org_id,
+                             admin=issued.admin, expires_at=issued.expires_at)
+
+
+@router.get("/orgs/{org}/tokens", responses=documented(400, 401, 403, 404))
+def tokens(org: OrgPath, ledger: LedgerDep, caller: CallerDep) -> list[TokenPublic]:
+    """The organisation's tokens, newest first, without their secrets."""
+    caller.require_self_or_admin(org)
+    ledger.organisation(org)
+    return [TokenPublic.model_validate({**row, "org": row["org_id"]})
+            for row in ledger.tokens(org)]
+
+
+@router.delete("/tokens/{token_id}", status_code=204, response_class=Response,
+               responses=documented(400, 401, 403, 404))
+def revoke(token_id: TokenPath, ledger: LedgerDep, caller: CallerDep,
+           request: Request) -> Response:
+    """Revoke a token: an organisation its own, an admin any. This process refuses it at
+    once; other worker processes within ``AGRITRACE_TOKEN_CACHE`` seconds (one)."""
+    if not caller.admin:
+        own = {row["token_id"] for row in ledger.tokens(caller.acting_org())}
+        if token_id not in own:
+            raise NotPermitted(f"token {token_id} is not one of {caller.org}'s tokens",
+                               field="token_id")
+    ledger.revoke_token(token_id)
+    authenticator: Authenticator = request.app.state.authenticator
+    authenticator.forget(token_id)
+    return Response(status_code=204)
+
+
+@router.get("/whoami", responses=documented(401))
+def whoami(ledger: LedgerDep, caller: CallerDep) -> CallerPublic:
+    """For whom the presented token acts, and the organisation's roles."""
+    roles = sorted(ledger.organisation(caller.org).roles) if caller.org else []
+    return CallerPublic(token_id=caller.token_id, org=caller.org, admin=caller.admin,
+                        roles=roles)

@@ -1,0 +1,78 @@
+"""Request and response bodies (pydantic), named ``XIn`` and ``XPublic``; routes never return
+ledger objects. One module per concept:
+
+- ``common``   the error body, documented error responses, identifier and value types
+- ``proofs``   inclusion and consistency proofs
+- ``steps``    one request body per recording step (mirroring ``ledger.domain.steps``)
+- ``records``  records, receipts, batches, client-signed submissions
+- ``lots``     lot summary, history, lineage, recall reach, search, private values
+- ``access``   organisations, keys, tokens, the caller
+
+Proof hashes are **base64** (standard alphabet, padded), as in C2SP checkpoints and
+tlog-proof; record hashes are **hex**, as everywhere else in the ledger's JSON.
+"""
+
+from api.schemas.access import (
+    CallerPublic,
+    KeyIn,
+    KeyPublic,
+    KeyRevocationIn,
+    OrganisationIn,
+    OrganisationPublic,
+    TokenIn,
+    TokenIssuedPublic,
+    TokenPublic,
+)
+from api.schemas.common import ConflictPublic, ErrorPublic, errors
+from api.schemas.lots import (
+    HolderPublic,
+    LineageLotPublic,
+    LotHistoryPublic,
+    LotPublic,
+    LotRowPublic,
+    PrivateDataPublic,
+    PrivateValuePublic,
+    RecallReachPublic,
+    SearchPublic,
+    ShipmentPublic,
+    TracePublic,
+)
+from api.schemas.proofs import ConsistencyProofPublic, InclusionProofPublic
+from api.schemas.records import (
+    BatchIn,
+    EntryIn,
+    FoundRecordPublic,
+    ReceiptPublic,
+    RecordedPublic,
+    RecordPublic,
+    SignedIn,
+    SignedRecordIn,
+)
+from api.schemas.steps import (
+    CertificationIn,
+    CollectionIn,
+    CorrectionIn,
+    GradingIn,
+    HarvestIn,
+    InspectionIn,
+    PackingIn,
+    PreCoolingIn,
+    ReasonIn,
+    RecallIn,
+    ReceiptIn,
+    ShipmentIn,
+    StepIn,
+    StorageIn,
+)
+
+__all__ = [
+    "BatchIn", "CallerPublic", "CertificationIn", "CollectionIn", "ConflictPublic",
+    "ConsistencyProofPublic", "CorrectionIn", "EntryIn", "ErrorPublic", "FoundRecordPublic",
+    "GradingIn", "HarvestIn", "HolderPublic", "InclusionProofPublic", "InspectionIn", "KeyIn",
+    "KeyPublic", "KeyRevocationIn", "LineageLotPublic", "LotHistoryPublic", "LotPublic",
+    "LotRowPublic", "OrganisationIn", "OrganisationPublic", "PackingIn", "PreCoolingIn",
+    "PrivateDataPublic", "PrivateValuePublic", "ReasonIn", "RecallIn", "RecallReachPublic",
+    "ReceiptIn", "ReceiptPublic", "RecordPublic", "RecordedPublic", "SearchPublic",
+    "ShipmentIn", "ShipmentPublic", "SignedIn", "SignedRecordIn", "StepIn", "StorageIn", "TokenIn",
+    "TokenIssuedPublic", "TokenPublic", "TracePublic", "errors",
+]

@@ -1,0 +1,99 @@
+"""Organisations, their keys, API tokens and the caller, as the API takes and shows them."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from api.schemas.common import OrgId, Text
+
+__all__ = ["CallerPublic", "KeyIn", "KeyPublic", "KeyRevocationIn", "OrganisationIn",
+           "OrganisationPublic", "TokenIn", "TokenIssuedPublic", "TokenPublic"]
+
+# SQLite hands back naive datetimes; every time the ledger writes is UTC.
+Moment = Annotated[datetime, AfterValidator(
+    lambda moment: moment if moment.tzinfo else moment.replace(tzinfo=UTC))]
+Role = Literal["cooperative", "farm", "collector", "processor", "carrier", "warehouse",
+               "retailer", "platform", "inspector"]
+
+
+class OrganisationIn(BaseModel):
+    """A new organisation; the server makes and holds its first signing key."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{
+        "org": "coop-xixiang", "name": "凤凰县西乡猕猴桃专业合作社", "roles": ["cooperative"],
+        "contact": "0743-1234567", "region": "湖南省湘西州凤凰县"}]})
+    org: OrgId
+    name: Annotated[str, Text(120)]
+    roles: list[Role] = Field(min_length=1, max_length=9)
+    contact: Annotated[str, Text(80)] | None = None
+    region: Annotated[str, Text(120)] | None = None
+
+
+class KeyPublic(BaseModel):
+    key_id: str
+    status: str = Field(description="active or revoked.")
+    public_key: str | None = Field(description="Ed25519 public key, base64 (active keys).")
+
+
+class OrganisationPublic(BaseModel):
+    org: str
+    name: str
+    roles: list[str]
+    contact: str
+    region: str
+    keys: list[KeyPublic]
+
+
+class KeyIn(BaseModel):
+    """A key to add: the client's own public key, or none for a new server-held key."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"public_key": "11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo="}, {}]})
+    public_key: str | None = Field(default=None, pattern=r"^[A-Za-z0-9+/]{43}=$",
+                                   description="Ed25519 public key, base64 (32 bytes).")
+
+
+class KeyRevocationIn(BaseModel):
+    model_config = ConfigDict(extra="forbid",
+                              json_schema_extra={"examples": [{"reason": "手机丢失 phone lost"}]})
+    reason: Annotated[str, Text(500)]
+
+
+class TokenIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"label": "合作社手机 coop phone", "expires_in_days": 90}]})
+    label: Annotated[str, Text(120)] | None = None
+    expires_in_days: int | None = Field(default=90, ge=1, le=3650,
+                                        description="Lifetime in days; null: never expires.")
+
+
+class TokenIssuedPublic(BaseModel):
+    """A new token. ``token`` is shown this once; only its hash is kept."""
+
+    token_id: str
+    token: str = Field(description="Send as Authorization: Bearer <token>.")
+    org: str | None
+    admin: bool
+    expires_at: Moment | None
+
+
+class TokenPublic(BaseModel):
+    token_id: str
+    org: str | None
+    admin: bool
+    label: str
+    created_at: Moment
+    expires_at: Moment | None
+    revoked_at: Moment | None
+
+
+class CallerPublic(BaseModel):
+    """Who the presented token acts for."""
+
+    token_id: str
+    org: str | None
+    admin: bool
+    roles: list[str]

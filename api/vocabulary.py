@@ -1,0 +1,173 @@
+"""The words of the consumer pages, in Chinese and English: ``WORDS[key] = (zh, en)``.
+
+Step names, the details of each step, coded values and the page's own sentences. Sentences
+with ``{name}`` placeholders are filled by ``api.pages`` with escaped values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+__all__ = ["WORDS"]
+
+STEPS: Mapping[str, tuple[str, str]] = {
+    "Harvested": ("采收", "Harvested"),
+    "Collected": ("田头集货", "Field collection"),
+    "Graded": ("分等分级", "Graded"),
+    "PreCooled": ("产地预冷", "Pre-cooled"),
+    "Stored": ("冷藏", "Cold storage"),
+    "Packed": ("分级包装", "Packed"),
+    "Shipped": ("发运", "Shipped"),
+    "Received": ("收货", "Received"),
+    "Inspected": ("检验检测", "Inspected"),
+    "Certified": ("证书", "Certified"),
+    "Held": ("暂扣", "Held"),
+    "Released": ("解除暂扣", "Released"),
+    "Recalled": ("召回", "Recalled"),
+    "Corrected": ("更正", "Corrected"),
+}
+
+FACTS: Mapping[str, tuple[str, str]] = {
+    "quantity": ("数量", "Quantity"),
+    "households": ("供货农户", "Households"),
+    "grade": ("等级", "Grade"),
+    "from": ("来自", "From"),
+    "standard": ("标准", "Standard"),
+    "into": ("并入批次", "Into lot"),
+    "outputs": ("分级结果", "Grades"),
+    "loss": ("损耗", "Loss"),
+    "method": ("预冷方式", "Method"),
+    "target_core_temp": ("目标中心温度", "Target core temperature"),
+    "reached_core_temp": ("达到中心温度", "Core temperature reached"),
+    "target_range": ("目标温度", "Target range"),
+    "min_c": ("最低", "Lowest"),
+    "max_c": ("最高", "Highest"),
+    "mean_c": ("平均", "Mean"),
+    "packaging": ("包装", "Packaging"),
+    "units": ("件数", "Units"),
+    "net_weight": ("净含量", "Net weight"),
+    "gtin": ("商品条码", "GTIN"),
+    "best_before": ("保质期至", "Best before"),
+    "to": ("发往", "To"),
+    "to_location": ("目的地", "Destination"),
+    "carrier": ("承运", "Carrier"),
+    "vehicle": ("车辆", "Vehicle"),
+    "temp": ("温度", "Temperature"),
+    "kind": ("类型", "Kind"),
+    "verdict": ("结论", "Verdict"),
+    "report": ("报告编号", "Report"),
+    "scheme": ("证书类型", "Scheme"),
+    "number": ("编号", "Number"),
+    "issuer": ("发证单位", "Issuer"),
+    "reason": ("原因", "Reason"),
+    "because_of": ("源自批次", "Because of lot"),
+}
+
+CODES: Mapping[str, tuple[str, str]] = {
+    "pass": ("合格", "Pass"), "fail": ("不合格", "Fail"),
+    "forced-air": ("差压预冷", "Forced air"), "hydro": ("冷水预冷", "Hydro-cooling"),
+    "vacuum": ("真空预冷", "Vacuum"), "room": ("冷库预冷", "Room cooling"),
+    "ice": ("加冰预冷", "Ice"), "other": ("其他", "Other"),
+    "visual": ("感官检查", "Visual check"), "lab": ("实验室检测", "Lab test"),
+    "documents": ("资料核查", "Document check"), "rapid-test": ("快速检测", "Rapid test"),
+    "green-food": ("绿色食品", "Green Food"), "organic": ("有机产品", "Organic"),
+    "geographical-indication": ("地理标志", "Geographical indication"),
+    "gap": ("良好农业规范", "Good agricultural practice"),
+    "compliance-certificate": ("承诺达标合格证", "Compliance certificate"),
+    "active": ("正常", "Active"), "consumed": ("已分级或合并", "Used up by grading or merging"),
+    "in-transit": ("运输中", "In transit"), "recalled": ("已召回", "Recalled"),
+    "held": ("暂扣待查", "On hold"),
+}
+
+PAGE: Mapping[str, tuple[str, str]] = {
+    "site": ("农产品追溯", "Produce traceability"),
+    "product": ("产品", "Product"),
+    "variety": ("品种", "Variety"),
+    "lot": ("批次", "Lot"),
+    "status": ("状态", "Status"),
+    "origin": ("产地", "Origin"),
+    "producer": ("生产者", "Producer"),
+    "custodian": ("现持有方", "Now held by"),
+    "contact": ("联系方式", "Contact"),
+    "serial": ("序列号", "Serial number"),
+    "households_title": ("农户与保护价", "Households and the protective price"),
+    "households_text": ("由 {count} 户农户供货，其中 {registered} 户为登记的脱贫户。",
+                        "Supplied by {count} households, {registered} of them registered "
+                        "(formerly poor) households."),
+    "households_fair": ("全部按不低于保护价 {price} 元/公斤收购（最低 {lowest} 元/公斤）。",
+                        "All were paid at or above the protective price of {price} yuan/kg "
+                        "(lowest {lowest} yuan/kg)."),
+    "households_unfair": ("{fair} 户按不低于保护价 {price} 元/公斤收购；其余低于保护价。",
+                          "{fair} were paid at or above the protective price of {price} "
+                          "yuan/kg; the others below it."),
+    "households_private": ("农户身份不公开。", "Households are never named."),
+    "timeline": ("全程记录", "Every step"),
+    "source_lot": ("来源批次", "source lot"),
+    "cold_chain": ("冷链温度", "Cold chain"),
+    "no_readings": ("没有温度记录。", "No temperature readings were recorded."),
+    "excursions": ("{count} 次超出目标温度", "{count} reading(s) outside the target range"),
+    "no_excursions": ("全程在目标温度内", "Within the target range throughout"),
+    "chart_desc": ("{count} 个温度读数，{first} 至 {last}。",
+                   "{count} temperature readings from {first} to {last}."),
+    "chart_legend": ("浅绿色为目标温度范围，红圈为超标读数（°C）。",
+                     "Green band: target range; red circle: excursion (°C)."),
+    "readings_table": ("温度数据", "Readings"),
+    "time": ("时间", "Time"),
+    "excursion": ("超标", "Excursion"),
+    "certificates": ("证书", "Certificates"),
+    "valid": ("有效期", "Valid"),
+    "inspections": ("检验检测", "Inspections"),
+    "analyte": ("项目", "Analyte"),
+    "value": ("结果", "Result"),
+    "limit": ("限量", "Limit"),
+    "none": ("无", "None"),
+    "recalled_banner": ("已召回 — 请勿食用", "Recalled — do not eat"),
+    "held_banner": ("暂扣待查 — 请暂勿食用", "On hold pending inspection — do not eat yet"),
+    "alert_lot": ("批次 {lot}（{relation}）", "Lot {lot} ({relation})"),
+    "this_lot": ("本批次", "this lot"),
+    "ancestor_lot": ("来源批次", "a source lot"),
+    "warning": ("注意", "Warning"),
+    "many-scans": ("此码已被扫描 {scans} 次，远多于正常次数：标签可能被复制，产品可能是仿冒的。",
+                   "This code has been scanned {scans} times, far more than a box ever is: "
+                   "the label may have been copied and the product may be counterfeit."),
+    "after-best-before": ("此码在保质期（{date}）之后被扫描：产品可能已过期，或标签被复制。",
+                          "This code was scanned after its best-before date ({date}): the "
+                          "produce may be old, or the label copied."),
+    "best_before_passed": ("已过保质期", "past its best-before date"),
+    "verify_title": ("本机验证", "Verify on this phone"),
+    "verify_pending": ("正在本机验证签名与日志证明…", "Checking signatures and log proofs on "
+                                                        "this phone…"),
+    "verify_ok": ("已在本机验证", "Verified on this phone"),
+    "verify_ok_text": ("{records} 条签名记录均已核对，收录于第 {size} 号检查点。",
+                       "All {records} signed records check out, included in checkpoint "
+                       "{size}."),
+    "witnesses": ("见证方", "Witnesses"),
+    "verify_failed": ("验证失败 — 请勿相信本页信息", "Verification failed — do not trust "
+                                                      "this page"),
+    "verify_unavailable": ("暂时无法验证", "Could not verify yet"),
+    "verify_start": ("开始验证", "Verify now"),
+    "download_bundle": ("下载证明包（离线核验）", "Download the proof bundle (check offline)"),
+    "verify_note": ("验证在您的手机上完成，不需相信本网站。", "The check runs on your phone; "
+                                                        "you need not trust this website."),
+    "other_language": ("English", "中文"),
+    "not_registered": ("未登记的编码", "This code is not registered"),
+    "not_registered_text": ("追溯账本中没有这个编码，产品可能是仿冒的。请向商家核实，"
+                            "或拨打 12315 投诉。",
+                            "The traceability ledger holds no such code: the product may be "
+                            "counterfeit. Check with the seller, or call 12315."),
+    "bad_code": ("无效的编码", "Not a valid code"),
+    "bad_code_text": ("这不是有效的 GS1 数字链接：{reason}",
+                      "This is not a valid GS1 Digital Link: {reason}"),
+    "records_note": ("本页依据 {records} 条签名记录生成。", "Built from {records} signed "
+                                                      "records."),
+    "certificate_link": ("查看承诺达标合格证", "View the compliance certificate"),
+    "print_pdf": ("打印 PDF", "Print (PDF)"),
+    "commitment": ("承诺声明", "Commitment"),
+    "issued": ("开具日期", "Issued"),
+    "issued_by": ("开具单位", "Issued by"),
+    "signed_record": ("签名记录", "Signed record"),
+    "scan_to_verify": ("扫码查验", "Scan to verify"),
+}
+
+WORDS: Mapping[str, tuple[str, str]] = {**STEPS, **{f"fact.{k}": v for k, v in FACTS.items()},
+                                        **{f"code.{k}": v for k, v in CODES.items()}, **PAGE}

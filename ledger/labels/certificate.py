@@ -1,0 +1,148 @@
+"""The per-batch commitment compliance certificate (承诺达标合格证), issued as a signed record.
+
+The certificate is a ``Certified`` record with scheme ``compliance-certificate`` on the lot,
+signed by the issuing organisation like every record; the printed page and its PDF render
+that record, together with the lot's product, quantity and origin, and a QR code of the lot's
+page, where anyone can check the record. The fields are those the rules require: product
+name, quantity (weight), origin, issue date, issuing organisation and contact, and the
+commitment.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.units import mm
+
+from ledger.application import Ledger, Receipt
+from ledger.consumer.model import LotSummary
+from ledger.consumer.summary import PUBLIC_ORIGIN
+from ledger.consumer.timeline import local_date, quantity
+from ledger.digitallink import lot_page_uri
+from ledger.domain.fields import timestamp
+from ledger.errors import NotFound
+from ledger.labels.pdf import FONT, draw_qr, fit_lines, new_pdf, wrap
+
+__all__ = [
+    "DEFAULT_COMMITMENT",
+    "ComplianceCertificate",
+    "certificate_pdf",
+    "compliance_certificate",
+    "issue_compliance_certificate",
+]
+
+DEFAULT_COMMITMENT = (
+    "我承诺对生产销售的食用农产品：不使用禁用农药兽药、停用兽药和非法添加物；"
+    "常规农药兽药残留不超标；对承诺的真实性负责。"
+    "I commit that this produce was grown without banned pesticides, veterinary drugs or "
+    "illegal additives, that its residues are within the limits, and that this commitment "
+    "is true.")
+
+
+@dataclass(frozen=True)
+class ComplianceCertificate:
+    """What the printed certificate shows, all from signed records."""
+
+    number: str
+    lot: str
+    product: str
+    variety: str | None
+    quantity: str
+    origin: str
+    issued: str  # date, UTC+8
+    issuer: str
+    contact: str | None
+    commitment: str
+    record: str  # the Certified record's hash, hex
+    uri: str  # the lot's page, for the QR code
+
+
+def compliance_certificate(summary: LotSummary, host: str | None) -> ComplianceCertificate:
+    """The lot's latest compliance certificate; ``NotFound`` when it was issued none."""
+    certificate = summary.compliance_certificate()
+    if certificate is None:
+        raise NotFound(f"lot {summary.lot} has no compliance certificate (承诺达标合格证); "
+                       "issue one first", field="lot")
+    amount = quantity(summary.quantity, summary.unit)
+    packing = summary.packing
+    if packing is not None:
+        amount += (f" ({packing.units} × "
+                   f"{quantity(packing.net_weight_per_unit, packing.net_weight_unit)})")
+    return ComplianceCertificate(
+        number=certificate.number, lot=summary.lot, product=summary.product_name,
+        variety=summary.variety, quantity=amount,
+        origin=" ".join(summary.origin[k] for k in PUBLIC_ORIGIN if k in summary.origin),
+        issued=local_date(certificate.valid_from), issuer=certificate.issuer,
+        contact=certificate.contact, commitment=certificate.commitment_text or "",
+        record=certificate.record, uri=lot_page_uri(host, summary.lot, summary.gtin))
+
+
+def issue_compliance_certificate(ledger: Ledger, org_id: str, lot: str, *,
+                                 number: str | None = None, contact: str | None = None,
+                                 commitment: str | None = None,
+                                 time: Any = None) -> list[Receipt]:
+    """Record a 承诺达标合格证 for ``lot``, signed by ``org_id`` (the lot's custodian, or an
+    inspector). Issuer name and contact default to the organisation's registered ones."""
+    org = ledger.organisation(org_id)
+    moment = timestamp(time if time is not None else datetime.now(UTC).replace(microsecond=0),
+                       "time")
+    data: dict[str, Any] = {
+        "scheme": "compliance-certificate",
+        "number": number or f"HGZ-{lot}-{moment[:10].replace('-', '')}",
+        "issuer": org.name[:80], "valid_from": moment,
+        "commitment_text": commitment or DEFAULT_COMMITMENT,
+    }
+    if contact or org.contact:
+        data["contact"] = contact or org.contact
+    return ledger.record(org_id, "Certified", data, lot=lot, time=moment)
+
+
+def certificate_pdf(certificate: ComplianceCertificate) -> bytes:
+    """One A4 page: the certificate in a frame on the upper half, to print and cut out."""
+    out = io.BytesIO()
+    left, width, top = 20 * mm, A4[0] - 40 * mm, A4[1] - 20 * mm
+    with new_pdf(A4, f"承诺达标合格证 {certificate.number}", out) as canvas:
+        canvas.setFont(FONT, 20)
+        canvas.drawCentredString(A4[0] / 2, top - 12 * mm, "承诺达标合格证")
+        canvas.setFont(FONT, 10)
+        canvas.drawCentredString(A4[0] / 2, top - 18 * mm, "Commitment compliance certificate")
+        y = top - 30 * mm
+        text_width = width - 50 * mm
+        for label, value in _rows(certificate):
+            canvas.setFont(FONT, 9)
+            canvas.drawString(left + 5 * mm, y, label)
+            canvas.setFont(FONT, 11)
+            for line in wrap(value, text_width - 40 * mm, 11):
+                canvas.drawString(left + 45 * mm, y, line)
+                y -= 15
+            y -= 4
+        y = min(y, top - 80 * mm)  # clear of the QR code
+        canvas.setFont(FONT, 9)
+        canvas.drawString(left + 5 * mm, y, "承诺声明 Commitment")
+        y -= 14
+        canvas.setFont(FONT, 10)
+        for line in fit_lines(certificate.commitment, width - 10 * mm, 10, 8):
+            canvas.drawString(left + 5 * mm, y, line)
+            y -= 14
+        draw_qr(canvas, certificate.uri, left + width - 45 * mm, top - 70 * mm, 40 * mm)
+        canvas.setFont(FONT, 7)
+        canvas.drawCentredString(left + width - 25 * mm, top - 74 * mm, "扫码查验 Scan to verify")
+        canvas.setFont(FONT, 6)
+        canvas.drawString(left + 5 * mm, y - 4 * mm, f"签名记录 Signed record {certificate.record}")
+        canvas.rect(left, y - 8 * mm, width, top - (y - 8 * mm), stroke=1, fill=0)
+    return out.getvalue()
+
+
+def _rows(certificate: ComplianceCertificate) -> list[tuple[str, str]]:
+    product = certificate.product + (f"（{certificate.variety}）" if certificate.variety else "")
+    rows = [("编号 No.", certificate.number), ("食用农产品名称 Product", product),
+            ("数量（重量） Quantity", certificate.quantity), ("产地 Origin", certificate.origin),
+            ("批次 Lot", certificate.lot), ("开具日期 Issued", certificate.issued),
+            ("开具单位 Issued by", certificate.issuer)]
+    if certificate.contact:
+        rows.append(("联系方式 Contact", certificate.contact))
+    return rows

@@ -1,0 +1,291 @@
+"""The Digital Link resolver over HTTP: content negotiation, link sets, bad codes, serials.
+
+Most tests share one demo ledger on SQLite; scan counting runs on SQLite and PostgreSQL.
+``scan_app`` builds the application the way ``api.app.create_app`` does, with the resolver's
+router included if ``create_app`` does not include it yet.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+with warnings.catch_warnings():
+    warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
+    from fastapi.testclient import TestClient
+
+from api.app import create_app
+from api.linkset import BUNDLE, GS1
+from api.settings import ServiceSettings
+from ledger.config import Settings
+from ledger.demo import KIWI_GTIN, ORANGE_LOT, seed_demo
+from ledger.scans import SUSPICIOUS_SCANS
+from tests.conftest import CONFORMANCE
+
+PUBLIC = "https://trace.example.cn"
+G1 = f"/01/{KIWI_GTIN}/10/KW26-SBD-G1"
+BROWSER = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
+
+
+def scan_app(settings: Settings, folder: Path, monkeypatch: pytest.MonkeyPatch | None = None,
+             *, seed: bool = True) -> FastAPI:
+    """The service over ``settings`` with the demo data and the resolver's routes."""
+    env = {"AGRITRACE_LOG_KEY_FILE": str(folder / "log-key"), "AGRITRACE_PUBLIC_URL": PUBLIC}
+    for name, value in env.items():
+        if monkeypatch is not None:
+            monkeypatch.setenv(name, value)
+        else:
+            os.environ[name] = value
+    app = create_app(settings, ServiceSettings(integrate=False))
+    if seed:
+        seed_demo(app.state.ledger)
+    return app
+
+
+@pytest.fixture(scope="module")
+def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
+    folder = tmp_path_factory.mktemp("resolver")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.delenv("AGRITRACE_LOG_KEY", raising=False)
+        app = scan_app(Settings(db_url=f"sqlite:///{folder / 'a.db'}",
+                                master_key=os.urandom(32)), folder, patch)
+        with TestClient(app) as opened:
+            yield opened
+
+
+def test_a_browser_gets_the_page_in_chinese_by_default(client: TestClient) -> None:
+    response = client.get(G1, headers=BROWSER)
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/html")
+    assert response.headers["content-language"] == "zh"
+    assert '<html lang="zh-CN">' in response.text
+    assert "猕猴桃 kiwifruit" in response.text
+    assert "全程记录" in response.text
+    assert f'<{PUBLIC}{G1}?linkType=all>; rel="linkset"' in response.headers["link"]
+    assert "script-src 'self'" in response.headers["content-security-policy"]
+    assert len(response.content) < 100_000  # the first view on a slow rural connection
+
+
+@pytest.mark.parametrize(("accept_language", "lang"), [
+    ("en-US,en;q=0.9", "en"), ("zh-CN,zh;q=0.9,en;q=0.8", "zh"), ("en;q=0.5,zh;q=0.9", "zh"),
+    ("fr-FR,en;q=0.7", "en"), ("fr-FR", "zh"), ("", "zh"), ("en;q=abc", "en"),
+])
+def test_the_language_follows_accept_language(client: TestClient, accept_language: str,
+                                              lang: str) -> None:
+    response = client.get(G1, headers={**BROWSER, "Accept-Language": accept_language})
+    assert response.headers["content-language"] == lang
+    assert response.headers["vary"] == "Accept, Accept-Language"
+
+
+def test_english_first_with_chinese_beside_it(client: TestClient) -> None:
+    text = client.get(G1 + "?lang=en", headers={"Accept-Language": "zh"}).text
+    assert '<html lang="en">' in text
+    assert 'Every step <span class="alt" lang="zh">全程记录</span>' in text
+
+
+def test_json_gets_the_public_summary(client: TestClient) -> None:
+    response = client.get(G1, headers={"Accept": "application/json"})
+    assert response.status_code == 200
+    body = response.json()
+    assert body["lot"] == "KW26-SBD-G1"
+    assert body["digital_link"] == PUBLIC + G1
+    assert body["links"]["bundle"] == f"{PUBLIC}/lots/KW26-SBD-G1/bundle"
+    assert body["households"]["count"] == 3
+    assert body["cold_chain"]["excursions"] == 1
+    assert client.get(G1 + "?linkType=gs1:traceability").json() == body
+
+
+def test_the_link_set_follows_rfc_9264_and_the_gs1_resolver(client: TestClient) -> None:
+    response = client.get(G1 + "?linkType=all")
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/linkset+json"
+    assert client.get(G1, headers={"Accept": "application/linkset+json"}).json() == (
+        response.json())
+    (context,) = response.json()["linkset"]
+    assert context["anchor"] == PUBLIC + G1
+    assert context["itemDescription"] == "猕猴桃 kiwifruit"
+    # Shaped like the GS1 resolver's example link set: relation URI -> list of targets.
+    example = json.loads((CONFORMANCE / "digitallink" / "resolver_linkset.json").read_text())
+    gs1_context = example["linkset"][0]
+    gs1_targets = [t for k, v in gs1_context.items() if k.startswith(GS1) for t in v]
+    ours = [t for k, v in context.items() if isinstance(v, list) for t in v]
+    assert {key for t in ours for key in t} <= {key for t in gs1_targets for key in t}
+    assert all(isinstance(t["hreflang"], list) and t["href"].startswith(PUBLIC) for t in ours)
+    # Every GS1 link type we use is one the GS1 resolver knows.
+    known = json.loads((CONFORMANCE / "digitallink" / "resolver_gs1resolver.json").read_text())
+    known_urls = {entry["url"] for entry in known["activeLinkTypes"]["en"].values()}
+    relations = {key for key, value in context.items() if isinstance(value, list)}
+    assert relations - known_urls - {GS1 + "defaultLink"} == {BUNDLE}
+    assert {GS1 + "pip", GS1 + "traceability", GS1 + "certificationInfo",
+            GS1 + "recallStatus"} <= relations
+
+
+def test_every_link_in_the_link_set_is_served(client: TestClient) -> None:
+    (context,) = client.get(G1 + "?linkType=all").json()["linkset"]
+    for relation, targets in context.items():
+        if not isinstance(targets, list):
+            continue
+        for target in targets:
+            response = client.get(target["href"].removeprefix(PUBLIC))
+            assert response.status_code == 200, (relation, target)
+            assert response.headers["content-type"].startswith(target["type"]), target
+
+
+@pytest.mark.parametrize(("link_type", "location"), [
+    ("agritrace:bundle", "/lots/KW26-SBD-G1/bundle"), (BUNDLE, "/lots/KW26-SBD-G1/bundle"),
+    ("gs1:certificationInfo", "/lots/KW26-SBD-G1/certificate"),
+    (GS1 + "certificationInfo", "/lots/KW26-SBD-G1/certificate"),
+])
+def test_link_types_redirect_to_their_targets(client: TestClient, link_type: str,
+                                              location: str) -> None:
+    response = client.get(G1, params={"linkType": link_type}, follow_redirects=False)
+    assert response.status_code == 307
+    assert response.headers["location"] == location
+
+
+def test_an_unknown_link_type_gets_the_default_page(client: TestClient) -> None:
+    response = client.get(G1 + "?linkType=gs1:nutritionalInfo", headers=BROWSER)
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/html")
+
+
+def test_recall_status_names_the_recall_of_an_ancestor(client: TestClient) -> None:
+    status = client.get(G1 + "?linkType=gs1:recallStatus").json()
+    assert status["recalled"] is False
+    assert status["alerts"] == []
+    recalled = client.get("/lots/OR26-MY-A/page", headers={"Accept": "application/json"}).json()
+    assert recalled["status"] == "recalled"
+    assert [alert["lot"] for alert in recalled["alerts"]] == [ORANGE_LOT]
+    assert recalled["links"]["page"] == f"{PUBLIC}/lots/OR26-MY-A/page"
+
+
+@pytest.mark.parametrize("path", [
+    f"/01/{KIWI_GTIN[:-1]}9/10/KW26-SBD-G1",  # check digit
+    f"/01/{KIWI_GTIN}/21/5/10/KW26-SBD-G1",  # qualifier order
+    f"/01/{KIWI_GTIN}/10/KW26-SBD-G1/21/{'9' * 21}",  # serial too long
+    f"/01/{KIWI_GTIN}/10/KW26-SBD-G1/21/{'9' * 3000}",  # huge
+    f"/01/{KIWI_GTIN}/10/KW26%20SBD",  # a space is not in CSET 82
+    f"/01/{KIWI_GTIN}/99/X",
+    "/01/abc", "/01/", "/01/16941234000125/10",
+    "/qr/01/16941234000126/10/KW26-SBD-G1.png", "/qr/01/16941234000125/10/KW26-SBD-G1.gif",
+    "/qr/01/16941234000125/10/KW26-SBD-G1.png?size=0",
+    "/qr/01/16941234000125/10/KW26-SBD-G1.png?size=x", "/lots/KW%20X/page",
+])
+def test_malformed_codes_are_400(client: TestClient, path: str) -> None:
+    page = client.get(path, headers=BROWSER)
+    assert page.status_code == 400
+    assert "无效的编码" in page.text
+    program = client.get(path, headers={"Accept": "application/json"})
+    assert program.status_code == 400
+    assert program.json()["error"] == "InvalidInput"
+
+
+@pytest.mark.parametrize("path", [
+    f"/01/{KIWI_GTIN}/10/NO-SUCH-LOT",  # unknown lot
+    "/01/06941234000128/10/KW26-SBD-G1",  # a valid GTIN that is not this lot's
+    f"/01/{KIWI_GTIN}/10/KW26-SBD-G1/21/301",  # past the last serial
+    f"/01/{KIWI_GTIN}/10/KW26-SBD-G1/21/007",  # never printed with leading zeros
+    f"/01/{KIWI_GTIN}/10/KW26-SBD-G1/21/A1",
+    f"/01/{KIWI_GTIN}/22/V1/10/KW26-SBD-G1",  # we issue no CPVs
+    f"/01/{KIWI_GTIN}/10/_LOT",  # CSET 82 but not one of our lot codes
+    f"/01/{KIWI_GTIN}",  # a product, not a batch
+    "/lots/NO-SUCH-LOT/page", "/qr/01/16941234000125/10/NO-SUCH.svg",
+])
+def test_unknown_codes_are_a_friendly_404(client: TestClient, path: str) -> None:
+    page = client.get(path, headers=BROWSER)
+    assert page.status_code == 404
+    assert "未登记的编码" in page.text
+    assert "counterfeit" in page.text
+    assert client.get(path, headers={"Accept": "application/json"}).status_code == 404
+
+
+def test_a_serialised_unit_resolves_and_is_counted(client: TestClient) -> None:
+    path = f"{G1}/21/17"
+    first = client.get(path, headers={"Accept": "application/json"}).json()
+    assert first["serial"] == "17"
+    assert first["scans"] == 1
+    assert client.head(path).status_code == 200  # a HEAD is not a scan
+    second = client.get(path, headers={"Accept": "application/json"}).json()
+    assert second["scans"] == 2
+    assert "after-best-before" in second["warnings"]  # the demo kiwifruit is past it
+    page = client.get(path, headers=BROWSER).text
+    assert "序列号" in page
+    assert ">17<" in page
+
+
+def test_many_scans_of_one_code_warn_of_a_copied_label(client: TestClient) -> None:
+    path = f"{G1}/21/42"
+    for _ in range(SUSPICIOUS_SCANS):
+        client.get(path, headers={"Accept": "application/json"})
+    page = client.get(path, headers=BROWSER).text
+    assert 'data-warning="many-scans"' in page
+    assert f"{SUSPICIOUS_SCANS + 1} 次" in page
+
+
+def test_head_and_unknown_methods(client: TestClient) -> None:
+    assert client.head(G1).status_code == 200
+    assert client.post(G1).status_code == 405
+
+
+@settings(max_examples=60, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.text(alphabet="0123456789AZaz-._~%/!$&'()*+,;=:@ ", max_size=25),
+                min_size=0, max_size=6))
+def test_no_path_under_01_is_a_server_error(client: TestClient, segments: list[str]) -> None:
+    path = "/01/" + "/".join(segments)
+    for accept in ("text/html", "application/json"):
+        response = client.get(path.replace(" ", "%20"), headers={"Accept": accept})
+        assert response.status_code in (200, 400, 404), (path, response.status_code)
+
+
+def _summary_bytes(client: TestClient, lot: str) -> bytes:
+    return client.get(f"/lots/{lot}/page", headers={"Accept": "application/json"}).content
+
+
+def test_pages_show_no_private_values(client: TestClient) -> None:
+    ledger: Any = client.app.state.ledger  # type: ignore[attr-defined]
+    for lot in ("KW26-SBD-G1", "KW26-SBD-H01", "KW26-SBD-C01", "TEA26-BJ-001"):
+        for body in (_summary_bytes(client, lot).decode(),
+                     client.get(f"/lots/{lot}/page").text):
+            for record in ledger.lot_history(lot):
+                for commitment in _commitments(record.record.data):
+                    assert commitment not in body
+            for private in ("石光明", "龙秀英", "施成林", "SBD-017", "SBD-023", "彭金花"):
+                assert private not in body
+            assert '"commitment"' not in body
+
+
+def _commitments(value: Any) -> list[str]:
+    if isinstance(value, dict):
+        if set(value) == {"commitment"}:
+            return [value["commitment"]]
+        return [c for item in value.values() for c in _commitments(item)]
+    if isinstance(value, list):
+        return [c for item in value for c in _commitments(item)]
+    return []
+
+
+def test_an_unchanged_page_revalidates_with_its_etag(client: TestClient) -> None:
+    first = client.get(G1, headers=BROWSER)
+    etag = first.headers["etag"]
+    again = client.get(G1, headers={**BROWSER, "If-None-Match": etag})
+    assert again.status_code == 304
+    assert again.content == b""
+    english = client.get(G1 + "?lang=en", headers={**BROWSER, "If-None-Match": etag})
+    assert english.status_code == 200  # another language is another page
+    ledger: Any = client.app.state.ledger  # type: ignore[attr-defined]
+    ledger.record("samr-xiangxi", "Inspected", {"kind": "visual", "verdict": "pass"},
+                  lot="KW26-SBD-G1")
+    changed = client.get(G1, headers={**BROWSER, "If-None-Match": etag})
+    assert changed.status_code == 200
+    assert changed.headers["etag"] != etag
+    assert "感官检查" in changed.text
