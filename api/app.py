@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.staticfiles import StaticFiles
 
 from api.errors import install_error_handlers
@@ -126,6 +127,8 @@ def create_app(settings: Settings | None = None,
     app.state.chains = ChainReader(ledger.store)
     app.state.authenticator = Authenticator(ledger.authenticate, ttl=service.token_cache)
     install_error_handlers(app)
+    # Consumers scan on slow rural connections: the page is ~30 KB as HTML, ~7 KB gzipped.
+    app.add_middleware(GZipMiddleware, minimum_size=1024)
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
     app.add_middleware(BodySizeGuard, limit=service.max_body_bytes)
     for module in (health, lots, lineage, records, recording, orgs, tokens, log, scan):
