@@ -341,11 +341,6 @@ class Ledger:
         """Lots by product, origin county, organisation, status and start date."""
         return self.lot_index.search(query)
 
-    def recall_reach(self, code: str) -> list[Lot]:
-        """Every lot a recall of ``code`` reaches (the lot and its descendants), with the
-        organisations holding each now."""
-        return self.trace_forward(code)
-
     # -- access ------------------------------------------------------------------------
 
     def issue_token(self, org_id: str | None, *, label: str = "",

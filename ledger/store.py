@@ -12,6 +12,7 @@ import fcntl
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from functools import lru_cache
 from typing import Any
 from uuid import UUID
@@ -62,7 +63,7 @@ class RecordMapper(Mapper[UUID]):
         state: dict[str, Any] = {
             "originator_id": stored_event.originator_id,
             "originator_version": stored_event.originator_version,
-            "timestamp": _moment(record.recorded),
+            "timestamp": datetime.fromisoformat(record.recorded),
             "raw": raw,
             "signature": signature,
             "_record": record,
@@ -82,12 +83,6 @@ def split_state(state: bytes) -> tuple[bytes, bytes]:
 
 def _as_uuid(value: UUID | str) -> UUID:
     return value if isinstance(value, UUID) else UUID(value)
-
-
-def _moment(text_form: str) -> Any:
-    from datetime import datetime
-
-    return datetime.fromisoformat(text_form)
 
 
 class _Application(Application[UUID]):

@@ -48,13 +48,6 @@ class Vault:
             connection.execute(delete(signing_keys).where(signing_keys.c.key_id == key_id))
         self._open.cache_clear()
 
-    def holds(self, key_id: str) -> bool:
-        with self._engine.connect() as connection:
-            row = connection.execute(
-                select(signing_keys.c.key_id).where(signing_keys.c.key_id == key_id)
-            ).first()
-        return row is not None
-
     def signing_key(self, org_id: str, key_id: str) -> SigningKey:
         """The private key for ``key_id``; raises ``NotPermitted`` if the server lacks it."""
         return self._open(org_id, key_id)

@@ -9,6 +9,7 @@ import pytest
 from ledger.application import Ledger
 from ledger.errors import NotFound, OrganisationNotFound, Unauthenticated
 from ledger.projections import LotQuery
+from ledger.recalls import recall_reach
 from tests.journeys import COOP, INSPECTOR, PLATFORM, kiwi_journey
 
 
@@ -76,5 +77,10 @@ def test_search_lots_by_product_county_organisation_status_and_date(ledger: Ledg
 
 def test_a_recall_reaches_descendants_and_names_their_holders(ledger: Ledger) -> None:
     kiwi_journey(ledger)
-    reach = {lot.code: lot.custodian for lot in ledger.recall_reach("KH1")}
-    assert reach == {"KH1": COOP, "KC1": COOP, "KG1": PLATFORM, "KG2": COOP}
+    reach = recall_reach(ledger, "KH1")
+    assert reach.order is None  # not recalled: the reach a recall would have
+    assert {lot.code: lot.custodian for lot in reach.lots} == {
+        "KH1": COOP, "KC1": COOP, "KG1": PLATFORM, "KG2": COOP}
+    # Only lots that still exist are held: KH1 and KC1 were used up by collection and grading.
+    assert {holder.org: holder.holds for holder in reach.holders} == {
+        COOP: ["KG2"], PLATFORM: ["KG1"]}

@@ -188,10 +188,7 @@ def test_collection_takes_no_more_than_a_lot_holds(ledger: Ledger) -> None:
 def test_bad_harvest_input_names_the_field(ledger: Ledger, field: str, value: object,
                                            reason: str) -> None:
     register_parties(ledger)
-    data = {"product": {"name": "猕猴桃"}, "quantity": "10", "unit": "kg",
-            "origin": {"province": "湖南省", "city": "湘西州", "county": "凤凰县"},
-            "started": "2026-09-10T06:00:00+08:00", "ended": "2026-09-10T08:00:00+08:00",
-            field: value}
+    data = {**_small_harvest(), field: value}
     with pytest.raises(InvalidInput, match=reason) as error:
         ledger.record(COOP, "Harvested", data, lot="BAD1")
     assert error.value.field is not None
@@ -211,11 +208,8 @@ def test_no_time_travel(ledger: Ledger) -> None:
         handle(ledger, COOP, "KH0", "Stored",
                {"facility": "冷库", "started": "2099-01-01T00:00:00+08:00"})
     with pytest.raises(InvalidInput, match="future"):
-        ledger.record(COOP, "Harvested", {
-            "product": {"name": "猕猴桃"}, "quantity": "1", "unit": "kg",
-            "origin": {"province": "湖南省", "city": "湘西州", "county": "凤凰县"},
-            "started": "2099-01-01T00:00:00+08:00", "ended": "2099-01-01T01:00:00+08:00",
-        }, lot="KH9")
+        ledger.record(COOP, "Harvested", _small_harvest(
+            started="2099-01-01T00:00:00+08:00", ended="2099-01-01T01:00:00+08:00"), lot="KH9")
 
 
 def test_a_correction_refers_to_an_earlier_record(ledger: Ledger) -> None:
@@ -241,11 +235,7 @@ def test_certificates_and_only_producers_harvest(ledger: Ledger) -> None:
         "issuer": "凤凰县西乡猕猴桃专业合作社", "valid_from": "2026-09-10T12:00:00+08:00",
         "contact": "0743-1234567", "commitment_text": "我承诺对生产销售的食用农产品..."})
     with pytest.raises(NotPermitted, match="harvest"):
-        ledger.record(CARRIER, "Harvested", {
-            "product": {"name": "猕猴桃"}, "quantity": "1", "unit": "kg",
-            "origin": {"province": "湖南省", "city": "湘西州", "county": "凤凰县"},
-            "started": "2026-09-10T06:00:00+08:00", "ended": "2026-09-10T07:00:00+08:00",
-        }, lot="X1")
+        ledger.record(CARRIER, "Harvested", _small_harvest(), lot="X1")
 
 
 def test_keys_rotate_and_revoke_and_history_still_verifies(ledger: Ledger) -> None:
@@ -320,3 +310,11 @@ def test_a_record_too_large_for_a_log_entry_is_refused(ledger: Ledger) -> None:
                                                 "started": "2026-09-10T22:00:00+08:00",
                                                 "readings": readings[:1400]})
     assert error.value.field == "data"
+
+
+def _small_harvest(**changes: str) -> dict[str, object]:
+    """A minimal valid harvest, with ``changes`` applied."""
+    return {"product": {"name": "猕猴桃"}, "quantity": "10", "unit": "kg",
+            "origin": {"province": "湖南省", "city": "湘西州", "county": "凤凰县"},
+            "started": "2026-09-10T06:00:00+08:00", "ended": "2026-09-10T08:00:00+08:00",
+            **changes}

@@ -155,12 +155,10 @@ class Lot(Chain):
                                "may correct it", field="org")
 
     def _check_time(self, record: Record) -> None:
-        moment = datetime.fromisoformat(record.time)
         if record.time < self.started_at:
             raise InvalidInput(f"is before lot {self.code} existed ({self.started_at})",
                                field="time")
-        if moment > datetime.fromisoformat(record.recorded) + CLOCK_SKEW:
-            raise InvalidInput("is in the future", field="time")
+        _check_not_future(record)
 
     @staticmethod
     def check_genesis(record: Record, actor: Actor) -> None:
@@ -168,9 +166,7 @@ class Lot(Chain):
         if record.type == "Harvested" and not actor.roles & PRODUCER_ROLES:
             raise NotPermitted("only a cooperative, farm or collector may record a harvest",
                                field="org")
-        if datetime.fromisoformat(record.time) > (datetime.fromisoformat(record.recorded)
-                                                  + CLOCK_SKEW):
-            raise InvalidInput("is in the future", field="time")
+        _check_not_future(record)
 
     # -- state -------------------------------------------------------------------------
 
@@ -216,3 +212,9 @@ class Lot(Chain):
             self.parents = [purchase["lot"] for purchase in data["purchases"]]
         elif record.type == "Graded":
             self.parents = [data["from"]]
+
+
+def _check_not_future(record: Record) -> None:
+    """No step happens more than ``CLOCK_SKEW`` after the ledger records it."""
+    if datetime.fromisoformat(record.time) > datetime.fromisoformat(record.recorded) + CLOCK_SKEW:
+        raise InvalidInput("is in the future", field="time")
