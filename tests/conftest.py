@@ -19,7 +19,8 @@ from ledger.application import Ledger
 from ledger.config import Settings
 
 PG_DSN = os.environ.get("AGRITRACE_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
-CONFORMANCE = Path(__file__).resolve().parents[1].parent / "shared" / "conformance"
+# Official conformance data, vendored unmodified with its origin and licence.
+CONFORMANCE = Path(__file__).resolve().parent / "vectors"
 
 
 def _postgres_reachable() -> bool:

@@ -1,5 +1,5 @@
 """GS1 Digital Link paths: parsing, formatting, check digits and qualifier order, checked
-against the GS1 conformance files in ``shared/conformance/digitallink``."""
+against the GS1 conformance files in ``tests/vectors/digitallink``."""
 
 from __future__ import annotations
 

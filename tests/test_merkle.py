@@ -17,6 +17,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests.conftest import CONFORMANCE
 from verify.errors import ProofInvalid, RootMismatch
 from verify.merkle import (
     EMPTY_ROOT,
@@ -33,7 +34,6 @@ from verify.merkle import (
     verify_inclusion,
 )
 
-CONFORMANCE = Path(__file__).resolve().parents[1].parent / "shared" / "conformance"
 MERKLE = CONFORMANCE / "tlog" / "merkle"
 
 # Upstream accepts equal sizes with equal 12-byte placeholder roots; we require every hash to

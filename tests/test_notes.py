@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import base64
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests.conftest import CONFORMANCE
 from verify.errors import BadSignature, MalformedInput, NoteInvalid, VerificationError
 from verify.merkle import leaf_hash
 from verify.notes import (
@@ -31,7 +31,6 @@ from verify.notes import (
     verify_note,
 )
 
-CONFORMANCE = Path(__file__).resolve().parents[1].parent / "shared" / "conformance"
 VECTORS: dict[str, Any] = json.loads(
     (CONFORMANCE / "tlog" / "vectors_extracted.json").read_text(encoding="utf-8")
 )
