@@ -19,11 +19,11 @@ install: $(STAMP)
 
 ## Set up, seed the demo data into a SQLite file, and start the service.
 run: install
-	$(BIN)/agritrace demo --db $(DB)
+	$(BIN)/agritrace demo --db $(DB) --host $(HOST) --port $(PORT)
 	$(BIN)/agritrace serve --db $(DB) --host $(HOST) --port $(PORT)
 
 demo: install
-	$(BIN)/agritrace demo --db $(DB)
+	$(BIN)/agritrace demo --db $(DB) --host $(HOST) --port $(PORT)
 
 ## Set up and run every check and test (SQLite and PostgreSQL).
 test: install lint typecheck pytest

@@ -28,7 +28,18 @@ from fastapi.staticfiles import StaticFiles
 from api.errors import install_error_handlers
 from api.limits import BodySizeGuard, RateLimiter
 from api.metrics import Metrics, MetricsMiddleware
-from api.routes import health, lineage, log, lots, orgs, recording, records, scan, tokens
+from api.routes import (
+    docs,
+    health,
+    lineage,
+    log,
+    lots,
+    orgs,
+    recording,
+    records,
+    scan,
+    tokens,
+)
 from api.settings import ServiceSettings
 from ledger.access import Authenticator
 from ledger.application import Ledger
@@ -115,7 +126,9 @@ def create_app(settings: Settings | None = None,
             ledger.close()
 
     app = FastAPI(title="agritrace", summary="农产品追溯账本 produce traceability ledger",
-                  description=DESCRIPTION, version="1", lifespan=lifespan)
+                  description=DESCRIPTION, version="1", lifespan=lifespan,
+                  # /docs is served from the package (api.routes.docs), never from a CDN.
+                  docs_url=None, redoc_url=None, swagger_ui_oauth2_redirect_url=None)
     app.state.ledger = ledger
     app.state.log = transparency_log
     app.state.integrator = integrator
@@ -131,7 +144,7 @@ def create_app(settings: Settings | None = None,
     app.add_middleware(GZipMiddleware, minimum_size=1024)
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
     app.add_middleware(BodySizeGuard, limit=service.max_body_bytes)
-    for module in (health, lots, lineage, records, recording, orgs, tokens, log, scan):
+    for module in (docs, health, lots, lineage, records, recording, orgs, tokens, log, scan):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app

@@ -16,8 +16,10 @@ Anything malformed raises ``InvalidInput`` naming the path element, so the resol
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
+import socket
 from dataclasses import dataclass
 from urllib.parse import quote, unquote
 
@@ -32,6 +34,7 @@ __all__ = [
     "lot_page_uri",
     "parse_digital_link",
     "public_url",
+    "serving_url",
 ]
 
 DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"
@@ -150,3 +153,34 @@ def public_url() -> str:
     if not configured.startswith(("http://", "https://")):
         raise InvalidInput("must be an http:// or https:// URL", field="AGRITRACE_PUBLIC_URL")
     return configured.rstrip("/")
+
+
+WILDCARD_HOSTS = frozenset({"", "0.0.0.0", "::"})  # noqa: S104 - names, not a bind
+
+
+def serving_url(host: str, port: int) -> str:
+    """The public base URL of a service listening on ``host``:``port``, for when
+    ``AGRITRACE_PUBLIC_URL`` is not set: that host and port, or, for a wildcard address
+    (``0.0.0.0``, ``::``), this machine's address on its local network, so phones on the
+    same network can open the codes it prints."""
+    if host in WILDCARD_HOSTS:
+        host = _local_network_address()
+    try:
+        if ipaddress.ip_address(host).version == 6:
+            host = f"[{host}]"
+    except ValueError:
+        pass  # a host name
+    return f"http://{host}:{port}"
+
+
+def _local_network_address() -> str:
+    """The address this machine would use to reach another network; connecting a UDP
+    socket sends nothing. 127.0.0.1 when there is no such route."""
+    probe = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        probe.connect(("192.0.2.1", 9))  # TEST-NET-1 (RFC 5737): never routed anywhere
+        return str(probe.getsockname()[0])
+    except OSError:
+        return "127.0.0.1"
+    finally:
+        probe.close()

@@ -5,11 +5,12 @@ PostgreSQL."""
 from __future__ import annotations
 
 import json
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 from ledger.application import Ledger
 from ledger.consumer import SummaryCache, public_summary
-from ledger.demo import DEMO_LOTS, ORANGE_LOT, seed_demo
+from ledger.demo import DEMO_LOTS, ORANGE_LOT, seed_day, seed_demo
 from ledger.labels import packed_lot_links
 from tests.journeys import COOP, INSPECTOR, handle, harvest, kiwi_journey, register_parties
 
@@ -168,4 +169,26 @@ def test_the_cache_is_reused_until_a_record_is_added(ledger: Ledger) -> None:
 def test_the_demo_names_the_digital_link_of_each_packed_lot(ledger: Ledger) -> None:
     seed_demo(ledger)
     assert packed_lot_links(ledger, DEMO_LOTS, "https://trace.example.cn") == [
-        ("KW26-SBD-G1", "https://trace.example.cn/01/16941234000125/10/KW26-SBD-G1")]
+        ("KW26-SBD-G1", "https://trace.example.cn/01/16941234000125/10/KW26-SBD-G1"),
+        ("OR26-MY-A", "https://trace.example.cn/01/16941234000293/10/OR26-MY-A")]
+
+
+def test_the_demo_is_fresh_on_the_day_it_is_seeded(ledger: Ledger) -> None:
+    seed_demo(ledger)
+    now = datetime.now(UTC)
+    times = [datetime.fromisoformat(s.record.time) for s in ledger.lot_history("KW26-SBD-H01")]
+    assert now - timedelta(days=11) < times[0] < now - timedelta(days=9)  # harvested lately
+    kiwi = public_summary(ledger, "KW26-SBD-G1").packing
+    assert kiwi is not None
+    assert datetime.fromisoformat(kiwi.best_before) > now + timedelta(days=30)
+
+
+def test_a_later_run_completes_the_same_story(ledger: Ledger) -> None:
+    # Seeded on one day, interrupted before the oranges; run again weeks later.
+    seeded = seed_demo(ledger, today=date(2026, 6, 1))
+    assert seed_day(ledger) == date(2026, 6, 1)
+    size = ledger.store.max_notification_id()
+    assert seed_demo(ledger, today=date(2026, 7, 1)) == seeded
+    assert ledger.store.max_notification_id() == size  # nothing added: same days, same facts
+    received = ledger.lot_history("KW26-SBD-G1")[-1].record
+    assert (received.type, received.time) == ("Received", "2026-05-30T18:40:00Z")

@@ -14,6 +14,7 @@ import re
 import shutil
 import subprocess
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,7 @@ import pytest
 import zxingcpp
 from PIL import Image, ImageDraw
 
-from ledger.demo import KIWI_GTIN
+from ledger.demo import KIWI_GTIN, seed_day
 from ledger.digitallink import parse_digital_link
 from ledger.errors import InvalidInput, NotFound, WrongState
 from ledger.labels import (
@@ -157,10 +158,11 @@ def test_the_certificate_page_and_pdf_render_the_signed_record(client: TestClien
                                                                tmp_path: Path) -> None:
     page = client.get("/lots/KW26-SBD-G1/certificate", headers=BROWSER)
     assert page.status_code == 200
-    for text in ("承诺达标合格证", "HN-HY-2026-091601", "猕猴桃 kiwifruit", "1500 kg (300 × 5 kg)",
-                 "十八洞村", "2026-09-16", "0743-7120000", "我单位承诺"):
-        assert text in page.text
     ledger: Any = client.app.state.ledger  # type: ignore[attr-defined]
+    issued = seed_day(ledger) - timedelta(days=2)  # the demo packs and certifies then
+    for text in ("承诺达标合格证", "HN-HY-2026-091601", "猕猴桃 kiwifruit", "1500 kg (300 × 5 kg)",
+                 "十八洞村", issued.isoformat(), "0743-7120000", "我单位承诺"):
+        assert text in page.text
     certified = [s.record for s in ledger.lot_history("KW26-SBD-G1")
                  if s.record.type == "Certified"]
     assert certified[-1].hash_hex in page.text
@@ -200,11 +202,11 @@ def test_label_and_certificate_functions_refuse_lots_they_cannot_print(
     from ledger.consumer import public_summary
 
     ledger: Any = client.app.state.ledger  # type: ignore[attr-defined]
-    with pytest.raises(WrongState):
-        labels_for(public_summary(ledger, "OR26-MY-A"), PUBLIC)
+    with pytest.raises(WrongState):  # never packed
+        labels_for(public_summary(ledger, "OR26-MY-B"), PUBLIC)
     with pytest.raises(InvalidInput):
         labels_for(public_summary(ledger, "KW26-SBD-G1"), PUBLIC, first=0)
-    with pytest.raises(NotFound):
+    with pytest.raises(NotFound):  # packed, but no certificate was issued
         compliance_certificate(public_summary(ledger, "OR26-MY-A"), PUBLIC)
     labels = labels_for(public_summary(ledger, "KW26-SBD-G1"), PUBLIC, first=299)
     assert [label.element_string for label in labels] == [

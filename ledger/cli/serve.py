@@ -22,10 +22,11 @@ from ledger.cli.errors import reported_errors
 from ledger.cli.groups import app
 from ledger.config import Settings
 from ledger.demo import seed_demo
+from ledger.digitallink import public_url, serving_url
 from ledger.labels import packed_lot_links
 from ledger.log import load_log_key
 
-__all__ = ["WitnessOption"]
+__all__ = ["WitnessOption", "public_base"]
 
 WitnessOption = Annotated[list[str] | None, typer.Option(
     "--witness", metavar="URL=VKEY", envvar="AGRITRACE_WITNESSES", show_default=False,
@@ -34,16 +35,35 @@ WitnessOption = Annotated[list[str] | None, typer.Option(
          "them separated by spaces.")]
 
 
+HostOption = Annotated[str, typer.Option(help="Address to listen on.")]
+PortOption = Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")]
+
+
+def public_base(host: str, port: int) -> str:
+    """Where codes and links point: ``AGRITRACE_PUBLIC_URL`` when set, else the address the
+    service listens on (``ledger.digitallink.serving_url``)."""
+    if os.environ.get("AGRITRACE_PUBLIC_URL", "").strip():
+        return public_url()
+    return serving_url(host, port)
+
+
 @app.command("demo")
-def demo(db: DbOption = None) -> None:
-    """Seed the demo data set (idempotent), integrate the log, and print the lot codes."""
+def demo(db: DbOption = None, host: Annotated[str, typer.Option(
+             help="The address `serve` will listen on; the printed links point there.")
+         ] = "127.0.0.1",
+         port: Annotated[int, typer.Option(
+             min=1, max=65535, help="The port `serve` will listen on.")] = 8000) -> None:
+    """Seed the demo data set (idempotent), integrate the log, and print the lot codes and
+    the Digital Link URIs of the packed lots (on AGRITRACE_PUBLIC_URL, else HOST:PORT)."""
+    with reported_errors():
+        base = public_base(host, port)
     with opened(db) as ledger:
         before = ledger.store.max_notification_id()
         with err.status("seeding demo data 正在写入演示数据", spinner="dots"):
             codes = seed_demo(ledger)
         added = ledger.store.max_notification_id() - before
         lots = [ledger.lot(code) for code in codes]
-        links = packed_lot_links(ledger, codes)
+        links = packed_lot_links(ledger, codes, host=base)
         with err.status("integrating the log 并入日志", spinner="dots"):
             log = open_log(ledger)
             log.integrate()
@@ -58,8 +78,8 @@ def demo(db: DbOption = None) -> None:
 
 @app.command("serve")
 def serve(
-    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    host: HostOption = "127.0.0.1",
+    port: PortOption = 8000,
     workers: Annotated[int, typer.Option(
         min=1, max=64, help="Worker processes. Several share one store (PostgreSQL, or SQLite "
                             "on one machine); each runs an integrator, one integrates at a "
@@ -76,8 +96,10 @@ def serve(
 ) -> None:
     """Run the HTTP API (api.app:create_app) with uvicorn, integrating the log meanwhile.
 
-    Limits come from the environment: AGRITRACE_RATE_LIMIT, AGRITRACE_RATE_BURST,
-    AGRITRACE_MAX_BODY, AGRITRACE_WAIT_TIMEOUT (see api.settings)."""
+    QR codes and links point at AGRITRACE_PUBLIC_URL, else at http://HOST:PORT (for 0.0.0.0,
+    this machine's local network address). Limits come from the environment:
+    AGRITRACE_RATE_LIMIT, AGRITRACE_RATE_BURST, AGRITRACE_MAX_BODY, AGRITRACE_WAIT_TIMEOUT
+    (see api.settings)."""
     import uvicorn
 
     from api.app import create_app
@@ -85,6 +107,9 @@ def serve(
     from api.settings import ServiceSettings, parse_witnesses
 
     with reported_errors():  # a bad URL, key or witness fails here, in one line
+        # QR codes, link sets and JSON links point where this service listens unless told
+        # otherwise; the workers inherit it.
+        os.environ["AGRITRACE_PUBLIC_URL"] = public_base(host, port)
         settings = Settings.from_env(db or None)
         service = replace(ServiceSettings.from_env(), integrate=integrate,
                           witnesses=parse_witnesses(witness or ()))

@@ -18,6 +18,7 @@ import base64
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import date
 from functools import cache
 from hashlib import sha256
 from pathlib import Path
@@ -73,10 +74,14 @@ class Scenario:
         return self.ledger.vault.signing_key(value["org"], value["key"])
 
 
+# The demo dated as when these vectors were made, so the inspection below follows it.
+SEED_DAY = date(2026, 9, 18)
+
+
 def build(folder: Path) -> Scenario:
     ledger = Ledger(Settings(db_url=f"sqlite:///{folder / 'vectors.db'}", master_key=MASTER_KEY))
     log = TransparencyLog(ledger.store, LogKey(LOG))
-    seed_demo(ledger)
+    seed_demo(ledger, today=SEED_DAY)
     log.integrate()
     seen = log.latest_checkpoint()
     old = next(iter(ledger.organisation(INSPECTOR).active_keys))
