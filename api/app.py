@@ -9,8 +9,11 @@ shutdown stops it before the store is closed. On SQLite, recording and integrati
 process take turns (``write_lock``). Routes are plain ``def``:
 the ledger blocks, so FastAPI runs them in its thread pool. Errors become JSON in one place
 (``api.errors``). Bodies over ``service.max_body_bytes`` are 413 (``api.limits``);
-``api.metrics`` counts every request. With ``uvicorn --factory api.app:create_app`` (as
-``agritrace serve --workers N`` runs it) each worker builds its own app from the environment.
+``api.metrics`` counts every request. Behind proxies named in ``service.trusted_proxies``,
+``ProxyHeadersMiddleware`` (outermost) takes the client from ``X-Forwarded-For``. The
+lifespan hands the read timeouts to the server's protocol (``api.serving``). With
+``uvicorn --factory api.app:create_app`` (as ``agritrace serve --workers N`` runs it) each
+worker builds its own app from the environment.
 """
 
 from __future__ import annotations
@@ -18,12 +21,14 @@ from __future__ import annotations
 import threading
 from collections.abc import AsyncIterator
 from contextlib import AbstractContextManager, asynccontextmanager, nullcontext
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI
 from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.staticfiles import StaticFiles
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from api.errors import install_error_handlers
 from api.limits import BodySizeGuard, RateLimiter
@@ -40,11 +45,12 @@ from api.routes import (
     scan,
     tokens,
 )
+from api.serving import READ_TIMEOUTS
 from api.settings import ServiceSettings
 from ledger.access import Authenticator
 from ledger.application import Ledger
 from ledger.config import Settings
-from ledger.idempotency import IdempotencyKeys
+from ledger.idempotency import IdempotencyKeys, fingerprint_secret
 from ledger.log import BatchResult, TransparencyLog, load_log_key
 from ledger.lookup import ChainReader
 
@@ -116,11 +122,11 @@ def create_app(settings: Settings | None = None,
     integrator = BackgroundIntegrator(transparency_log, idle=service.idle, writes=writes)
 
     @asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(_: FastAPI) -> AsyncIterator[dict[str, Any]]:
         if service.integrate:
             integrator.start()
         try:
-            yield
+            yield {READ_TIMEOUTS: (service.header_timeout, service.body_timeout)}
         finally:
             integrator.stop()
             ledger.close()
@@ -136,7 +142,9 @@ def create_app(settings: Settings | None = None,
     app.state.service = service
     app.state.metrics = Metrics()
     app.state.limiter = RateLimiter(service.rate_per_second, service.rate_burst)
-    app.state.idempotency = IdempotencyKeys(ledger.store.engine)
+    app.state.idempotency = IdempotencyKeys(
+        ledger.store.engine, fingerprint_secret(settings.master_key),
+        lease=timedelta(seconds=service.idempotency_lease))
     app.state.chains = ChainReader(ledger.store)
     app.state.authenticator = Authenticator(ledger.authenticate, ttl=service.token_cache)
     install_error_handlers(app)
@@ -144,6 +152,9 @@ def create_app(settings: Settings | None = None,
     app.add_middleware(GZipMiddleware, minimum_size=1024)
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
     app.add_middleware(BodySizeGuard, limit=service.max_body_bytes)
+    if service.trusted_proxies:
+        app.add_middleware(ProxyHeadersMiddleware,
+                           trusted_hosts=[str(proxy) for proxy in service.trusted_proxies])
     for module in (docs, health, lots, lineage, records, recording, orgs, tokens, log, scan):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

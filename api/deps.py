@@ -9,6 +9,8 @@ routes name what they need with the ``Annotated`` aliases. Every dependency here
   address's rate limit (429 when spent). A token, when sent, must be valid (401 otherwise).
 - ``CallerDep``: endpoints that need a token (401 without a valid one).
 - ``AdminDep``: administration; only admin tokens (403 otherwise).
+- ``ScraperDep``: ``/metrics``; an address in ``AGRITRACE_METRICS_ALLOW``, or an admin token
+  (401 without a token, 403 with another).
 
 Recording endpoints check their token in the route's own thread (``api.recording``).
 """
@@ -21,7 +23,7 @@ from fastapi import Depends, Path, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
-from api.limits import RateLimiter
+from api.limits import RateLimiter, client_address, within
 from api.metrics import Metrics
 from api.schemas.common import HASH_PATTERN, LOT_PATTERN, ORG_PATTERN
 from ledger.access import Authenticator, Caller
@@ -32,8 +34,8 @@ from ledger.lookup import ChainReader
 
 __all__ = [
     "AdminDep", "CallerDep", "ChainsDep", "Credentials", "HashPath", "LedgerDep", "LogDep",
-    "LotPath", "MetricsDep", "OrgPath", "ReaderDep", "get_caller", "get_ledger", "get_log",
-    "get_reader", "presented",
+    "LotPath", "MetricsDep", "OrgPath", "ReaderDep", "ScraperDep", "get_caller", "get_ledger",
+    "get_log", "get_reader", "presented",
 ]
 
 LotPath = Annotated[str, Path(pattern=LOT_PATTERN, examples=["KG1"],
@@ -100,7 +102,7 @@ async def get_caller(request: Request, _: Credentials) -> Caller:
 
 async def get_reader(request: Request, _: Credentials) -> Caller | None:
     limiter: RateLimiter = request.app.state.limiter
-    address = request.client.host if request.client else "unknown"
+    address = client_address(request)
     try:
         token = presented(request)
         if token is not None:
@@ -117,6 +119,17 @@ async def get_admin(caller: Annotated[Caller, Depends(get_caller)]) -> Caller:
     return caller
 
 
+async def get_scraper(request: Request, _: Credentials) -> None:
+    if within(client_address(request), request.app.state.service.metrics_allow):
+        return
+    token = presented(request)
+    if token is None:
+        raise Unauthenticated("send an admin token, or scrape from an address allowed by "
+                              "AGRITRACE_METRICS_ALLOW", field="authorization")
+    (await _authenticated(request, token)).require_admin()
+
+
 ReaderDep = Annotated[Caller | None, Depends(get_reader)]
 CallerDep = Annotated[Caller, Depends(get_caller)]
 AdminDep = Annotated[Caller, Depends(get_admin)]
+ScraperDep = Annotated[None, Depends(get_scraper)]

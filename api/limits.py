@@ -1,5 +1,12 @@
 """Request limits: a token bucket per client address, and the request body's size.
 
+Client address: the peer that connected (``client_address``). Only a reverse proxy named in
+``AGRITRACE_TRUSTED_PROXIES`` may name another, by ``X-Forwarded-For``: ``create_app`` then
+puts ``ProxyHeadersMiddleware`` outermost, which makes the address that proxy forwarded for
+the request's client for everything inside (the buckets, the ``/metrics`` allow-list, the
+access log). ``agritrace serve`` turns uvicorn's own handling of those headers off, so this
+is the one place that decides.
+
 Rate: requests that present no token spend from their address's bucket: ``burst`` at once,
 ``rate`` per second after that (429 with ``Retry-After`` when spent). The buckets live in
 this process (each worker keeps its own) and are bounded in number: when there are too many,
@@ -16,14 +23,30 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from ipaddress import IPv4Network, IPv6Network, ip_address
 
 from starlette.exceptions import HTTPException
+from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-__all__ = ["BodySizeGuard", "RateLimiter", "TooManyRequests"]
+__all__ = ["BodySizeGuard", "RateLimiter", "TooManyRequests", "client_address", "within"]
 
 MAX_CLIENTS = 10_000
+
+
+def client_address(request: Request) -> str:
+    """The client's address: the peer, or what a trusted proxy forwarded for."""
+    return request.client.host if request.client else "unknown"
+
+
+def within(address: str, networks: Iterable[IPv4Network | IPv6Network]) -> bool:
+    """Whether ``address`` (an IP address; anything else is not) is in one of ``networks``."""
+    try:
+        ip = ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in network for network in networks)
 
 
 class TooManyRequests(Exception):

@@ -6,13 +6,14 @@ the pool; each hop costs about a quarter of a millisecond).
 1. Authenticate the token (a missing or malformed header was refused before, 401); an admin
    token records nothing (403).
 2. With an ``Idempotency-Key``, claim the key for this request (``ledger.idempotency``): a
-   retry of a finished request gets the first response again and records nothing.
+   retry of a finished request gets the first response again and records nothing. The use
+   case stores what it recorded under the key in the same transaction as the records.
 3. Record for the token's organisation. A server-signed step that loses a race on a lot's
    chain is retried on the new head (``conflict_retries`` times): nothing of the losing
    attempt was written, and the ledger checks the step's rules again. Client-signed records
    cannot be rebuilt here, so their conflicts go back to the client as 409 with the head.
-4. Store the response under the key, count the records, and with ``?wait=true`` wait for a
-   checkpoint covering each record and attach its inclusion proof.
+4. Count the records, and with ``?wait=true`` wait for a checkpoint covering each record
+   and attach its inclusion proof.
 
 A ledger error on a step endpoint names the field as the body has it: the ledger's
 ``data.quantity`` is the body's ``quantity``.
@@ -41,7 +42,7 @@ from ledger.errors import (
     StoreUnavailable,
     Unauthenticated,
 )
-from ledger.idempotency import IdempotencyKeys, fingerprint
+from ledger.idempotency import Claim, IdempotencyKeys, Replay
 from ledger.log import TransparencyLog
 from ledger.lookup import require_fresh_heads
 from verify.errors import VerificationError
@@ -79,14 +80,15 @@ class Recorder:
         if step == "Collected":
             data, target = {"into": lot, **data}, None
         return self._run(body.model_dump(mode="json", by_alias=True, exclude_none=True),
-                         lambda: self.ledger.record(self.org, step, data, lot=target,
-                                                    time=body.time),
+                         lambda claim: self.ledger.record(self.org, step, data, lot=target,
+                                                          time=body.time, claim=claim),
                          main=f"lot/{lot}", prefix="data.")
 
     def batch(self, body: BatchIn) -> JSONResponse:
         self._authenticate()
         entries = body.payload()
-        return self._run(entries, lambda: self.ledger.record_batch(self.org, entries))
+        return self._run(entries, lambda claim: self.ledger.record_batch(self.org, entries,
+                                                                          claim=claim))
 
     def signed(self, body: SignedIn) -> JSONResponse:
         self._authenticate()
@@ -97,35 +99,35 @@ class Recorder:
                 raise NotPermitted(f"is a record of {record.org}; this token acts for "
                                    f"{self.org}", field=f"records[{i}].org")
 
-        def submit() -> list[Receipt]:
+        def submit(claim: Claim | None) -> list[Receipt]:
             require_fresh_heads(records, self.ledger.lot)
-            return self.ledger.submit_signed(entries)
+            return self.ledger.submit_signed(entries, claim=claim)
         return self._run(body.model_dump(mode="json"), submit, retries=0)
 
-    def _run(self, payload: Any, action: Callable[[], list[Receipt]], *, main: str | None = None,
-             prefix: str = "", retries: int | None = None) -> JSONResponse:
-        digest = fingerprint(self.method, self.path, payload)
+    def _run(self, payload: Any, action: Callable[[Claim | None], list[Receipt]], *,
+             main: str | None = None, prefix: str = "",
+             retries: int | None = None) -> JSONResponse:
+        claim = None
         if self.key is not None:
-            replay = self.keys.claim(self.org, self.key, digest)
-            if replay is not None:
-                first = RecordedPublic.model_validate_json(replay.response)
+            digest = self.keys.fingerprint(self.method, self.path, payload)
+            claimed = self.keys.claim(self.org, self.key, digest, chain=main)
+            if isinstance(claimed, Replay):
+                first = RecordedPublic.of(claimed.records, main)
                 return _answer(self._waited(first), {"Idempotent-Replayed": "true"})
+            claim = claimed
         try:
-            receipts = self._attempts(action, self.service.conflict_retries
+            receipts = self._attempts(lambda: action(claim), self.service.conflict_retries
                                       if retries is None else retries)
         except LedgerError as error:
-            if self.key is not None and not isinstance(error, StoreUnavailable):
-                self.keys.release(self.org, self.key)  # nothing was recorded
+            if claim is not None and not isinstance(error, StoreUnavailable):
+                self.keys.release(claim)  # nothing was recorded
             if prefix and error.field and error.field.startswith(prefix):
                 # The body is the step's data; a collection's new lot is the path's lot.
                 field = error.field[len(prefix):]
                 error.field = "lot" if field == "into" else field
             raise
         self.metrics.recorded(len(receipts))
-        result = RecordedPublic.of(receipts, main)
-        if self.key is not None:
-            self.keys.complete(self.org, self.key, 201, result.model_dump_json())
-        return _answer(self._waited(result))
+        return _answer(self._waited(RecordedPublic.of(receipts, main)))
 
     def _attempts(self, action: Callable[[], list[Receipt]], retries: int) -> list[Receipt]:
         for _ in range(retries):

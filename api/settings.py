@@ -16,20 +16,38 @@ read from the environment by ``ServiceSettings.from_env``:
 - ``AGRITRACE_WAIT_TIMEOUT``: seconds a ``?wait=true`` request waits for its checkpoint (5).
 - ``AGRITRACE_TOKEN_CACHE``: seconds a token's grant is remembered between lookups (1; ``0``
   looks every request up). A revocation made elsewhere takes effect within that time.
+- ``AGRITRACE_HEADER_TIMEOUT``: seconds a client has to send a request's head, from opening
+  the connection or from the first byte of a following request (10); then it gets 408 and
+  the connection is closed. ``AGRITRACE_BODY_TIMEOUT``: seconds it has, once the head is in,
+  to send the whole body (30); then the connection is closed. Both hold under ``agritrace
+  serve`` (``api.serving``); an idle kept-alive connection closes after 5 s (uvicorn's).
+- ``AGRITRACE_TRUSTED_PROXIES``: the reverse proxies whose ``X-Forwarded-For`` and
+  ``X-Forwarded-Proto`` name the client, as IP addresses or networks separated by commas or
+  spaces (``127.0.0.1, 10.0.0.0/8``). None by default: the client is the peer that
+  connected, whatever headers it sends, so a forged header cannot dodge the rate limit.
+- ``AGRITRACE_METRICS_ALLOW``: addresses or networks (as above) that may read ``/metrics``
+  without a token. None by default: ``/metrics`` then needs an admin token (401 without a
+  token, 403 with another token).
+- ``AGRITRACE_IDEMPOTENCY_LEASE``: seconds a request holds its ``Idempotency-Key`` before a
+  retry may take the key over (30): how long a key stays blocked after its request died
+  with its process (``ledger.idempotency``).
 """
 
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from ipaddress import IPv4Network, IPv6Network, ip_network
 
 from ledger.errors import InvalidInput
 from ledger.log import WitnessEndpoint
 
-__all__ = ["ServiceSettings", "parse_witness", "parse_witnesses"]
+__all__ = ["Network", "ServiceSettings", "parse_networks", "parse_witness", "parse_witnesses"]
 
 ADD_CHECKPOINT = "/add-checkpoint"
+Network = IPv4Network | IPv6Network
 
 
 @dataclass(frozen=True)
@@ -46,6 +64,11 @@ class ServiceSettings:
     wait_timeout: float = 5.0  # seconds ?wait=true waits for a checkpoint covering the record
     conflict_retries: int = 2  # times a server-signed step is retried on a new head
     token_cache: float = 1.0  # seconds a token's grant is remembered (ledger.access)
+    header_timeout: float = 10.0  # seconds to send a request's head
+    body_timeout: float = 30.0  # seconds, after the head, to send the body
+    trusted_proxies: tuple[Network, ...] = ()  # peers whose X-Forwarded-For names the client
+    metrics_allow: tuple[Network, ...] = ()  # addresses that read /metrics without a token
+    idempotency_lease: float = 30.0  # seconds before a retry may take a running key over
 
     @classmethod
     def from_env(cls) -> ServiceSettings:
@@ -59,10 +82,22 @@ class ServiceSettings:
                    max_body_bytes=int(_number("AGRITRACE_MAX_BODY", cls.max_body_bytes,
                                               whole=True)),
                    wait_timeout=_number("AGRITRACE_WAIT_TIMEOUT", cls.wait_timeout),
-                   token_cache=_number("AGRITRACE_TOKEN_CACHE", cls.token_cache))
+                   token_cache=_number("AGRITRACE_TOKEN_CACHE", cls.token_cache),
+                   header_timeout=_number("AGRITRACE_HEADER_TIMEOUT", cls.header_timeout,
+                                          positive=True),
+                   body_timeout=_number("AGRITRACE_BODY_TIMEOUT", cls.body_timeout,
+                                        positive=True),
+                   trusted_proxies=parse_networks(
+                       os.environ.get("AGRITRACE_TRUSTED_PROXIES", ""),
+                       "AGRITRACE_TRUSTED_PROXIES"),
+                   metrics_allow=parse_networks(os.environ.get("AGRITRACE_METRICS_ALLOW", ""),
+                                                "AGRITRACE_METRICS_ALLOW"),
+                   idempotency_lease=_number("AGRITRACE_IDEMPOTENCY_LEASE",
+                                             cls.idempotency_lease, positive=True))
 
 
-def _number(name: str, default: float, *, whole: bool = False) -> float:
+def _number(name: str, default: float, *, whole: bool = False,
+            positive: bool = False) -> float:
     text = os.environ.get(name, "").strip()
     if not text:
         return default
@@ -71,9 +106,23 @@ def _number(name: str, default: float, *, whole: bool = False) -> float:
     except ValueError as error:
         raise InvalidInput("must be a whole number" if whole else "must be a number",
                            field=name) from error
-    if not 0 <= value < 1e9:
-        raise InvalidInput("must be between 0 and 10^9", field=name)
+    if not 0 <= value < 1e9 or (positive and value == 0):
+        raise InvalidInput("must be over 0 and under 10^9" if positive
+                           else "must be between 0 and 10^9", field=name)
     return value
+
+
+def parse_networks(text: str, field: str) -> tuple[Network, ...]:
+    """IP addresses and networks separated by commas or spaces (an address is a network of
+    one); ``InvalidInput`` naming ``field`` for anything else."""
+    networks = []
+    for item in filter(None, re.split(r"[\s,]+", text)):
+        try:
+            networks.append(ip_network(item, strict=False))
+        except ValueError as error:
+            raise InvalidInput(f"{item!r} is not an IP address or network (such as "
+                               "10.0.0.0/8)", field=field) from error
+    return tuple(networks)
 
 
 def parse_witness(spec: str) -> WitnessEndpoint:

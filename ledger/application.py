@@ -19,6 +19,7 @@ from ledger.domain.lot import Lot
 from ledger.domain.organisation import ROLES, Organisation
 from ledger.domain.steps import COLLECT, PRIVATE_STEPS, parse_record_data
 from ledger.errors import InvalidInput, LedgerError, LotNotFound, NotPermitted
+from ledger.idempotency import Claim, forget_fingerprints
 from ledger.private import Sealed, erase_private, read_private, seal
 from ledger.projections import LotIndex, LotQuery
 from ledger.records import build_record
@@ -170,9 +171,11 @@ class Ledger:
 
     # -- recording ---------------------------------------------------------------------
 
-    def submit_signed(self, entries: Sequence[tuple[bytes, bytes]]) -> list[Receipt]:
+    def submit_signed(self, entries: Sequence[tuple[bytes, bytes]], *,
+                      claim: Claim | None = None) -> list[Receipt]:
         """Store client-signed records, all or nothing, if and only if they are exactly the
-        records the ledger derives for the same steps (``ledger.submission``)."""
+        records the ledger derives for the same steps (``ledger.submission``). ``claim``: the
+        idempotency key the records are stored under (``ledger.idempotency``), as below."""
         records = parse_submission(entries)
         signer = ClientSignatures({r.hash: sig for r, (_, sig) in zip(records, entries,
                                                                       strict=True)})
@@ -191,18 +194,23 @@ class Ledger:
                 raise
         require_same(records, work.appended)
         verify_signatures(records, [sig for _, sig in entries], keys)
-        return work.commit()
+        return work.commit(claim)
 
     def record(self, org_id: str, step: str, data: Mapping[str, Any], *,
-               lot: str | None = None, time: Any = None) -> list[Receipt]:
-        """Record one step for ``org_id``: the whole use case, saved at once."""
+               lot: str | None = None, time: Any = None,
+               claim: Claim | None = None) -> list[Receipt]:
+        """Record one step for ``org_id``: the whole use case, saved at once, with what it
+        recorded under the idempotency ``claim`` if one is given (``RequestTakenOver`` if the
+        claim lost its key)."""
         work = UnitOfWork(self.store)
         self._record_into(work, org_id, step, data, lot=lot, time=time)
-        return work.commit()
+        return work.commit(claim)
 
-    def record_batch(self, org_id: str, entries: Iterable[Mapping[str, Any]]) -> list[Receipt]:
+    def record_batch(self, org_id: str, entries: Iterable[Mapping[str, Any]], *,
+                     claim: Claim | None = None) -> list[Receipt]:
         """Record many steps all-or-nothing. Each entry: ``step``, ``lot``, ``data``,
-        optional ``time``. An error names the entry: ``entries[3].data.quantity``."""
+        optional ``time``. An error names the entry: ``entries[3].data.quantity``.
+        ``claim``: as for ``record``."""
         work = UnitOfWork(self.store)
         for i, entry in enumerate(entries):
             try:
@@ -214,7 +222,7 @@ class Ledger:
             except LedgerError as error:
                 error.locate(f"entries[{i}]")
                 raise
-        return work.commit()
+        return work.commit(claim)
 
     def _record_into(self, work: UnitOfWork, org_id: str, step: str,
                      data: Mapping[str, Any], *, lot: str | None, time: Any) -> None:
@@ -368,7 +376,9 @@ class Ledger:
         return read_private(self.store.engine, chain)
 
     def erase_private(self, commitment: str) -> bool:
-        """Erase a private value; its record and every chain stay valid."""
+        """Erase a private value; its record and every chain stay valid. The fingerprints of
+        the idempotent requests that may have carried it go first."""
+        forget_fingerprints(self.store.engine, commitment)
         return erase_private(self.store.engine, commitment)
 
     def chains(self, kind: str) -> list[Record]:

@@ -8,6 +8,11 @@ version at which each signing organisation's chain was read. Inside the insert t
 once the store's write lock is held (PostgreSQL's table lock, SQLite's write lock taken by
 the first insert), each guarded chain must still be at that version; otherwise the whole
 save fails as a conflict and the caller retries with fresh keys.
+
+A save may also carry an idempotency ``claim`` (``ledger.idempotency``): in the same
+transaction its key takes the save's ``outcome``, if the claim still holds the key and it has
+none yet; otherwise (a retry took the key over) the save fails with ``ClaimLost`` and
+nothing is stored. So the records and their key's outcome are stored together or not at all.
 """
 
 from __future__ import annotations
@@ -23,17 +28,34 @@ from psycopg import Cursor
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier
 
-__all__ = ["GuardedPostgresRecorder", "GuardedSQLiteRecorder", "KeysChanged"]
+from ledger.idempotency import Claim
+from ledger.tables import idempotency_keys
+
+__all__ = ["ClaimLost", "GuardedPostgresRecorder", "GuardedSQLiteRecorder", "KeysChanged"]
 
 Guards = Mapping[UUID, int]
+_COMPLETE = ("UPDATE {0} SET outcome = {1} WHERE scope = {1} AND key = {1} AND owner = {1} "
+             "AND outcome IS NULL RETURNING owner")
 
 
 class KeysChanged(IntegrityError):
     """An organisation's key history changed between reading it and saving."""
 
 
+class ClaimLost(IntegrityError):
+    """The save's idempotency claim no longer holds its key: a retry took it over."""
+
+
 def _refuse(chain: UUID, expected: int, found: int) -> KeysChanged:
     return KeysChanged(f"organisation chain {chain} is at version {found}, not {expected}")
+
+
+def _completion(kwargs: Mapping[str, Any]) -> tuple[str, str, str, str] | None:
+    """The parameters of ``_COMPLETE`` for the save's claim, if it has one."""
+    claim: Claim | None = kwargs.get("claim")
+    if claim is None:
+        return None
+    return (str(kwargs["outcome"]), claim.scope, claim.key, claim.owner)
 
 
 class GuardedSQLiteRecorder(SQLiteApplicationRecorder):
@@ -49,6 +71,11 @@ class GuardedSQLiteRecorder(SQLiteApplicationRecorder):
             found = c.fetchone()[0] or 0
             if found != expected:
                 raise _refuse(chain, expected, found)
+        completion = _completion(kwargs)
+        if completion is not None:
+            c.execute(_COMPLETE.format(idempotency_keys.name, "?"), completion)
+            if not c.fetchall():
+                raise ClaimLost("a retry took this request's idempotency key over")
         return ids
 
 
@@ -69,4 +96,12 @@ class GuardedPostgresRecorder(PostgresApplicationRecorder):
                 found = (row["v"] if row else None) or 0
                 if found != expected:
                     raise _refuse(chain, expected, found)
+        completion = _completion(kwargs)
+        if completion is not None:
+            # Before the insert: an error raised here leaves nothing to commit.
+            curs.execute(SQL(_COMPLETE).format(
+                Identifier(self.datastore.schema, idempotency_keys.name), SQL("%s")),
+                completion)
+            if not curs.fetchall():
+                raise ClaimLost("a retry took this request's idempotency key over")
         super()._insert_stored_events(curs, stored_events, **kwargs)

@@ -27,7 +27,8 @@ from ledger.domain.chain import ChainEvent, chain_id
 from ledger.domain.lot import Lot
 from ledger.domain.organisation import Organisation
 from ledger.errors import StoreUnavailable
-from ledger.tables import metadata
+from ledger.idempotency import Claim
+from ledger.tables import RETIRED_TABLES, metadata
 from verify.keys import SIGNATURE_SIZE
 from verify.records import Record
 
@@ -130,6 +131,7 @@ class EventStore:
                     self._create_schema(self.engine, self.backend.schema)
                 self.app = _Application(env=env)
                 metadata.create_all(self.engine)
+                self._drop_retired(self.engine)
         except Exception as error:  # connection refused, bad credentials, unwritable file
             if isinstance(error, StoreUnavailable):
                 raise
@@ -142,16 +144,25 @@ class EventStore:
         with engine.begin() as connection:
             connection.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
 
-    def save(self, *events: Any, guards: Mapping[UUID, int] | None = None) -> list[int]:
+    @staticmethod
+    def _drop_retired(engine: Engine) -> None:
+        with engine.begin() as connection:
+            for name in RETIRED_TABLES:
+                connection.execute(text(f'DROP TABLE IF EXISTS "{name}"'))
+
+    def save(self, *events: Any, guards: Mapping[UUID, int] | None = None,
+             claim: Claim | None = None, outcome: str = "") -> list[int]:
         """Store ``events`` in this order, in one transaction; returns notification ids.
 
         Goes straight to the event store: ``Application.save`` would spend an
         ``isinstance`` check against a runtime Protocol on every event, which costs more
         than signing the record, and offers nothing we use (no snapshots, no followers).
         ``guards`` are organisation chains that must still be at the given versions
-        (``ledger.recorders``).
+        (``ledger.recorders``). ``claim`` is an idempotency key the save completes with
+        ``outcome``, in the same transaction, if the claim still holds the key.
         """
-        recordings = self.app.events.put(list(events), guards=guards or {})
+        recordings = self.app.events.put(list(events), guards=guards or {}, claim=claim,
+                                         outcome=outcome)
         return [recording.notification.id for recording in recordings]
 
     def remember(self, chains: Iterable[Any]) -> None:

@@ -21,6 +21,7 @@ from sqlalchemy import (
 )
 
 __all__ = [
+    "RETIRED_TABLES",
     "api_tokens",
     "idempotency_keys",
     "log_checkpoints",
@@ -111,18 +112,26 @@ api_tokens = Table(
     Column("revoked_at", DateTime(timezone=True), nullable=True),
 )
 
-# A client's Idempotency-Key, per organisation: the request it named (SHA-256 of its method,
-# path and body) and, once it succeeded, the response to repeat (``ledger.idempotency``).
+# A client's Idempotency-Key, per organisation (``ledger.idempotency``): the request it named
+# (an HMAC of its method, path and body; NULL once a private value it may have carried is
+# erased), the chain it is on (NULL: several), the claim running it and until when, and,
+# stored in the same transaction as its records, what it recorded (NULL while it runs).
 idempotency_keys = Table(
-    "agritrace_idempotency_keys",
+    "agritrace_idempotent_requests",
     metadata,
     Column("scope", String(40), primary_key=True),
     Column("key", String(255), primary_key=True),
-    Column("fingerprint", LargeBinary(32), nullable=False),
-    Column("status", SmallInteger, nullable=True),  # NULL while the request runs
-    Column("response", Text, nullable=True),
+    Column("fingerprint", LargeBinary(32), nullable=True),
+    Column("chain", String(48), nullable=True, index=True),
+    Column("owner", String(32), nullable=False),
+    Column("lease_until", DateTime(timezone=True), nullable=False),
+    Column("outcome", Text, nullable=True),
     Column("created_at", DateTime(timezone=True), nullable=False, index=True),
 )
+
+# Tables earlier versions kept and this one drops when it opens a store: the idempotency
+# keys whose fingerprints were unkeyed SHA-256 (a guessed name could be tested against them).
+RETIRED_TABLES = ("agritrace_idempotency_keys",)
 
 # One row per lot, rebuilt from the lot aggregates; search reads it, verification never does.
 lot_index = Table(

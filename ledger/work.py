@@ -5,6 +5,8 @@ commits once. Private values are written before the events (a crash in between l
 unreferenced value, never a commitment without its value) and removed again if the events
 cannot be saved. A unique-constraint conflict means another writer extended a chain first:
 it surfaces as ``ChainConflict`` with that chain's current head, and nothing is written.
+A unit run under an idempotency claim stores what it recorded with its key, in the same
+transaction (``ledger.idempotency``).
 """
 
 from __future__ import annotations
@@ -23,8 +25,9 @@ from ledger.domain.chain import Chain, ChainEvent, chain_id
 from ledger.domain.lot import Lot
 from ledger.domain.organisation import Organisation
 from ledger.errors import AlreadyExists, ChainConflict, LotNotFound, OrganisationNotFound
+from ledger.idempotency import FIELD, Claim, Recorded, RequestTakenOver, outcome_json
 from ledger.private import Sealed
-from ledger.recorders import KeysChanged
+from ledger.recorders import ClaimLost, KeysChanged
 from ledger.records import now
 from ledger.signing import RecordSigner, sign_records
 from ledger.store import EventStore
@@ -117,8 +120,9 @@ class UnitOfWork:
     def keep_private(self, sealed: list[Sealed], chain: str) -> None:
         self._sealed.extend((opening, chain) for opening in sealed)
 
-    def commit(self) -> list[Receipt]:
-        """Save everything appended; raises ``ChainConflict`` if another writer was first."""
+    def commit(self, claim: Claim | None = None) -> list[Receipt]:
+        """Save everything appended; raises ``ChainConflict`` if another writer was first,
+        and ``RequestTakenOver`` if ``claim`` no longer holds its idempotency key."""
         if not self._appended:
             return []
         signatures = sign_records([(key, record) for _, key, record in self._to_sign])
@@ -129,8 +133,16 @@ class UnitOfWork:
         pending = {(event.originator_id, event.originator_version): event
                    for chain in self._chains.values() for event in chain.collect_events()}
         events = [pending[(chain_id(chain), record.seq + 1)] for record, chain in self._appended]
+        outcome = "" if claim is None else outcome_json(
+            Recorded(record.hash_hex, record.chain, record.seq, record.type)
+            for record, _ in self._appended)
         try:
-            ids = self._store.save(*events, guards=self._guards())
+            ids = self._store.save(*events, guards=self._guards(), claim=claim, outcome=outcome)
+        except ClaimLost as error:
+            self._erase_private()
+            raise RequestTakenOver("a retry with this Idempotency-Key took the request over "
+                                   "(its lease had ended); the retry's answer counts",
+                                   field=FIELD) from error
         except IntegrityError as error:
             self._erase_private()
             raise self._conflict(error) from error

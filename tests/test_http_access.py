@@ -9,8 +9,12 @@ import base64
 import itertools
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
+from api.app import create_app
+from api.settings import parse_networks
+from ledger.config import Settings
 from ledger.records import build_record, now
 from ledger.signing import SigningKey
 from tests.journeys import CARRIER, COOP, INSPECTOR, KIWI, ORIGIN, PLATFORM
@@ -23,11 +27,13 @@ from tests.test_http_helpers import (  # noqa: F401 - fixtures
     SHIPMENT,
     STORAGE,
     Api,
+    TestClient,
     api_fixture,
     collection_body,
     grading_body,
     harvest_body,
     log_key_file_fixture,
+    service,
 )
 from verify.keys import key_id
 from verify.records import ZERO_HASH
@@ -39,6 +45,7 @@ ADMIN_ONLY = (401, 403, 403, 403, 403, 201)
 CUSTODIAN = (401, 403, 201, 403, 403, 403)
 INSPECTORS = (401, 403, 403, 201, 403, 403)
 SELF_OR_ADMIN = (401, 403, 201, 403, 403, 201)
+ADMIN_READS = (401, 403, 403, 403, 403, 200)
 
 
 @dataclass
@@ -53,7 +60,7 @@ class Row:
 
 
 ROWS = [
-    Row("GET", "/healthz", PUBLIC), Row("GET", "/metrics", PUBLIC),
+    Row("GET", "/healthz", PUBLIC), Row("GET", "/metrics", ADMIN_READS),
     Row("GET", "/openapi.json", PUBLIC), Row("GET", "/", PUBLIC),
     Row("GET", "/lots/{lot}", PUBLIC), Row("GET", "/lots/{lot}/trace/back", PUBLIC),
     Row("GET", "/lots/{lot}/bundle", PUBLIC, setup="integrated"),
@@ -178,6 +185,19 @@ def test_every_endpoint_answers_each_role_as_documented(api: Api) -> None:
             elif expected in (401, 403):
                 assert response.json()["reason"], (row.path, who)
     assert not mismatches, "\n".join(mismatches)
+
+
+def test_metrics_are_served_without_a_token_only_to_allowed_addresses(
+        settings: Settings, log_key_file: Path) -> None:
+    allowed = service(metrics_allow=parse_networks("127.0.0.1, 10.0.0.0/8", "allow"))
+    for address, expected in (("10.20.30.40", 200), ("127.0.0.1", 200), ("192.0.2.9", 401)):
+        with TestClient(create_app(settings, allowed), client=(address, 5000)) as client:
+            answer = client.get("/metrics")
+            assert answer.status_code == expected, (address, answer.text)
+    # By default no address is allowed, not even this host's own.
+    with TestClient(create_app(settings, service()), client=("127.0.0.1", 5000)) as client:
+        refused = client.get("/metrics")
+        assert (refused.status_code, refused.json()["field"]) == (401, "authorization")
 
 
 def test_the_matrix_covers_every_operation(api: Api) -> None:

@@ -16,10 +16,10 @@ from api.app import create_app
 from ledger.access import Authenticator
 from ledger.config import Settings
 from ledger.errors import ChainConflict, Unauthenticated
-from ledger.idempotency import fingerprint
 from ledger.tokens import Grant
 from tests.journeys import COOP, INSPECTOR, PLATFORM
 from tests.test_http_helpers import (  # noqa: F401 - fixtures
+    ADMIN,
     SHIPMENT,
     STORAGE,
     Api,
@@ -177,7 +177,7 @@ def test_a_retry_with_the_same_key_returns_the_first_response(api: Api, lot: str
                     **{"Idempotency-Key": "k2"}).status_code == 201
     # A request still running under the key: the retry waits its turn.
     keys = api.client.app.state.idempotency  # type: ignore[attr-defined]
-    keys.claim(COOP, "k3", fingerprint("POST", f"/lots/{lot}/storage", STORAGE))
+    keys.claim(COOP, "k3", keys.fingerprint("POST", f"/lots/{lot}/storage", STORAGE))
     running = api.post(COOP, f"/lots/{lot}/storage", STORAGE, **{"Idempotency-Key": "k3"})
     assert (running.status_code, running.json()["error"]) == (409, "RequestInProgress")
     assert len(api.ledger.lot_history(lot)) == 3  # the harvest, the storage, the hold
@@ -209,7 +209,7 @@ def test_health_and_metrics_report_requests_records_and_the_log(api: Api, lot: s
     api.get(None, "/lots/NOPE")
     health = api.ok(api.get(None, "/healthz"), 200)
     assert health["log"] == {"size": 0, "lag": 6}  # 5 organisations, a harvest, nothing in
-    text = api.get(None, "/metrics").text
+    text = api.get(ADMIN, "/metrics").text
     assert 'agritrace_http_requests_total{method="GET",route="/lots/{lot}",status="404"} 1' \
         in text
     assert 'agritrace_http_request_duration_seconds_bucket{method="GET",route="/lots/{lot}",' \

@@ -110,7 +110,8 @@ def test_two_workers_on_postgresql_answer_alike(postgres_url: str,
                 lot = http.get("/lots/W1").json()["lot"]
                 assert (lot["records"], lot["head"]) == (i + 2, made_now.json()["hash"])
             # Both workers served (each reports its own start time).
-            starts = {_start_time(http.get("/metrics").text) for _ in range(40)}
+            admin = {"Authorization": f"Bearer {made.stdout.strip()}"}
+            starts = {_start_time(http.get("/metrics", headers=admin).text) for _ in range(40)}
             assert len(starts) == 2
             # The log (one integrator at a time) proves the last record through any worker.
             waited = http.post("/lots/W1/storage?wait=true", json=STORAGE, headers=coop).json()

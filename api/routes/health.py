@@ -1,5 +1,7 @@
 """``GET /healthz`` (the service runs and its store answers) and ``GET /metrics``
-(Prometheus text: requests, latencies, records recorded, the log's size and lag)."""
+(Prometheus text: requests, latencies, records recorded, the log's size and lag), for an
+admin token or an address in ``AGRITRACE_METRICS_ALLOW`` only: the counts by route and
+status say what the service is asked and how it copes, which is not for everyone."""
 
 from __future__ import annotations
 
@@ -8,7 +10,8 @@ from typing import Any
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse, PlainTextResponse
 
-from api.deps import LedgerDep, MetricsDep
+from api.deps import LedgerDep, MetricsDep, ScraperDep
+from api.schemas import errors as documented
 from ledger.application import Ledger
 from ledger.lookup import LogProgress, log_progress
 
@@ -48,10 +51,12 @@ def healthz(ledger: LedgerDep) -> JSONResponse:
 
 @router.get("/metrics", response_class=PlainTextResponse,
             responses={200: {"content": {PROMETHEUS: {}},
-                             "description": "Prometheus text exposition format 0.0.4."}})
-def metrics(ledger: LedgerDep, counted: MetricsDep) -> PlainTextResponse:
+                             "description": "Prometheus text exposition format 0.0.4."},
+                       **documented(401, 403, plain=True)})
+def metrics(ledger: LedgerDep, counted: MetricsDep, _: ScraperDep) -> PlainTextResponse:
     """Requests by route and status, latency histograms, records recorded by this process,
-    and, read from the store, the log's tree size and the integrator's lag."""
+    and, read from the store, the log's tree size and the integrator's lag. For an admin
+    token, or a scraper at an address in AGRITRACE_METRICS_ALLOW."""
     gauges: list[tuple[str, str, float]] = []
     progress = _progress(ledger)
     if progress is not None:

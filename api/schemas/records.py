@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from api.schemas.common import LotCode, Timestamp
 from api.schemas.proofs import InclusionProofPublic
 from ledger.errors import InvalidInput
+from ledger.idempotency import Recorded
 from ledger.work import Receipt
 
 __all__ = ["BatchIn", "EntryIn", "FoundRecordPublic", "ReceiptPublic", "RecordPublic",
@@ -59,7 +60,7 @@ class ReceiptPublic(BaseModel):
                                   "checkpoint (null if the wait timed out).")
 
     @classmethod
-    def of(cls, receipt: Receipt) -> ReceiptPublic:
+    def of(cls, receipt: Receipt | Recorded) -> ReceiptPublic:
         return cls(hash=receipt.hash, chain=receipt.chain, seq=receipt.seq, type=receipt.type)
 
 
@@ -73,7 +74,8 @@ class RecordedPublic(BaseModel):
     records: list[ReceiptPublic]
 
     @classmethod
-    def of(cls, receipts: Sequence[Receipt], chain: str | None = None) -> RecordedPublic:
+    def of(cls, receipts: Sequence[Receipt | Recorded],
+           chain: str | None = None) -> RecordedPublic:
         main = next((r for r in receipts if r.chain == chain), receipts[0])
         return cls(hash=main.hash, records=[ReceiptPublic.of(r) for r in receipts])
 

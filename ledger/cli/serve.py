@@ -98,7 +98,9 @@ def serve(
 
     QR codes and links point at AGRITRACE_PUBLIC_URL, else at http://HOST:PORT (for 0.0.0.0,
     this machine's local network address). Limits come from the environment:
-    AGRITRACE_RATE_LIMIT, AGRITRACE_RATE_BURST, AGRITRACE_MAX_BODY, AGRITRACE_WAIT_TIMEOUT
+    AGRITRACE_RATE_LIMIT, AGRITRACE_RATE_BURST, AGRITRACE_MAX_BODY, AGRITRACE_WAIT_TIMEOUT,
+    AGRITRACE_HEADER_TIMEOUT, AGRITRACE_BODY_TIMEOUT; behind a reverse proxy,
+    AGRITRACE_TRUSTED_PROXIES names it
     (see api.settings)."""
     import uvicorn
 
@@ -122,9 +124,11 @@ def serve(
                                "AGRITRACE_WITNESSES": " ".join(witness or ())})
         else:
             application = create_app(settings, service)
+    # The app alone decides whose X-Forwarded-For to believe (AGRITRACE_TRUSTED_PROXIES);
+    # uvicorn's own default would believe any peer on 127.0.0.1.
     if workers > 1:
         uvicorn.run("api.app:create_app", factory=True, host=host, port=port, workers=workers,
-                    access_log=access_log, http=HTTP_PROTOCOL)
+                    access_log=access_log, http=HTTP_PROTOCOL, proxy_headers=False)
     else:
         uvicorn.run(application, host=host, port=port, access_log=access_log,
-                    http=HTTP_PROTOCOL)
+                    http=HTTP_PROTOCOL, proxy_headers=False)

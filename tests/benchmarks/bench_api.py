@@ -1,7 +1,7 @@
 """The HTTP API against a minimal FastAPI endpoint, side by side on loopback (issue 5).
 
 Both servers are uvicorn subprocesses started the same way (``python -m uvicorn … --workers N
---no-access-log --http api.serving:NoDelayH11Protocol``, as ``agritrace serve`` runs) on
+--no-access-log --http api.serving:TimedH11Protocol``, as ``agritrace serve`` runs) on
 127.0.0.1: the agritrace app (``--factory api.app:create_app``, with
 its background integrator) and ``constant_app`` below, whose ``GET /constant`` returns a
 constant (``async def``, the cheapest FastAPI endpoint; ``/constant-sync`` is the same as a
