@@ -166,7 +166,13 @@ def test_killed_integrator_process_restarts_where_it_stopped(tmp_path: Path) -> 
                                      stdout=subprocess.PIPE, text=True)
             assert child.stdout is not None
             assert child.stdout.readline() == "ready\n"
-            time.sleep(rng.uniform(0.01, 0.08))
+            # Kill it a random moment after it made progress: a fixed delay alone can pass
+            # before a loaded machine lets the child commit anything.
+            reached = sizes[-1] if sizes else 0
+            deadline = time.monotonic() + 60
+            while len(stored_leaves(ledger.store)) <= reached and time.monotonic() < deadline:
+                time.sleep(0.005)
+            time.sleep(rng.uniform(0.0, 0.03))
             child.send_signal(signal.SIGKILL)
             child.wait()
             child.stdout.close()
