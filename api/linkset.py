@@ -3,6 +3,11 @@
 relation types (GS1 Web Vocabulary URIs, plus one extension type for the proof bundle), each
 a list of target objects with ``href``, ``title``, ``type`` and ``hreflang``.
 
+The proof bundle has no GS1 link type, so it has an extension relation type (RFC 8288
+§2.1.2), ``BUNDLE``: an https URI in this project's own vocabulary, ``VOCABULARY``, the same
+for every deployment (clients match on it), with the CURIE prefix ``agritrace:``. GS1's link
+set schema admits only registered lowercase names and http(s) URIs as relation types.
+
 ``LINK_TYPES`` maps the ``linkType`` values the resolver accepts (the ``gs1:`` CURIE or the
 full URI) to what it does with them.
 """
@@ -16,10 +21,13 @@ from urllib.parse import quote
 from ledger.bundles import MEDIA_TYPE as BUNDLE_TYPE
 from ledger.consumer.model import LotSummary
 
-__all__ = ["BUNDLE", "GS1", "LINKSET_TYPE", "LINK_TYPES", "link_set", "link_type", "recall_status"]
+__all__ = ["BUNDLE", "GS1", "LINKSET_TYPE", "LINK_TYPES", "VOCABULARY", "link_set", "link_type",
+           "recall_status"]
 
 GS1 = "https://gs1.org/voc/"
-BUNDLE = "urn:agritrace:linktype:bundle"  # RFC 8288 extension relation type (a URI)
+VOCABULARY = "https://agritrace.org/voc/"
+BUNDLE = VOCABULARY + "bundle"  # RFC 8288 extension relation type
+FORMER_BUNDLE = "urn:agritrace:linktype:bundle"  # still accepted as a linkType value
 LINKSET_TYPE = "application/linkset+json"
 HREFLANG = ["zh", "en"]
 
@@ -29,7 +37,7 @@ LINK_TYPES: Mapping[str, str] = {
         "defaultLink", "pip", "traceability", "certificationInfo", "recallStatus")},
     **{GS1 + name: GS1 + name for name in (
         "defaultLink", "pip", "traceability", "certificationInfo", "recallStatus")},
-    "agritrace:bundle": BUNDLE, BUNDLE: BUNDLE,
+    "agritrace:bundle": BUNDLE, BUNDLE: BUNDLE, FORMER_BUNDLE: BUNDLE,
 }
 
 

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import pytest
 from fastapi import FastAPI
 from hypothesis import HealthCheck, given, settings
@@ -130,6 +131,20 @@ def test_the_link_set_follows_rfc_9264_and_the_gs1_resolver(client: TestClient) 
             GS1 + "recallStatus"} <= relations
 
 
+def test_the_link_set_validates_against_gs1s_linkset_schema(client: TestClient) -> None:
+    """GS1's resolver test suite validates the link set against this schema: relation types
+    are registered lowercase names or http(s) URIs, targets have an href and a title."""
+    schema = json.loads((CONFORMANCE / "digitallink" / "gs1-linkset-schema.json").read_text())
+    validator = jsonschema.Draft7Validator(schema)
+    link_set = client.get(G1 + "?linkType=all").json()
+    assert list(validator.iter_errors(link_set)) == []
+    assert BUNDLE.startswith("https://")
+    # The schema refuses what the bundle's relation type was before: a URN.
+    (context,) = link_set["linkset"]
+    context["urn:agritrace:linktype:bundle"] = context.pop(BUNDLE)
+    assert not validator.is_valid(link_set)
+
+
 def test_every_link_in_the_link_set_is_served(client: TestClient) -> None:
     (context,) = client.get(G1 + "?linkType=all").json()["linkset"]
     for relation, targets in context.items():
@@ -143,6 +158,7 @@ def test_every_link_in_the_link_set_is_served(client: TestClient) -> None:
 
 @pytest.mark.parametrize(("link_type", "location"), [
     ("agritrace:bundle", "/lots/KW26-SBD-G1/bundle"), (BUNDLE, "/lots/KW26-SBD-G1/bundle"),
+    ("urn:agritrace:linktype:bundle", "/lots/KW26-SBD-G1/bundle"),
     ("gs1:certificationInfo", "/lots/KW26-SBD-G1/certificate"),
     (GS1 + "certificationInfo", "/lots/KW26-SBD-G1/certificate"),
 ])
