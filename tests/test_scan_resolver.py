@@ -388,6 +388,7 @@ def test_a_link_type_redirect_passes_the_rest_of_the_query_on(client: TestClient
 def test_the_resolver_description_file(client: TestClient) -> None:
     response = client.get("/.well-known/gs1resolver")
     assert response.status_code == 200
+    assert client.head("/.well-known/gs1resolver").status_code == 200
     assert response.headers["content-type"] == "application/json"
     body = response.json()
     schema = json.loads(

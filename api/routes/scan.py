@@ -168,6 +168,8 @@ router.add_api_route("/lots/{lot}/page", lot_page, methods=["HEAD"], include_in_
                      response_model=None)
 router.add_api_route("/{compressed:gs1compressed}", resolve_compressed, methods=["HEAD"],
                      include_in_schema=False, response_model=None)
+router.add_api_route("/.well-known/gs1resolver", gs1resolver, methods=["HEAD"],
+                     include_in_schema=False)
 
 
 def _redirect(request: Request, target: str, anchor: str) -> RedirectResponse:
