@@ -9,11 +9,11 @@ shutdown stops it before the store is closed. On SQLite, recording and integrati
 process take turns (``write_lock``). Routes are plain ``def``:
 the ledger blocks, so FastAPI runs them in its thread pool. Errors become JSON in one place
 (``api.errors``). Bodies over ``service.max_body_bytes`` are 413 (``api.limits``);
-``api.metrics`` counts every request. Behind proxies named in ``service.trusted_proxies``,
-``ProxyHeadersMiddleware`` (outermost) takes the client from ``X-Forwarded-For``. The
-lifespan hands the read timeouts to the server's protocol (``api.serving``). With
-``uvicorn --factory api.app:create_app`` (as ``agritrace serve --workers N`` runs it) each
-worker builds its own app from the environment.
+``api.metrics`` counts every request; ``api.cors`` lets any origin read the resolver and the
+public reads. Behind proxies named in ``service.trusted_proxies``, ``ProxyHeadersMiddleware``
+(outermost) takes the client from ``X-Forwarded-For``. The lifespan hands the read timeouts
+to the server's protocol (``api.serving``). With ``uvicorn --factory api.app:create_app`` (as
+``agritrace serve --workers N`` runs it) each worker builds its own app from the environment.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.staticfiles import StaticFiles
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
+from api.cors import PublicReadCORS
 from api.errors import install_error_handlers
 from api.limits import BodySizeGuard, RateLimiter
 from api.metrics import Metrics, MetricsMiddleware
@@ -148,6 +149,7 @@ def create_app(settings: Settings | None = None,
     app.state.chains = ChainReader(ledger.store)
     app.state.authenticator = Authenticator(ledger.authenticate, ttl=service.token_cache)
     install_error_handlers(app)
+    app.add_middleware(PublicReadCORS)  # the resolver and public reads, from any origin
     # Consumers scan on slow rural connections: the page is ~30 KB as HTML, ~7 KB gzipped.
     app.add_middleware(GZipMiddleware, minimum_size=1024)
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)

@@ -3,8 +3,16 @@
 relation types (GS1 Web Vocabulary URIs, plus one extension type for the proof bundle), each
 a list of target objects with ``href``, ``title``, ``type`` and ``hreflang``.
 
+The proof bundle has no GS1 link type, so it has an extension relation type (RFC 8288
+§2.1.2), ``BUNDLE``: an https URI in this project's own vocabulary, ``VOCABULARY``, the same
+for every deployment (clients match on it), with the CURIE prefix ``agritrace:``. GS1's link
+set schema admits only registered lowercase names and http(s) URIs as relation types.
+
 ``LINK_TYPES`` maps the ``linkType`` values the resolver accepts (the ``gs1:`` CURIE or the
-full URI) to what it does with them.
+full URI) to what it does with them; ``linkset`` (GS1-Conformant Resolver 1.0) and ``all``
+(its earlier name) ask for the link set. As that standard requires, the default link has a
+title and no other attribute, and answers about a code name the link set in a ``Link``
+header with a title (``linkset_link``).
 """
 
 from __future__ import annotations
@@ -16,11 +24,15 @@ from urllib.parse import quote
 from ledger.bundles import MEDIA_TYPE as BUNDLE_TYPE
 from ledger.consumer.model import LotSummary
 
-__all__ = ["BUNDLE", "GS1", "LINKSET_TYPE", "LINK_TYPES", "link_set", "link_type", "recall_status"]
+__all__ = ["BUNDLE", "GS1", "LINKSET_TYPE", "LINK_TYPES", "VOCABULARY", "link_set", "link_type",
+           "linkset_link", "recall_status"]
 
 GS1 = "https://gs1.org/voc/"
-BUNDLE = "urn:agritrace:linktype:bundle"  # RFC 8288 extension relation type (a URI)
+VOCABULARY = "https://agritrace.org/voc/"
+BUNDLE = VOCABULARY + "bundle"  # RFC 8288 extension relation type
+FORMER_BUNDLE = "urn:agritrace:linktype:bundle"  # still accepted as a linkType value
 LINKSET_TYPE = "application/linkset+json"
+LINKSET_TITLE = "All links for this code (GS1 link set)"
 HREFLANG = ["zh", "en"]
 
 # linkType value -> the relation it names
@@ -29,7 +41,7 @@ LINK_TYPES: Mapping[str, str] = {
         "defaultLink", "pip", "traceability", "certificationInfo", "recallStatus")},
     **{GS1 + name: GS1 + name for name in (
         "defaultLink", "pip", "traceability", "certificationInfo", "recallStatus")},
-    "agritrace:bundle": BUNDLE, BUNDLE: BUNDLE,
+    "agritrace:bundle": BUNDLE, BUNDLE: BUNDLE, FORMER_BUNDLE: BUNDLE,
 }
 
 
@@ -38,9 +50,15 @@ def link_type(value: str | None) -> str | None:
     given or one not offered (the resolver then serves its default, the page)."""
     if value is None:
         return None
-    if value == "all":
+    if value in ("all", "linkset"):
         return "all"
     return LINK_TYPES.get(value)
+
+
+def linkset_link(anchor: str) -> str:
+    """The ``Link`` header value naming the link set of the Digital Link URI ``anchor``."""
+    return (f'<{anchor}?linkType=all>; rel="linkset"; type="{LINKSET_TYPE}"; '
+            f'title="{LINKSET_TITLE}"')
 
 
 def _target(href: str, title: str, media_type: str) -> dict[str, Any]:
@@ -55,7 +73,7 @@ def link_set(summary: LotSummary, anchor: str, host: str) -> dict[str, Any]:
     links: dict[str, Any] = {
         "anchor": anchor,
         "itemDescription": summary.product_name,
-        GS1 + "defaultLink": [page],
+        GS1 + "defaultLink": [{"href": page["href"], "title": page["title"]}],
         GS1 + "pip": [page],
         GS1 + "traceability": [_target(
             f"{anchor}?linkType=gs1:traceability",

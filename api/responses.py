@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from markupsafe import Markup
 
 from api.coldchart import chart
+from api.linkset import linkset_link
 from api.pages import SECURITY_HEADERS, language_of, render, wants
 from api.scanning import Scanning
 from ledger.consumer import LotSummary
@@ -102,8 +103,7 @@ def consumer_page(request: Request, services: Scanning, summary: LotSummary, ver
     headers = {**SECURITY_HEADERS, "Content-Language": lang, "Cache-Control": "no-cache",
                "Vary": "Accept, Accept-Language", "ETag": etag}
     if link is not None:
-        headers["Link"] = (f'<{link.uri(services.host)}?linkType=all>; rel="linkset"; '
-                           'type="application/linkset+json"')
+        headers["Link"] = linkset_link(link.uri(services.host))
     if etag in request.headers.get("if-none-match", ""):
         return Response(status_code=304, headers=headers)
     return HTMLResponse(html, headers=headers)

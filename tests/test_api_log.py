@@ -136,23 +136,28 @@ def test_older_sizes_have_proofs_and_a_consistency_proof(served: Served) -> None
                        [base64.b64decode(value) for value in body["hashes"]])
 
 
-def test_tiles_are_the_tree_and_full_ones_are_immutable(served: Served) -> None:
+def test_tiles_are_the_tree_and_immutable(served: Served) -> None:
     served.record_and_integrate(256)
     records = list(served.store.records())
     hashes = [leaf_hash(record.raw) for record in records]
     full = served.client.get("/log/tile/0/000")
     assert full.status_code == 200
     assert full.content == b"".join(hashes[:256])
-    assert full.headers["cache-control"] == "public, max-age=31536000, immutable"
     assert full.headers["content-type"] == "application/octet-stream"
     width = len(records) - 256
     partial = served.client.get(f"/log/tile/0/001.p/{width}")
     assert partial.content == b"".join(hashes[256:])
-    assert "immutable" not in partial.headers["cache-control"]
     entries = served.client.get("/log/tile/entries/000")
     assert split_entry_bundle(entries.content) == [record.raw for record in records[:256]]
+    partial_entries = served.client.get(f"/log/tile/entries/001.p/{width}")
+    assert split_entry_bundle(partial_entries.content) == [r.raw for r in records[256:]]
     level_one = served.client.get("/log/tile/1/000.p/1")
     assert level_one.content == root_from_leaf_hashes(hashes[:256])
+    # tlog-tiles: a tile's path names its width, so full and partial tiles and entry bundles
+    # never change and are cached for good; only the checkpoint moves on.
+    for response in (full, partial, entries, partial_entries, level_one):
+        assert response.headers["cache-control"] == "public, max-age=31536000, immutable"
+    assert served.client.get("/log/checkpoint").headers["cache-control"] == "no-cache"
 
 
 @pytest.mark.parametrize(("url", "status", "field"), [

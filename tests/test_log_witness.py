@@ -5,6 +5,7 @@ the spec's statuses, and works end to end with the log over HTTP.
 
 from __future__ import annotations
 
+import http.client
 import json
 import threading
 from collections.abc import Iterator
@@ -224,3 +225,54 @@ def test_the_client_maps_refusals_to_errors(served: str) -> None:
     assert conflict.value.latest_size == 10
     with pytest.raises(WitnessUnreachable, match="not http"):
         submit_checkpoint("file:///etc/passwd", AddCheckpoint(0, (), checkpoint(12)))
+
+
+def test_the_server_speaks_http_1_1_and_keeps_the_connection(served: str) -> None:
+    """A third-party client (sigsum-go's, for one) reads the 409 answer only when its
+    Content-Type is exactly ``text/x.tlog.size``, and reuses one connection."""
+    port = int(served.split(":")[2].split("/")[0])
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    try:
+        connection.request("POST", "/add-checkpoint",
+                           body=AddCheckpoint(0, (), checkpoint(10)).to_body())
+        first = connection.getresponse()
+        assert (first.status, first.version) == (200, 11)
+        assert first.getheader("Connection") is None
+        Signature.from_line(first.read().decode().rstrip("\n"))
+        socket = connection.sock
+        # The second request on the same connection: a stale old size is 409 with the size.
+        connection.request("POST", "/add-checkpoint",
+                           body=AddCheckpoint(0, (), checkpoint(12)).to_body())
+        second = connection.getresponse()
+        assert connection.sock is socket  # not reconnected
+        assert second.status == 409
+        assert second.getheader("Content-Type") == "text/x.tlog.size"
+        assert second.read() == b"10\n"
+        # A request the witness does not serve leaves the connection usable: its body is
+        # read, not taken for the next request.
+        connection.request("POST", "/elsewhere", body=b"old 0\n\nnot a note")
+        third = connection.getresponse()
+        assert third.status == 404
+        third.read()
+        connection.request("POST", "/add-checkpoint",
+                           body=AddCheckpoint(10, (), checkpoint(10)).to_body())
+        fourth = connection.getresponse()
+        assert fourth.status == 200
+        fourth.read()
+        assert connection.sock is socket
+    finally:
+        connection.close()
+
+
+def test_a_request_without_a_length_closes_the_connection(served: str) -> None:
+    port = int(served.split(":")[2].split("/")[0])
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    try:
+        connection.putrequest("POST", "/add-checkpoint")
+        connection.endheaders()
+        response = connection.getresponse()
+        assert response.status == 411
+        assert response.getheader("Connection") == "close"
+        response.read()
+    finally:
+        connection.close()

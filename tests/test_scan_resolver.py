@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import pytest
 from fastapi import FastAPI
 from hypothesis import HealthCheck, given, settings
@@ -32,6 +34,7 @@ from ledger.scans import SUSPICIOUS_SCANS
 from tests.conftest import CONFORMANCE
 
 PUBLIC = "https://trace.example.cn"
+BASE64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 G1 = f"/01/{KIWI_GTIN}/10/KW26-SBD-G1"
 BROWSER = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
 
@@ -120,7 +123,12 @@ def test_the_link_set_follows_rfc_9264_and_the_gs1_resolver(client: TestClient) 
     gs1_targets = [t for k, v in gs1_context.items() if k.startswith(GS1) for t in v]
     ours = [t for k, v in context.items() if isinstance(v, list) for t in v]
     assert {key for t in ours for key in t} <= {key for t in gs1_targets for key in t}
-    assert all(isinstance(t["hreflang"], list) and t["href"].startswith(PUBLIC) for t in ours)
+    # The default link has a title and no other attribute (GS1-Conformant Resolver 1.0).
+    (default,) = context[GS1 + "defaultLink"]
+    assert default.keys() == {"href", "title"}
+    assert default["href"] == PUBLIC + G1
+    others = [t for t in ours if t is not default]
+    assert all(isinstance(t["hreflang"], list) and t["href"].startswith(PUBLIC) for t in others)
     # Every GS1 link type we use is one the GS1 resolver knows.
     known = json.loads((CONFORMANCE / "digitallink" / "resolver_gs1resolver.json").read_text())
     known_urls = {entry["url"] for entry in known["activeLinkTypes"]["en"].values()}
@@ -128,6 +136,20 @@ def test_the_link_set_follows_rfc_9264_and_the_gs1_resolver(client: TestClient) 
     assert relations - known_urls - {GS1 + "defaultLink"} == {BUNDLE}
     assert {GS1 + "pip", GS1 + "traceability", GS1 + "certificationInfo",
             GS1 + "recallStatus"} <= relations
+
+
+def test_the_link_set_validates_against_gs1s_linkset_schema(client: TestClient) -> None:
+    """GS1's resolver test suite validates the link set against this schema: relation types
+    are registered lowercase names or http(s) URIs, targets have an href and a title."""
+    schema = json.loads((CONFORMANCE / "digitallink" / "gs1-linkset-schema.json").read_text())
+    validator = jsonschema.Draft7Validator(schema)
+    link_set = client.get(G1 + "?linkType=all").json()
+    assert list(validator.iter_errors(link_set)) == []
+    assert BUNDLE.startswith("https://")
+    # The schema refuses what the bundle's relation type was before: a URN.
+    (context,) = link_set["linkset"]
+    context["urn:agritrace:linktype:bundle"] = context.pop(BUNDLE)
+    assert not validator.is_valid(link_set)
 
 
 def test_every_link_in_the_link_set_is_served(client: TestClient) -> None:
@@ -138,11 +160,13 @@ def test_every_link_in_the_link_set_is_served(client: TestClient) -> None:
         for target in targets:
             response = client.get(target["href"].removeprefix(PUBLIC))
             assert response.status_code == 200, (relation, target)
-            assert response.headers["content-type"].startswith(target["type"]), target
+            media_type = target.get("type", "text/html")  # the default link gives none
+            assert response.headers["content-type"].startswith(media_type), target
 
 
 @pytest.mark.parametrize(("link_type", "location"), [
     ("agritrace:bundle", "/lots/KW26-SBD-G1/bundle"), (BUNDLE, "/lots/KW26-SBD-G1/bundle"),
+    ("urn:agritrace:linktype:bundle", "/lots/KW26-SBD-G1/bundle"),
     ("gs1:certificationInfo", "/lots/KW26-SBD-G1/certificate"),
     (GS1 + "certificationInfo", "/lots/KW26-SBD-G1/certificate"),
 ])
@@ -292,3 +316,156 @@ def test_an_unchanged_page_revalidates_with_its_etag(client: TestClient) -> None
     assert changed.status_code == 200
     assert changed.headers["etag"] != etag
     assert "感官检查" in changed.text
+
+
+# --- GS1-Conformant Resolver: CORS, the link set's Link header, the description file,
+# --- compressed links, the query string on redirects -------------------------------------
+
+COMPRESSED = {v["uncompressed"]: v["compressed"] for v in json.loads(
+    (CONFORMANCE / "digitallink" / "compression.json").read_text())["vectors"]
+    if v["optimisations"]}
+LINKSET_TITLE = re.compile(r'<([^>]+)>; rel="linkset"; type="application/linkset\+json"; '
+                           r'title="[^"]+"')
+
+
+@pytest.mark.parametrize("path", [
+    G1, G1 + "?linkType=all", G1 + "?linkType=gs1:recallStatus",
+    f"/01/{KIWI_GTIN}/10/NO-SUCH-LOT", "/01/abc", COMPRESSED[G1], "/.well-known/gs1resolver",
+    "/lots/KW26-SBD-G1", "/lots/KW26-SBD-G1/page", "/lots/KW26-SBD-G1/bundle",
+    "/lots/KW26-SBD-G1/certificate", f"/qr/01/{KIWI_GTIN}/10/KW26-SBD-G1.svg", "/log/key",
+])
+def test_the_resolver_and_public_reads_answer_any_origin(client: TestClient,
+                                                         path: str) -> None:
+    # GS1's test suite reads the headers of a plain request, without an Origin.
+    for response in (client.get(path), client.head(path),
+                     client.get(path, headers={"Origin": "https://shop.example"})):
+        assert response.headers["access-control-allow-origin"] == "*"
+        assert response.headers["access-control-allow-methods"] == "GET, HEAD, OPTIONS"
+        assert "access-control-allow-credentials" not in response.headers
+    assert "Link" in client.get(path).headers["access-control-expose-headers"]
+    # OPTIONS, plain or a browser's preflight, is answered.
+    for headers in ({}, {"Origin": "https://shop.example", "Access-Control-Request-Method":
+                         "GET", "Access-Control-Request-Headers": "accept-language"}):
+        options = client.options(path, headers=headers)
+        assert options.status_code == 204
+        assert options.headers["access-control-allow-origin"] == "*"
+        assert options.headers["allow"] == "GET, HEAD, OPTIONS"
+        assert "Accept-Language" in options.headers["access-control-allow-headers"]
+
+
+@pytest.mark.parametrize("path", ["/lots/KW26-SBD-G1/private", "/whoami", "/lots",
+                                  "/orgs/coop-xiangxi/tokens"])
+def test_private_reads_get_no_cors(client: TestClient, path: str) -> None:
+    assert "access-control-allow-origin" not in client.get(path).headers
+    assert client.options(path).status_code == 405
+
+
+def test_the_link_header_gives_the_link_set_a_title(client: TestClient) -> None:
+    page = client.get(G1, headers=BROWSER)
+    found = LINKSET_TITLE.fullmatch(page.headers["link"])
+    assert found is not None, page.headers["link"]
+    assert found.group(1) == f"{PUBLIC}{G1}?linkType=all"
+    # A redirect names the link set too (GS1: SHOULD, when redirecting).
+    redirect = client.get(G1 + "?linkType=agritrace:bundle", follow_redirects=False)
+    assert LINKSET_TITLE.fullmatch(redirect.headers["link"])
+
+
+def test_link_type_linkset_gets_the_link_set(client: TestClient) -> None:
+    response = client.get(G1 + "?linkType=linkset")
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/linkset+json"
+    assert response.json() == client.get(G1 + "?linkType=all").json()
+
+
+def test_a_link_type_redirect_passes_the_rest_of_the_query_on(client: TestClient) -> None:
+    query = [("linkType", "gs1:certificationInfo"), ("lang", "en"), ("campaign", "a b")]
+    response = client.get(G1, params=query, follow_redirects=False)
+    assert response.status_code == 307
+    assert response.headers["location"] == (
+        "/lots/KW26-SBD-G1/certificate?lang=en&campaign=a+b")
+    response = client.get(G1 + "?foo=bar&linkType=agritrace:bundle", follow_redirects=False)
+    assert response.headers["location"] == "/lots/KW26-SBD-G1/bundle?foo=bar"
+
+
+def test_the_resolver_description_file(client: TestClient) -> None:
+    response = client.get("/.well-known/gs1resolver")
+    assert response.status_code == 200
+    assert client.head("/.well-known/gs1resolver").status_code == 200
+    assert response.headers["content-type"] == "application/json"
+    body = response.json()
+    schema = json.loads(
+        (CONFORMANCE / "digitallink" / "resolver-description-file-schema.json").read_text())
+    assert list(jsonschema.Draft7Validator(schema).iter_errors(body)) == []
+    # Shaped like the GS1 resolver's own file, with this service's values.
+    example = json.loads((CONFORMANCE / "digitallink" / "resolver_gs1resolver.json").read_text())
+    assert body.keys() <= example.keys() | schema["properties"].keys()
+    assert body["resolverRoot"] == PUBLIC
+    assert body["supportedPrimaryKeys"] == ["01"]
+    (context,) = client.get(G1 + "?linkType=all").json()["linkset"]
+    for language in ("en", "zh"):
+        described = body["activeLinkTypes"][language]
+        assert {entry["url"] for entry in described.values()} <= context.keys()
+        assert all(entry["title"] for entry in described.values())
+    # Every link type it names is one the resolver answers.
+    for curie in body["activeLinkTypes"]["en"]:
+        assert client.get(G1, params={"linkType": curie}, follow_redirects=False,
+                          headers={"Accept": "application/json"}).status_code in (200, 307)
+
+
+def test_a_compressed_link_gets_the_answer_of_the_uncompressed_one(client: TestClient) -> None:
+    compressed = COMPRESSED[G1]
+    assert compressed == "/Cx7Q4Hgh-tZS23XyQIfw2o"
+    for headers in (BROWSER, {"Accept": "application/json"},
+                    {"Accept": "application/linkset+json"}, {"Accept-Language": "en"}):
+        plain, packed = client.get(G1, headers=headers), client.get(compressed, headers=headers)
+        assert packed.status_code == plain.status_code == 200
+        assert packed.headers["content-type"] == plain.headers["content-type"]
+        assert packed.content == plain.content
+        # GS1: the uncompressed URI is named, as owl:sameAs.
+        assert f'<{PUBLIC}{G1}>; rel="owl:sameAs"' in packed.headers["link"]
+    assert client.head(compressed).status_code == 200
+    assert client.get(compressed + "?linkType=all").json() == client.get(
+        G1 + "?linkType=all").json()
+    # Compressed without GS1's optimisation codes, the same.
+    unoptimised = next(v["compressed"] for v in json.loads(
+        (CONFORMANCE / "digitallink" / "compression.json").read_text())["vectors"]
+        if v["uncompressed"] == G1 and not v["optimisations"])
+    assert client.get(unoptimised, headers=BROWSER).content == client.get(
+        G1, headers=BROWSER).content
+
+
+def test_a_compressed_link_carries_its_query_and_serial(client: TestClient) -> None:
+    # key=value pairs compressed into the link act as the query string would.
+    certificate = client.get(
+        COMPRESSED[G1 + "?linkType=gs1:certificationInfo&lang=en"], follow_redirects=False)
+    assert certificate.status_code == 307
+    assert certificate.headers["location"] == "/lots/KW26-SBD-G1/certificate?lang=en"
+    bundle = client.get(COMPRESSED[G1 + "?linkType=agritrace:bundle"] + "?lang=zh",
+                        follow_redirects=False)
+    assert bundle.headers["location"] == "/lots/KW26-SBD-G1/bundle?lang=zh"
+    dated = client.get(COMPRESSED[G1 + "?17=261231"], headers=BROWSER)
+    assert dated.status_code == 200
+    assert f'<{PUBLIC}{G1}?17=261231>; rel="owl:sameAs"' in dated.headers["link"]
+    # A serialised unit's compressed code counts a scan like its plain code.
+    unit = f"{G1}/21/1"
+    before = client.get(unit, headers={"Accept": "application/json"}).json()["scans"]
+    packed = client.get(COMPRESSED[unit], headers={"Accept": "application/json"}).json()
+    assert (packed["serial"], packed["scans"]) == ("1", before + 1)
+
+
+def test_bad_compressed_links_are_400_and_unknown_ones_404(client: TestClient) -> None:
+    unknown = client.get(COMPRESSED[f"/01/{KIWI_GTIN}/10/NO-SUCH-LOT"], headers=BROWSER)
+    assert unknown.status_code == 404
+    assert "未登记的编码" in unknown.text
+    # The kiwifruit's code with the GTIN's check digit changed.
+    bits = "".join(format(BASE64.index(c), "06b") for c in COMPRESSED[G1][1:])
+    bits = bits[:8] + format(int(KIWI_GTIN[:-1] + "6"), "047b") + bits[55:]
+    changed = "/" + "".join(BASE64[int(bits[i:i + 6], 2)] for i in range(0, len(bits), 6))
+    for path in (changed, "/Cx7Q4Hgh-tZS23XyQIfw2p", "/AAAAAAAAAAAAAAAAAAAAAAAA",
+                 "/documentation-of-this-service", "/" + "A" * 201):
+        response = client.get(path, headers={"Accept": "application/json"})
+        assert response.status_code == 400, path
+        assert response.json()["field"] in ("path", "gtin")
+        assert client.get(path, headers=BROWSER).status_code == 400
+    # Short words are not taken for compressed links.
+    assert client.get("/no-such").status_code == 404

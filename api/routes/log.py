@@ -7,8 +7,9 @@
   (``api.schemas.InclusionProofPublic``);
 - ``GET /log/proof/consistency?from=<n>&to=<n>``: between two published sizes;
 - ``GET /log/tile/<L>/<N>[.p/<W>]`` and ``/log/tile/entries/<N>[.p/<W>]``: tlog-tiles hash
-  tiles and entry bundles. Full tiles never change and are cached for a year; partial ones
-  are superseded as the log grows and are cached briefly.
+  tiles and entry bundles. Each path names its width, so what it serves never changes, full
+  or partial (a grown log serves a wider tile under another path): cached for a year as
+  immutable. Only the checkpoint moves on, and is revalidated.
 
 Every input is in the URL, so a malformed or impossible one (a negative size, a hash that is
 not 64 hex digits, an index outside the tree, ``from`` > ``to``) is a 400 naming the field,
@@ -35,7 +36,6 @@ router = APIRouter(prefix="/log", tags=["log 日志"], dependencies=[Depends(get
 
 TEXT = "text/plain; charset=utf-8"
 IMMUTABLE = "public, max-age=31536000, immutable"
-BRIEFLY = "public, max-age=60"
 LATEST = "no-cache"  # revalidate: the latest checkpoint moves on
 MAX_SIZE = 2**63 - 1  # tree sizes and indices are int64 in the tables
 
@@ -88,8 +88,6 @@ def consistency(
             responses={200: {"content": {"application/octet-stream": {}}}})
 def tile(path: str, log: LogDep) -> Response:
     """A tlog-tiles hash tile or entry bundle that the latest checkpoint covers."""
-    address = parse_tile_path(f"tile/{path}")
-    data = log.tile(tile_path(address))
-    cache = IMMUTABLE if address.width is None else BRIEFLY
+    data = log.tile(tile_path(parse_tile_path(f"tile/{path}")))
     return Response(data, media_type="application/octet-stream",
-                    headers={"Cache-Control": cache})
+                    headers={"Cache-Control": IMMUTABLE})

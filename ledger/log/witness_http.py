@@ -3,8 +3,10 @@
 https://c2sp.org/tlog-witness. The server is the standard library's threading HTTP server, so
 an inspector's office can run a witness with one command and no other dependency; ``api/`` may
 mount ``Witness.handle`` in FastAPI instead. Responses: 200 with the cosignature line
-(``text/plain``); a refusal's status with its reason; 409 with ``text/x.tlog.size`` and the
-witness's latest size when the request's old size is stale.
+(``text/plain``); a refusal's status with its reason; 409 with the witness's latest size when
+the request's old size is stale, typed exactly ``text/x.tlog.size`` (no parameters: clients
+compare the whole header). It speaks HTTP/1.1 with keep-alive, so a log sends checkpoint after
+checkpoint over one connection; an answer that leaves the request body unread closes it.
 
 The client, used by the log to collect cosignatures, raises the matching ``WitnessRefused``
 subclass for a refusal and ``WitnessUnreachable`` when the witness cannot be reached.
@@ -35,6 +37,8 @@ __all__ = ["MAX_BODY", "WitnessUnreachable", "submit_checkpoint", "witness_serve
 
 MAX_BODY = 1 << 20  # a checkpoint, 64 proof hashes and signatures fit many times over
 SIZE_TYPE = "text/x.tlog.size"
+TEXT_TYPE = "text/plain; charset=utf-8"
+IDLE_SECONDS = 30  # an idle kept-alive connection is closed after this long
 
 
 class WitnessUnreachable(LedgerError):
@@ -47,16 +51,20 @@ def witness_server(witness: Witness, host: str = "127.0.0.1",
 
     class Handler(BaseHTTPRequestHandler):
         server_version = "agritrace-witness"
+        protocol_version = "HTTP/1.1"  # keep-alive; every answer carries Content-Length
+        timeout = IDLE_SECONDS
 
         def do_POST(self) -> None:
+            length = self.headers.get("Content-Length", "")
+            if not length.isdecimal() or int(length) > MAX_BODY:
+                # The body's end is unknown, so the connection cannot carry another request.
+                self._reply(400 if length.isdecimal() else 411, "bad Content-Length\n",
+                            close=True)
+                return
+            body = self.rfile.read(int(length))
             if self.path != "/add-checkpoint":
                 self._reply(404, "only POST /add-checkpoint is served\n")
                 return
-            length = self.headers.get("Content-Length", "")
-            if not length.isdecimal() or int(length) > MAX_BODY:
-                self._reply(400 if length.isdecimal() else 411, "bad Content-Length\n")
-                return
-            body = self.rfile.read(int(length))
             try:
                 line = witness.handle(body)
             except OldSizeConflict as refusal:
@@ -66,11 +74,15 @@ def witness_server(witness: Witness, host: str = "127.0.0.1",
             else:
                 self._reply(200, line)
 
-        def _reply(self, status: int, text: str, content_type: str = "text/plain") -> None:
+        def _reply(self, status: int, text: str, content_type: str = TEXT_TYPE, *,
+                   close: bool = False) -> None:
             data = text.encode("utf-8")
             self.send_response(status)
-            self.send_header("Content-Type", f"{content_type}; charset=utf-8")
+            self.send_header("Content-Type", content_type)
             self.send_header("Content-Length", str(len(data)))
+            if close:
+                self.send_header("Connection", "close")
+                self.close_connection = True
             self.end_headers()
             self.wfile.write(data)
 
