@@ -20,13 +20,7 @@ from ledger.domain.gtins import GTIN_LENGTH, assigned_gtins, overlaps, parse_reg
 from ledger.domain.lot import Lot
 from ledger.domain.organisation import ROLES, KeyLimits, Organisation
 from ledger.domain.steps import COLLECT, PRIVATE_STEPS, parse_record_data
-from ledger.errors import (
-    AlreadyExists,
-    InvalidInput,
-    LedgerError,
-    LotNotFound,
-    NotPermitted,
-)
+from ledger.errors import AlreadyExists, InvalidInput, LedgerError, LotNotFound, NotPermitted
 from ledger.private import Sealed, erase_private, read_private, seal
 from ledger.projections import LotIndex, LotQuery
 from ledger.records import build_record
@@ -451,7 +445,7 @@ def _check_gtins(actor: Organisation, step: str, data: Mapping[str, Any]) -> Non
     """Every GTIN the step assigns must be under a registration of the recording
     organisation: nobody packs under another's GS1 company prefix, nor under none."""
     for field, value in assigned_gtins(step, data):
-        actor.owns_gtin(value, field)
+        actor.require_gtin(value, field)
 
 
 def _possession(org: str, public_key: bytes, signature: bytes | None) -> bytes:

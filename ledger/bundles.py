@@ -166,8 +166,9 @@ def _collect(reader: _Reader, start: str, size: int) -> list[_Stored]:
 
 
 def _key_histories(reader: _Reader, signed: list[_Stored]) -> list[_Stored]:
-    """For each organisation that signed one of ``signed``, its chain up to its last record
-    in ``signed``: every key it registered or revoked before any of its signatures there."""
+    """For each organisation that signed one of ``signed``, the records of its chain logged
+    before the last of those it signed: every key registered or revoked before any of its
+    signatures there, and nothing after them."""
     last: dict[str, int] = {}
     for item in signed:
         record = item.record

@@ -31,10 +31,11 @@ KEY_WINDOW = timedelta(days=1)
 
 @dataclass(frozen=True)
 class KeyLimits:
-    """How many keys an organisation may hold at once, and add (or rotate in) per day."""
+    """How many keys an organisation may hold at once, and add (or rotate in) per day
+    (``ledger.config.Settings`` holds the defaults)."""
 
-    max_active: int = 16
-    new_per_day: int = 10
+    max_active: int
+    new_per_day: int
 
 
 @dataclass(frozen=True)
@@ -50,7 +51,8 @@ class Actor:
 
 
 class Organisation(Chain):
-    """An organisation's chain: registration, then keys added, rotated and revoked."""
+    """An organisation's chain: registration, then keys added, rotated and revoked, and GS1
+    prefixes registered."""
 
     kind: ClassVar[str] = "org"
     mutable_state: ClassVar[tuple[str, ...]] = ("active_keys", "revoked_keys", "keys_added_at",
@@ -100,14 +102,13 @@ class Organisation(Chain):
                               f"the most allowed ({limits.new_per_day}); the next may be added "
                               f"in {max(wait, 1)} s", retry_after=max(wait, 1), field="org")
 
-    def owns_gtin(self, value: Any, field: str) -> str:
-        """``value`` as GTIN-14, if it is under one of this organisation's registrations."""
+    def require_gtin(self, value: Any, field: str) -> None:
+        """Raise unless GTIN ``value`` is under one of this organisation's registrations."""
         code = parse_gtin(value, field)
         if not any(covers(registration, code) for registration in self.registrations):
             raise NotPermitted(f"GTIN {code} is not under a GS1 company prefix or GTIN "
                                f"registered to {self.org_id}; an administrator registers an "
                                "organisation's prefixes", field=field)
-        return code
 
     def apply_record(self, record: Record) -> None:
         data = record.data
