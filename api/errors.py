@@ -8,6 +8,7 @@
     NotFound          404   unknown lot or record, a tree size never published, no such tile
     NotPermitted      403   not the custodian, not an inspector, not an admin
     WrongState, ChainConflict, AlreadyExists   409; a conflict adds the chain and its head
+    RateLimited       429   with Retry-After (an organisation's key changes per day)
     StoreUnavailable  503
     anything else     500   (AuditFailed: the log will not serve what does not verify)
 
@@ -42,6 +43,7 @@ from ledger.errors import (
     LedgerError,
     NotFound,
     NotPermitted,
+    RateLimited,
     StoreUnavailable,
     Unauthenticated,
     WrongState,
@@ -59,6 +61,7 @@ STATUSES: tuple[tuple[type[LedgerError], int], ...] = (
     (WrongState, 409),
     (ChainConflict, 409),
     (AlreadyExists, 409),
+    (RateLimited, 429),
     (StoreUnavailable, 503),
 )
 URL_ONLY = frozenset({"GET", "HEAD"})  # methods whose only input is the URL
@@ -85,6 +88,8 @@ def _ledger_error(request: Request, error: LedgerError) -> JSONResponse:
         body.update(chain=error.chain, head=error.head)
     if isinstance(error, Unauthenticated):
         headers["WWW-Authenticate"] = 'Bearer realm="agritrace"'
+    if isinstance(error, RateLimited):
+        headers["Retry-After"] = str(error.retry_after)
     return JSONResponse(body, status_code=status_of(error, request.method), headers=headers)
 
 

@@ -8,6 +8,7 @@ the whole use case as one unit (``ledger.work``).
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
@@ -15,10 +16,11 @@ from typing import Any
 
 from ledger.config import Settings
 from ledger.domain.fields import identifier, list_of, lot_code, text, timestamp
+from ledger.domain.gtins import GTIN_LENGTH, assigned_gtins, overlaps, parse_registration
 from ledger.domain.lot import Lot
-from ledger.domain.organisation import ROLES, Organisation
+from ledger.domain.organisation import ROLES, KeyLimits, Organisation
 from ledger.domain.steps import COLLECT, PRIVATE_STEPS, parse_record_data
-from ledger.errors import InvalidInput, LedgerError, LotNotFound, NotPermitted
+from ledger.errors import AlreadyExists, InvalidInput, LedgerError, LotNotFound, NotPermitted
 from ledger.idempotency import Claim, forget_fingerprints
 from ledger.private import Sealed, erase_private, read_private, seal
 from ledger.projections import LotIndex, LotQuery
@@ -43,7 +45,8 @@ from ledger.tokens import (
 from ledger.transformations import plan_collection, plan_grading
 from ledger.vault import Vault
 from ledger.work import Receipt, UnitOfWork
-from verify.keys import encode_public_key, key_id
+from verify.errors import BadSignature
+from verify.keys import encode_public_key, key_id, verify_key_possession
 from verify.records import ZERO_HASH, Record
 
 __all__ = ["Ledger", "Receipt", "SignedRecord"]
@@ -94,19 +97,30 @@ class Ledger:
         work.start(Organisation, record, private_key)
         return self._commit_with_key(work, org_id, key_id(public), private_key)
 
-    def add_key(self, org_id: str, public_key: bytes | None = None) -> list[Receipt]:
-        """Add a key: a client-held one (``public_key``) or a new server-held one."""
+    def add_key(self, org_id: str, public_key: bytes | None = None,
+                possession: bytes | None = None) -> list[Receipt]:
+        """Add a key: a client-held one (``public_key``, with ``possession``, its signature
+        over ``verify.keys.key_possession_message``) or a new server-held one."""
         work = UnitOfWork(self.store)
         org = work.organisation(org_id)
         private_key = None
+        data: dict[str, Any] = {}
         if public_key is None:
+            if possession is not None:
+                raise InvalidInput("goes with public_key; a key the server makes needs no "
+                                   "proof", field="possession")
             private_key = SigningKey.generate()
             public_key = private_key.public_key
-        if len(public_key) != 32:
+        elif len(public_key) != 32:
             raise InvalidInput("must be a 32-byte Ed25519 public key", field="public_key")
         if key_id(public_key) in org.active_keys or key_id(public_key) in org.revoked_keys:
             raise InvalidInput("this key was registered before", field="public_key")
-        self._append_org(work, org, "KeyAdded", {"public_key": encode_public_key(public_key)})
+        data["public_key"] = encode_public_key(public_key)
+        if private_key is None:
+            proof = _possession(org.org_id, public_key, possession)
+            data["possession"] = base64.b64encode(proof).decode("ascii")
+        org.check_new_key(self._key_limits, work.recorded, replacing=False)
+        self._append_org(work, org, "KeyAdded", data)
         if private_key is None:
             return work.commit()
         return self._commit_with_key(work, org_id, key_id(public_key), private_key)
@@ -115,6 +129,7 @@ class Ledger:
         """Replace the signing key the server holds with a new one; the old one is revoked."""
         work = UnitOfWork(self.store)
         org = work.organisation(org_id)
+        org.check_new_key(self._key_limits, work.recorded, replacing=True)
         private_key = SigningKey.generate()
         public = private_key.public_key
         self._append_org(work, org, "KeyRotated", {"public_key": encode_public_key(public)})
@@ -128,8 +143,33 @@ class Ledger:
         self._append_org(work, org, "KeyRevoked", data, avoid=revoked)
         return work.commit()
 
+    def register_prefix(self, org_id: str, *, prefix: str | None = None,
+                        gtin: str | None = None) -> list[Receipt]:
+        """Record that ``org_id`` holds a GS1 Company Prefix (or one GTIN), so it may assign
+        GTINs under it. An administrator's act, after checking the GS1 licence; refused when
+        it overlaps another registration of any organisation."""
+        request = {name: value for name, value in (("prefix", prefix), ("gtin", gtin))
+                   if value is not None}
+        registration = parse_registration(request)
+        field = "gtin" if gtin is not None else "prefix"
+        work = UnitOfWork(self.store)
+        org = work.organisation(org_id)
+        for first in self.chains("org"):
+            holder = work.organisation(first.subject)
+            taken = next((r for r in holder.registrations if overlaps(r, registration)), None)
+            if taken is not None:
+                raise AlreadyExists(f"{registration} overlaps {taken}, registered to "
+                                    f"{holder.org_id}", field=field)
+        kind = "gtin" if len(registration) == GTIN_LENGTH else "prefix"
+        self._append_org(work, org, "PrefixRegistered", {kind: registration})
+        return work.commit()
+
     def organisation(self, org_id: str) -> Organisation:
         return UnitOfWork(self.store).organisation(org_id)
+
+    @property
+    def _key_limits(self) -> KeyLimits:
+        return KeyLimits(self.settings.max_active_keys, self.settings.max_new_keys_per_day)
 
     def _append_org(self, work: UnitOfWork, org: Organisation, step: str,
                     data: dict[str, Any], avoid: str | None = None) -> None:
@@ -289,6 +329,7 @@ class Ledger:
 
     def _start_lot(self, work: UnitOfWork, actor: Organisation, code: str, step: str,
                    data: dict[str, Any], moment: str, links: Sequence[bytes]) -> bytes:
+        _check_gtins(actor, step, data)
         sealed: list[Sealed] = []
         sealed_data = seal(data, sealed) if step in PRIVATE_STEPS else data
         signer, private_key = self._signer(work, actor)
@@ -302,6 +343,7 @@ class Ledger:
 
     def _append(self, work: UnitOfWork, actor: Organisation, lot: Lot, step: str,
                 data: dict[str, Any], moment: str, links: Sequence[bytes] = ()) -> bytes:
+        _check_gtins(actor, step, data)
         sealed: list[Sealed] = []
         sealed_data = seal(data, sealed) if step in PRIVATE_STEPS else data
         signer, private_key = self._signer(work, actor)
@@ -407,6 +449,27 @@ def _walk(work: UnitOfWork, code: str, step: Callable[[Lot], list[str]]) -> list
         found.append(lot)
         pending.extend(step(lot))
     return found
+
+
+def _check_gtins(actor: Organisation, step: str, data: Mapping[str, Any]) -> None:
+    """Every GTIN the step assigns must be under a registration of the recording
+    organisation: nobody packs under another's GS1 company prefix, nor under none."""
+    for field, value in assigned_gtins(step, data):
+        actor.require_gtin(value, field)
+
+
+def _possession(org: str, public_key: bytes, signature: bytes | None) -> bytes:
+    """The new key's proof of possession, checked (``verify.keys``)."""
+    if signature is None:
+        raise InvalidInput("is required with public_key: the new key's Ed25519 signature over "
+                           f"agritrace/key-possession/v1, {org} and the key id (docs/records.md)",
+                           field="possession")
+    try:
+        verify_key_possession(public_key, org, signature)
+    except BadSignature as error:
+        raise InvalidInput(f"{error.reason}; sign it with the private key of public_key",
+                           field="possession") from error
+    return signature
 
 
 def _roles(roles: Sequence[str]) -> list[str]:

@@ -6,8 +6,10 @@ A bundle holds, all cut at one checkpoint (records whose leaf index is below its
 1. the lot's whole chain;
 2. for every link of every record in the bundle, the linked record and its chain from its
    first record up to it, and so on through the ancestors' links;
-3. for every organisation that signed one of those records, its whole key-history chain
-   (``org/<id>``: registration, added, rotated and revoked keys);
+3. for every organisation that signed one of those records, its chain (``org/<id>``:
+   registration, added, rotated and revoked keys, prefixes) from its first record up to the
+   last one logged before the last of those records it signed; nothing later can change
+   whether a key was valid when it signed (docs/bundle.md, "Key history");
 4. one inclusion proof per record against the checkpoint, which is the latest signed note
    with any witness cosignatures; and, on request, consistency proofs to it from earlier
    published tree sizes.
@@ -149,7 +151,6 @@ def _collect(reader: _Reader, start: str, size: int) -> list[_Stored]:
                 record = item.record
                 if record is not None:
                     links.update(record.links)
-                    wanted.setdefault(f"org/{record.org}", None)
         pending = {chain for chain in wanted if chain not in loaded}
         for chain, seq in reader.locate(links - located).items():
             known = wanted.get(chain, -1)
@@ -161,7 +162,19 @@ def _collect(reader: _Reader, start: str, size: int) -> list[_Stored]:
         raise NotFound(f"{start} is not yet in a published checkpoint (tree size {size}); "
                        "try again once the log has integrated it", field="lot")
     chosen = [item for chain, seq in wanted.items() for item in _prefix(loaded[chain], seq)]
-    return sorted(chosen, key=lambda item: item.leaf or 0)
+    return sorted(chosen + _key_histories(reader, chosen), key=lambda item: item.leaf or 0)
+
+
+def _key_histories(reader: _Reader, signed: list[_Stored]) -> list[_Stored]:
+    """For each organisation that signed one of ``signed``, the records of its chain logged
+    before the last of those it signed: every key registered or revoked before any of its
+    signatures there, and nothing after them."""
+    last: dict[str, int] = {}
+    for item in signed:
+        record = item.record
+        if record is not None:
+            last[record.org] = max(last.get(record.org, 0), item.leaf or 0)
+    return [item for org, leaf in last.items() for item in reader.chain(f"org/{org}", leaf)]
 
 
 def _prefix(records: list[_Stored], seq: int | None) -> list[_Stored]:
@@ -177,14 +190,17 @@ class _Reader:
         self.order = notification_column(store.backend)
         self.sqlite = store.backend.kind == "sqlite"
 
-    def chain(self, chain: str) -> list[_Stored]:
-        """Every stored record of ``chain``, in chain order."""
+    def chain(self, chain: str, before: int | None = None) -> list[_Stored]:
+        """Every stored record of ``chain``, in chain order; with ``before``, only those in
+        the log at a leaf index below it."""
+        cut = "" if before is None else "AND l.leaf_index < :before "
         query = text(f"SELECT e.originator_version, e.state, l.leaf_index "  # noqa: S608
                      f"FROM {self.events} e LEFT JOIN {log_leaves.name} l "
                      f"ON l.notification_id = e.{self.order} "
-                     "WHERE e.originator_id = :id ORDER BY e.originator_version")
+                     f"WHERE e.originator_id = :id {cut}ORDER BY e.originator_version")
         identity = chain_id(chain)
-        rows = self.connection.execute(query, {"id": identity.hex if self.sqlite else identity})
+        rows = self.connection.execute(query, {"id": identity.hex if self.sqlite else identity,
+                                               "before": before})
         found = []
         for version, state, leaf in rows:
             signature, raw = split_state(bytes(state))

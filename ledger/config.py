@@ -4,6 +4,10 @@
 ``postgresql://user@host:port/db[?schema=name]``. The master key that seals server-held
 signing keys comes from ``AGRITRACE_MASTER_KEY`` (64 hex digits) or a key file; for SQLite
 the file defaults to one beside the database, created on first use with mode 0600.
+
+An organisation's key history travels in every proof bundle that carries its records, so
+its growth is bounded: ``AGRITRACE_MAX_ACTIVE_KEYS`` (default 16) active keys at once and
+``AGRITRACE_MAX_NEW_KEYS_PER_DAY`` (default 10) keys added or rotated in any 24 hours.
 """
 
 from __future__ import annotations
@@ -96,16 +100,31 @@ class Settings:
 
     db_url: str = DEFAULT_DB
     master_key: bytes = field(default=b"", repr=False)
+    max_active_keys: int = 16
+    max_new_keys_per_day: int = 10
 
     @classmethod
     def from_env(cls, db_url: str | None = None) -> Settings:
         url = db_url or os.environ.get("AGRITRACE_DB") or DEFAULT_DB
         backend = parse_db_url(url)
-        return cls(db_url=url, master_key=_master_key(backend))
+        return cls(db_url=url, master_key=_master_key(backend),
+                   max_active_keys=_count("AGRITRACE_MAX_ACTIVE_KEYS", cls.max_active_keys),
+                   max_new_keys_per_day=_count("AGRITRACE_MAX_NEW_KEYS_PER_DAY",
+                                               cls.max_new_keys_per_day))
 
     @property
     def backend(self) -> Backend:
         return parse_db_url(self.db_url)
+
+
+def _count(name: str, default: int) -> int:
+    """A positive whole number from the environment variable ``name``, else ``default``."""
+    text = os.environ.get(name, "").strip()
+    if not text:
+        return default
+    if not text.isdigit() or not 1 <= int(text) <= 1_000_000:
+        raise InvalidInput("must be a whole number from 1 to 1000000", field=name)
+    return int(text)
 
 
 def _master_key(backend: Backend) -> bytes:

@@ -6,7 +6,8 @@ reads that day back from the first harvest and so builds the same facts again:
 
 - 红心猕猴桃 kiwifruit from 花垣县十八洞村: three households' harvests, bought at the field
   collection point (田头集货) at or above the protective price, graded to NY/T 1794 (分等分级),
-  pre-cooled (产地预冷), cold-stored at 0–4 °C with one excursion, packed under a GTIN-14,
+  pre-cooled (产地预冷), cold-stored at 0–4 °C with one excursion, packed under a GTIN-14 of
+  the cooperative's registered GS1 company prefix,
   handed to a cold-chain carrier and received at an e-commerce platform's warehouse;
 - 保靖黄金茶 tea with an organic certificate and a passed pesticide-residue lab test;
 - 麻阳冰糖橙 oranges: the grade 1 lot is packed under a GTIN and labelled for sale, then fails
@@ -80,8 +81,9 @@ def demo_gtin(company_prefix: str, item_reference: str, indicator: str = "1") ->
 
 
 # GS1 China issues prefixes starting 690-699; this company prefix is invented.
-KIWI_GTIN = demo_gtin("6941234", "00012")
-ORANGE_GTIN = demo_gtin("6941234", "00029")
+COOP_PREFIX = "6941234"
+KIWI_GTIN = demo_gtin(COOP_PREFIX, "00012")
+ORANGE_GTIN = demo_gtin(COOP_PREFIX, "00029")
 
 CHINA = timezone(timedelta(hours=8))
 
@@ -309,6 +311,9 @@ def seed_demo(ledger: Ledger, today: date | None = None) -> list[str]:
             ledger.register_organisation(org.org_id, name=org.name, roles=org.roles,
                                          contact=org.contact, region=org.region)
     for step in demo_steps(day):
+        if step.step == "Packed" and COOP_PREFIX not in ledger.organisation(COOP).registrations:
+            # The cooperative registers its GS1 company prefix before it first packs under it.
+            ledger.register_prefix(COOP, prefix=COOP_PREFIX)
         if not _already_recorded(ledger, step):
             ledger.record(step.org, step.step, step.data, lot=step.lot, time=step.time)
     return list(DEMO_LOTS)

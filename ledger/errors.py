@@ -9,11 +9,13 @@ LedgerError
  ├─ Unauthenticated       no valid token was presented (401)
  ├─ NotPermitted          the acting organisation may not do this (403)
  │   └─ NotCustodian      only the organisation holding the lot may handle it
- ├─ WrongState            the lot's state forbids this step (409)
+ ├─ WrongState            a lot's (or organisation's) state forbids this step (409)
  │   ├─ LotRecalled
  │   ├─ LotHeld
  │   ├─ LotConsumed
- │   └─ LotInTransit
+ │   ├─ LotInTransit
+ │   └─ KeyLimitReached   the organisation holds as many active keys as allowed
+ ├─ RateLimited           too many changes of one kind in a time window (429)
  ├─ ChainConflict         another writer appended to the chain first; retry (409)
  ├─ AuditFailed           the store does not verify; names the first bad record
  └─ StoreUnavailable      the database cannot be reached or is misconfigured
@@ -26,6 +28,7 @@ __all__ = [
     "AuditFailed",
     "ChainConflict",
     "InvalidInput",
+    "KeyLimitReached",
     "LedgerError",
     "LotConsumed",
     "LotHeld",
@@ -36,6 +39,7 @@ __all__ = [
     "NotFound",
     "NotPermitted",
     "OrganisationNotFound",
+    "RateLimited",
     "StoreUnavailable",
     "Unauthenticated",
     "WrongState",
@@ -89,7 +93,7 @@ class NotCustodian(NotPermitted):
 
 
 class WrongState(LedgerError):
-    """The lot's current state forbids this step."""
+    """The current state of a lot (or an organisation) forbids this step."""
 
 
 class LotRecalled(WrongState):
@@ -106,6 +110,19 @@ class LotConsumed(WrongState):
 
 class LotInTransit(WrongState):
     pass
+
+
+class KeyLimitReached(WrongState):
+    """The organisation already holds the most active keys allowed; revoke one first."""
+
+
+class RateLimited(LedgerError):
+    """Too many changes of one kind within a time window; ``retry_after`` seconds until
+    the next one is allowed."""
+
+    def __init__(self, reason: str, *, retry_after: int, field: str | None = None) -> None:
+        self.retry_after = retry_after
+        super().__init__(reason, field=field)
 
 
 class ChainConflict(LedgerError):

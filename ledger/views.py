@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from ledger.domain.fields import format_decimal
+from ledger.domain.gtins import GTIN_LENGTH
 from ledger.domain.lot import Lot
 from ledger.domain.organisation import Organisation
 from verify.records import Record
@@ -68,11 +69,14 @@ def shipments(history: Iterable[Record]) -> list[dict[str, Any]]:
 
 
 def organisation_view(org: Organisation) -> dict[str, Any]:
-    """An organisation's roles and its active and revoked keys (public keys in base64)."""
+    """An organisation's roles, its active and revoked keys (public keys in base64), and the
+    GS1 company prefixes and single GTINs registered to it."""
     keys: list[dict[str, str | None]] = [
         {"key_id": kid, "status": "active", "public_key": public}
         for kid, public in org.active_keys.items()]
     keys += [{"key_id": kid, "status": "revoked", "public_key": None}
              for kid in sorted(org.revoked_keys)]
     return {"org": org.org_id, "name": org.name, "roles": sorted(org.roles),
-            "contact": org.contact, "region": org.region, "keys": keys}
+            "contact": org.contact, "region": org.region, "keys": keys,
+            "prefixes": [r for r in org.registrations if len(r) < GTIN_LENGTH],
+            "gtins": [r for r in org.registrations if len(r) == GTIN_LENGTH]}

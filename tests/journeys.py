@@ -5,11 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from ledger.application import Ledger
+from ledger.signing import SigningKey
+from verify.keys import key_possession_message
 
 ORIGIN = {"province": "湖南省", "city": "湘西土家族苗族自治州", "county": "凤凰县",
           "township": "千工坪镇", "village": "西乡村"}
 KIWI = {"name": "猕猴桃", "variety": "红阳"}
 COOP, CARRIER, PLATFORM, INSPECTOR = "coop-xixiang", "carrier-sf", "platform-wh", "insp-xx"
+COOP_PREFIX = "6901234"  # the GS1 company prefix of the GTIN the cooperative packs under
 
 
 def register_parties(ledger: Ledger) -> None:
@@ -19,6 +22,12 @@ def register_parties(ledger: Ledger) -> None:
     ledger.register_organisation(PLATFORM, name="扶贫产品电商平台长沙仓",
                                  roles=["warehouse", "platform"])
     ledger.register_organisation(INSPECTOR, name="凤凰县市场监督管理局", roles=["inspector"])
+    ledger.register_prefix(COOP, prefix=COOP_PREFIX)
+
+
+def possession(key: SigningKey, org: str = COOP) -> bytes:
+    """The new key's proof that its holder registers it for ``org``."""
+    return key.sign(key_possession_message(org, key.public_key))
 
 
 def harvest(ledger: Ledger, lot: str, quantity: str = "100", day: int = 10,

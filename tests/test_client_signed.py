@@ -12,7 +12,7 @@ from ledger.audit import audit_store
 from ledger.errors import InvalidInput, NotPermitted
 from ledger.records import build_record, now
 from ledger.signing import SigningKey
-from tests.journeys import COOP, KIWI, ORIGIN, register_parties
+from tests.journeys import COOP, KIWI, ORIGIN, possession, register_parties
 from verify.keys import key_id
 from verify.records import ZERO_HASH, Record
 
@@ -25,7 +25,7 @@ class Client:
 
     def __init__(self, ledger: Ledger) -> None:
         self.key = SigningKey.generate()
-        ledger.add_key(COOP, public_key=self.key.public_key)
+        ledger.add_key(COOP, public_key=self.key.public_key, possession=possession(self.key))
         self.key_id = key_id(self.key.public_key)
         self.recorded = now()
 

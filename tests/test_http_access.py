@@ -7,17 +7,20 @@ from __future__ import annotations
 
 import base64
 import itertools
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from api.app import create_app
 from api.settings import parse_networks
 from ledger.config import Settings
 from ledger.records import build_record, now
 from ledger.signing import SigningKey
-from tests.journeys import CARRIER, COOP, INSPECTOR, KIWI, ORIGIN, PLATFORM
+from tests.journeys import CARRIER, COOP, INSPECTOR, KIWI, ORIGIN, PLATFORM, possession
 from tests.test_http_helpers import (  # noqa: F401 - fixtures
     ADMIN,
     CERTIFICATION,
@@ -37,6 +40,14 @@ from tests.test_http_helpers import (  # noqa: F401 - fixtures
 )
 from verify.keys import key_id
 from verify.records import ZERO_HASH
+
+
+@pytest.fixture
+def settings(db_url: str) -> Settings:
+    """Every cell adds a key (a spare for revocations): no key limits in this matrix."""
+    return Settings(db_url=db_url, master_key=os.urandom(32), max_active_keys=100_000,
+                    max_new_keys_per_day=100_000)
+
 
 CALLERS = (None, CARRIER, "custodian", INSPECTOR, PLATFORM, ADMIN)
 PUBLIC = (200,) * 6
@@ -80,6 +91,7 @@ ROWS = [
     Row("POST", f"/orgs/{COOP}/keys", SELF_OR_ADMIN, body={}),
     Row("POST", f"/orgs/{COOP}/keys/rotate", SELF_OR_ADMIN),
     Row("POST", f"/orgs/{COOP}/keys/{{key_id}}/revoke", SELF_OR_ADMIN, body={"reason": "旧"}),
+    Row("POST", f"/orgs/{COOP}/prefixes", ADMIN_ONLY, body="prefix"),
     Row("POST", "/lots/{new}/harvest", CUSTODIAN, body=harvest_body()),
     Row("POST", "/lots/{new}/collection", CUSTODIAN, body="collection"),
     Row("POST", "/lots/{lot}/grading", CUSTODIAN, body="grading"),
@@ -116,7 +128,8 @@ class Fresh:
         self.api = api
         self.counter = itertools.count()
         self.client_key = SigningKey.generate()
-        api.ledger.add_key(COOP, public_key=self.client_key.public_key)
+        api.ledger.add_key(COOP, public_key=self.client_key.public_key,
+                           possession=possession(self.client_key))
         api.ledger.add_key(COOP)  # a second server-held key, so one can be revoked
 
     def context(self, setup: str) -> dict[str, Any]:
@@ -146,6 +159,7 @@ class Fresh:
     def body(self, row: Row, ctx: dict[str, Any]) -> Any:
         makers: dict[str, Callable[[], Any]] = {
             "org": lambda: {"org": f"org-{ctx['n']}", "name": "新组织", "roles": ["farm"]},
+            "prefix": lambda: {"prefix": f"68{ctx['n']:06d}"},
             "collection": lambda: collection_body({ctx["lot"]: "10"}),
             "grading": lambda: grading_body({f"G{ctx['n']}": ("一级", "100")}, loss="0"),
             "correction": lambda: {"corrects": ctx["hash"], "reason": "录入错误",

@@ -26,7 +26,7 @@ from api.app import create_app
 from api.settings import ServiceSettings
 from ledger.application import Ledger
 from ledger.config import Settings
-from tests.journeys import CARRIER, COOP, INSPECTOR, KIWI, ORIGIN, PLATFORM
+from tests.journeys import CARRIER, COOP, COOP_PREFIX, INSPECTOR, KIWI, ORIGIN, PLATFORM
 
 OTHER = "coop-other"  # a second cooperative: the "wrong organisation"
 PARTIES = {
@@ -96,6 +96,8 @@ def register(client: httpx.Client, admin: str) -> dict[str, str]:
         issued = client.post(f"/orgs/{org}/tokens", json={"label": "test"}, headers=auth)
         assert issued.status_code == 201, issued.text
         tokens[org] = issued.json()["token"]
+    prefix = client.post(f"/orgs/{COOP}/prefixes", json={"prefix": COOP_PREFIX}, headers=auth)
+    assert prefix.status_code == 201, prefix.text
     return tokens
 
 

@@ -10,7 +10,7 @@ from api.schemas import InclusionProofPublic
 from ledger.audit import audit_store
 from ledger.records import build_record, now
 from ledger.signing import SigningKey
-from tests.journeys import COOP, INSPECTOR, KIWI, ORIGIN, PLATFORM
+from tests.journeys import COOP, INSPECTOR, KIWI, ORIGIN, PLATFORM, possession
 from tests.test_http_helpers import (  # noqa: F401 - fixtures
     ADMIN,
     PACKING,
@@ -109,7 +109,8 @@ def test_an_organisation_signs_its_own_records(api: Api) -> None:
     # The cooperative registers a key it holds itself, then submits a signed harvest.
     key = SigningKey.generate()
     api.ok(api.post(COOP, f"/orgs/{COOP}/keys",
-                    {"public_key": encode_public_key(key.public_key)}))
+                    {"public_key": encode_public_key(key.public_key),
+                     "possession": base64.b64encode(possession(key)).decode()}))
     recorded = now()
     data = {"product": KIWI, "quantity": "50", "unit": "kg", "origin": ORIGIN,
             "started": "2026-09-10T06:00:00Z", "ended": "2026-09-10T11:00:00Z"}

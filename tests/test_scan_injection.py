@@ -25,6 +25,7 @@ def record_injection(ledger: Ledger) -> None:
     ledger.register_organisation("coop-xss", name=f"合作社 {SCRIPT}", roles=["cooperative"],
                                  contact=ATTRIBUTE)
     ledger.register_organisation("insp-xss", name="监管局", roles=["inspector"])
+    ledger.register_prefix("coop-xss", gtin=GTIN)
     ledger.record("coop-xss", "Harvested", {
         "product": {"name": SCRIPT, "variety": ATTRIBUTE},
         "quantity": "10", "unit": "kg", "started": "2026-09-10T06:00:00+08:00",

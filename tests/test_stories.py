@@ -61,9 +61,9 @@ def test_kiwifruit_from_three_households_to_the_platform_warehouse(ledger: Ledge
     assert collected.data["quantity"] == "300"
 
     report = audit_store(ledger.store)
-    # 4 organisations, 3 harvests, 3 collection records + 1 new lot, 1 grading + 2 grade lots,
-    # then 5 handling steps.
-    assert report.records == 4 + 3 + 4 + 3 + 5
+    # 4 organisations and the cooperative's GS1 prefix, 3 harvests, 3 collection records + 1
+    # new lot, 1 grading + 2 grade lots, then 5 handling steps.
+    assert report.records == 4 + 1 + 3 + 4 + 3 + 5
     assert report.lots == 6
 
 

@@ -2,8 +2,9 @@
 
 A bundle (docs/bundle.md, schema ``verify/bundle.schema.json``) holds a lot's chain, every
 ancestor record reachable through ``links`` with the chains leading up to it, the key-history
-chains of the organisations that signed them, one RFC 9162 inclusion proof per record against
-one C2SP checkpoint, and that checkpoint as a signed note with any cosignatures.
+chains of the organisations that signed them (up to their last signature in the bundle), one
+RFC 9162 inclusion proof per record against one C2SP checkpoint, and that checkpoint as a
+signed note with any cosignatures.
 
 ``Bundle.from_json`` parses it once, at the edge: anything unreadable, over a limit or
 duplicated raises ``MalformedInput``. ``verify_bundle`` then checks it in numbered steps:

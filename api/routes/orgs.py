@@ -2,8 +2,11 @@
 
 Registering an organisation needs an admin token; anyone may read organisations and their
 public keys (they are records in the log). An organisation manages its own keys with its own
-token (an admin may too): add a key it holds itself (then it signs records itself,
-``POST /records/signed``) or a new server-held one, rotate the server-held key, revoke a key.
+token (an admin may too): add a key it holds itself, with the key's proof of possession (then
+it signs records itself, ``POST /records/signed``), or a new server-held one, rotate the
+server-held key, revoke a key. The ledger bounds how many keys it holds and adds per day.
+Only an admin registers the GS1 company prefixes (or single GTINs) an organisation may pack
+under, having checked its GS1 licence.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path
 
 from api.deps import AdminDep, CallerDep, LedgerDep, OrgPath, ReaderDep
-from api.schemas import KeyIn, KeyRevocationIn, OrganisationIn, OrganisationPublic
+from api.schemas import KeyIn, KeyRevocationIn, OrganisationIn, OrganisationPublic, PrefixIn
 from api.schemas import errors as documented
 from ledger.views import organisation_view
 
@@ -45,19 +48,23 @@ def organisation(org: OrgPath, ledger: LedgerDep, _: ReaderDep) -> OrganisationP
     return OrganisationPublic(**organisation_view(ledger.organisation(org)))
 
 
-@router.post("/{org}/keys", status_code=201, responses=documented(400, 401, 403, 404, 409, 422))
+@router.post("/{org}/keys", status_code=201,
+             responses=documented(400, 401, 403, 404, 409, 422, 429))
 def add_key(org: OrgPath, body: KeyIn, ledger: LedgerDep,
             caller: CallerDep) -> OrganisationPublic:
-    """Add a signing key: ``public_key`` that the organisation holds itself, or (without it) a
-    new key the server holds. By the organisation itself or an admin."""
+    """Add a signing key: ``public_key`` that the organisation holds itself, with
+    ``possession``, that key's signature proving it (docs/records.md), or (without them) a
+    new key the server holds. By the organisation itself or an admin. 409 when it already
+    holds the most active keys allowed, 429 when it added the most allowed in 24 hours."""
     caller.require_self_or_admin(org)
     raw = base64.b64decode(body.public_key) if body.public_key else None
-    ledger.add_key(org, raw)
+    proof = base64.b64decode(body.possession) if body.possession else None
+    ledger.add_key(org, raw, proof)
     return OrganisationPublic(**organisation_view(ledger.organisation(org)))
 
 
 @router.post("/{org}/keys/rotate", status_code=201,
-             responses=documented(400, 401, 403, 404, 409))
+             responses=documented(400, 401, 403, 404, 409, 429))
 def rotate_key(org: OrgPath, ledger: LedgerDep, caller: CallerDep) -> OrganisationPublic:
     """Replace the server-held signing key with a new one; the old one is revoked."""
     caller.require_self_or_admin(org)
@@ -72,4 +79,15 @@ def revoke_key(org: OrgPath, key_id: KeyPath, body: KeyRevocationIn, ledger: Led
     """Revoke a key (lost phone, leaked key); records signed with it afterwards are refused."""
     caller.require_self_or_admin(org)
     ledger.revoke_key(org, key_id, body.reason)
+    return OrganisationPublic(**organisation_view(ledger.organisation(org)))
+
+
+@router.post("/{org}/prefixes", status_code=201,
+             responses=documented(400, 401, 403, 404, 409, 422))
+def register_prefix(org: OrgPath, body: PrefixIn, ledger: LedgerDep,
+                    _: AdminDep) -> OrganisationPublic:
+    """Register a GS1 Company Prefix (``prefix``) or one GTIN (``gtin``) to the organisation
+    (admin only, after checking its GS1 licence); only it may then assign GTINs under it.
+    409 when it overlaps a registration of any organisation."""
+    ledger.register_prefix(org, prefix=body.prefix, gtin=body.gtin)
     return OrganisationPublic(**organisation_view(ledger.organisation(org)))

@@ -6,7 +6,7 @@ ledger objects. One module per concept:
 - ``steps``    one request body per recording step (mirroring ``ledger.domain.steps``)
 - ``records``  records, receipts, batches, client-signed submissions
 - ``lots``     lot summary, history, lineage, recall reach, search, private values
-- ``access``   organisations, keys, tokens, the caller
+- ``access``   organisations, keys, GS1 prefixes, tokens, the caller
 
 Proof hashes are **base64** (standard alphabet, padded), as in C2SP checkpoints and
 tlog-proof; record hashes are **hex**, as everywhere else in the ledger's JSON.
@@ -19,6 +19,7 @@ from api.schemas.access import (
     KeyRevocationIn,
     OrganisationIn,
     OrganisationPublic,
+    PrefixIn,
     TokenIn,
     TokenIssuedPublic,
     TokenPublic,
@@ -71,8 +72,8 @@ __all__ = [
     "GradingIn", "HarvestIn", "HolderPublic", "InclusionProofPublic", "InspectionIn", "KeyIn",
     "KeyPublic", "KeyRevocationIn", "LineageLotPublic", "LotHistoryPublic", "LotPublic",
     "LotRowPublic", "OrganisationIn", "OrganisationPublic", "PackingIn", "PreCoolingIn",
-    "PrivateDataPublic", "PrivateValuePublic", "ReasonIn", "RecallIn", "RecallReachPublic",
-    "ReceiptIn", "ReceiptPublic", "RecordPublic", "RecordedPublic", "SearchPublic",
-    "ShipmentIn", "ShipmentPublic", "SignedIn", "SignedRecordIn", "StepIn", "StorageIn", "TokenIn",
-    "TokenIssuedPublic", "TokenPublic", "TracePublic", "errors",
+    "PrefixIn", "PrivateDataPublic", "PrivateValuePublic", "ReasonIn", "RecallIn",
+    "RecallReachPublic", "ReceiptIn", "ReceiptPublic", "RecordPublic", "RecordedPublic",
+    "SearchPublic", "ShipmentIn", "ShipmentPublic", "SignedIn", "SignedRecordIn", "StepIn",
+    "StorageIn", "TokenIn", "TokenIssuedPublic", "TokenPublic", "TracePublic", "errors",
 ]

@@ -10,7 +10,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from api.schemas.common import OrgId, Text
 
 __all__ = ["CallerPublic", "KeyIn", "KeyPublic", "KeyRevocationIn", "OrganisationIn",
-           "OrganisationPublic", "TokenIn", "TokenIssuedPublic", "TokenPublic"]
+           "OrganisationPublic", "PrefixIn", "TokenIn", "TokenIssuedPublic", "TokenPublic"]
 
 # SQLite hands back naive datetimes; every time the ledger writes is UTC.
 Moment = Annotated[datetime, AfterValidator(
@@ -45,15 +45,36 @@ class OrganisationPublic(BaseModel):
     contact: str
     region: str
     keys: list[KeyPublic]
+    prefixes: list[str] = Field(description="GS1 Company Prefixes registered to it.")
+    gtins: list[str] = Field(description="Single GTINs registered to it (GTIN-14).")
 
 
 class KeyIn(BaseModel):
-    """A key to add: the client's own public key, or none for a new server-held key."""
+    """A key to add: the client's own public key with its proof of possession, or nothing
+    for a new server-held key."""
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
-        {"public_key": "11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo="}, {}]})
+        {"public_key": "11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=",
+         "possession": "OOHNkvkK3+APbe31SPlnfW6DYaK2np7x+C9Oqk1tO/5OvdlKCC6ocpYEizCHo5aGpR/d"
+                       "uwLro0poChoz5I52Bg=="}, {}]})
     public_key: str | None = Field(default=None, pattern=r"^[A-Za-z0-9+/]{43}=$",
                                    description="Ed25519 public key, base64 (32 bytes).")
+    possession: str | None = Field(
+        default=None, pattern=r"^[A-Za-z0-9+/]{86}==$",
+        description="Required with public_key: the new key's Ed25519 signature, base64, over "
+                    "UTF-8 'agritrace/key-possession/v1\\n' + organisation id + '\\n' + the "
+                    "new key's id (docs/records.md).")
+
+
+class PrefixIn(BaseModel):
+    """A GS1 Company Prefix the organisation is licensed, or one GTIN it holds alone."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"prefix": "6941234"}, {"gtin": "06901234567892"}]})
+    prefix: str | None = Field(default=None, pattern=r"^[0-9]{4,12}$",
+                               description="GS1 Company Prefix, 4 to 12 digits.")
+    gtin: str | None = Field(default=None, pattern=r"^[0-9]{8}([0-9]{4,6})?$",
+                             description="One GTIN-8, -12, -13 or -14 with its check digit.")
 
 
 class KeyRevocationIn(BaseModel):

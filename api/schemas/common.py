@@ -82,8 +82,8 @@ _DESCRIPTIONS = {
           "lot's chain (with its current head: rebuild and retry).", ConflictPublic),
     413: ("The request body is over the size limit.", ErrorPublic),
     422: ("Invalid body: the field and the reason.", ErrorPublic),
-    429: ("Too many requests from this address without a token; see Retry-After.",
-          ErrorPublic),
+    429: ("Too many requests from this address without a token, or too many key changes by "
+          "the organisation in 24 hours; see Retry-After.", ErrorPublic),
     503: ("The store cannot be reached.", ErrorPublic),
 }
 

@@ -1,4 +1,5 @@
-"""``agritrace org``: register, list and show organisations; add, rotate and revoke keys."""
+"""``agritrace org``: register, list and show organisations; add, rotate and revoke keys;
+register GS1 company prefixes."""
 
 from __future__ import annotations
 
@@ -10,10 +11,11 @@ from rich.text import Text
 
 from ledger.cli.context import DbOption, JsonFlag, opened, out, print_json
 from ledger.cli.errors import fail
-from ledger.cli.groups import key_app, org_app
+from ledger.cli.groups import key_app, org_app, prefix_app
 from ledger.views import organisation_view
 from verify.errors import VerificationError
 from verify.keys import decode_public_key, key_id
+from verify.policy import decode_base64
 
 __all__: list[str] = []
 
@@ -71,6 +73,10 @@ def org_show(org_id: str, as_json: JsonFlag = False, db: DbOption = None) -> Non
     for key in view["keys"]:
         table.add_row(key["key_id"], key["status"], key["public_key"] or "")
     out.print(table)
+    for label, values in (("GS1 厂商识别代码 prefixes", view["prefixes"]),
+                          ("GTIN", view["gtins"])):
+        if values:
+            out.print(Text(f"{label}: {', '.join(values)}"))
 
 
 @key_app.command("add")
@@ -79,18 +85,27 @@ def key_add(
     public_key: Annotated[str | None, typer.Option(
         "--public-key", help="Base64 Ed25519 public key the organisation holds itself; "
                              "without it the server makes and holds a new key.")] = None,
+    possession: Annotated[str | None, typer.Option(
+        "--possession", help="With --public-key: base64 signature by that key over "
+                             "'agritrace/key-possession/v1\\n' + ORG_ID + '\\n' + its key id "
+                             "(docs/records.md).")] = None,
     db: DbOption = None,
 ) -> None:
     """Add a signing key to an organisation."""
-    raw = None
+    raw = proof = None
     if public_key is not None:
         try:
             raw = decode_public_key(public_key.strip())
         except VerificationError as error:
             fail(f"--public-key: {error.reason}")
+    if possession is not None:
+        try:
+            proof = decode_base64(possession.strip(), "--possession", 64)
+        except VerificationError as error:
+            fail(error.reason)
     with opened(db) as ledger:
         before = set(ledger.organisation(org_id).active_keys)
-        ledger.add_key(org_id, raw)
+        ledger.add_key(org_id, raw, proof)
         added = set(ledger.organisation(org_id).active_keys) - before
     new = key_id(raw) if raw is not None else ", ".join(sorted(added))
     holder = "you hold" if raw is not None else "the server holds"
@@ -120,3 +135,21 @@ def key_revoke(
     with opened(db) as ledger:
         ledger.revoke_key(org_id, key, reason)
     out.print(Text(f"revoked key {key} of {org_id}"))
+
+
+@prefix_app.command("add")
+def prefix_add(
+    org_id: str,
+    prefix: Annotated[str | None, typer.Argument(
+        help="GS1 Company Prefix, 4 to 12 digits, e.g. 6941234.")] = None,
+    gtin: Annotated[str | None, typer.Option(
+        "--gtin", help="Register one GTIN instead of a prefix.")] = None,
+    db: DbOption = None,
+) -> None:
+    """Register a GS1 company prefix (or one GTIN) to an organisation, having checked its GS1
+    licence: only it may then pack under GTINs that start with it."""
+    if (prefix is None) == (gtin is None):
+        fail("give either PREFIX or --gtin GTIN")
+    with opened(db) as ledger:
+        ledger.register_prefix(org_id, prefix=prefix, gtin=gtin)
+    out.print(Text(f"registered {prefix or gtin} to {org_id}"))
