@@ -57,6 +57,7 @@ CUSTODIAN = (401, 403, 201, 403, 403, 403)
 INSPECTORS = (401, 403, 403, 201, 403, 403)
 SELF_OR_ADMIN = (401, 403, 201, 403, 403, 201)
 ADMIN_READS = (401, 403, 403, 403, 403, 200)
+COMPRESSED = "/Cx7Q4Hgh-tZS23XyQIfw2o"
 
 
 @dataclass
@@ -115,6 +116,9 @@ ROWS = [
     Row("GET", "/01/{gtin}/10/{lot}", PUBLIC, setup="packed"),
     Row("GET", "/qr/01/{gtin}/10/{lot}.png", PUBLIC, setup="packed"),
     Row("GET", "/lots/{lot}/page", PUBLIC),
+    Row("GET", "/.well-known/gs1resolver", PUBLIC),
+    # A well-formed compressed Digital Link (GS1's example) of a GTIN nobody here packed.
+    Row("GET", COMPRESSED, (404,) * 6),
     Row("GET", "/lots/{lot}/labels.pdf", PUBLIC, setup="packed"),
     Row("GET", "/lots/{lot}/certificate", PUBLIC, setup="certified"),
     Row("GET", "/lots/{lot}/certificate.pdf", PUBLIC, setup="certified"),
@@ -226,6 +230,8 @@ def test_the_matrix_covers_every_operation(api: Api) -> None:
 
 def _template(path: str) -> str:
     path = path.split("?")[0]
+    if path == COMPRESSED:
+        return "/{compressed}"
     for prefix in ("/01/", "/qr/01/"):
         if path.startswith(prefix):
             return prefix + "{path}"
