@@ -17,7 +17,12 @@ from ledger.config import Settings
 from ledger.domain.fields import identifier, list_of, lot_code, text, timestamp
 from ledger.domain.lot import Lot
 from ledger.domain.organisation import ROLES, Organisation
-from ledger.domain.steps import COLLECT, PRIVATE_STEPS, parse_record_data
+from ledger.domain.steps import (
+    COLLECT,
+    PRIVATE_STEPS,
+    parse_corrected_values,
+    parse_record_data,
+)
 from ledger.errors import InvalidInput, LedgerError, LotNotFound, NotPermitted
 from ledger.private import Sealed, erase_private, read_private, seal
 from ledger.projections import LotIndex, LotQuery
@@ -227,6 +232,8 @@ class Ledger:
             self._grade(work, actor, work.lot(lot_code(lot, "lot")), data, time)
         elif step == "Recalled":
             self._recall(work, actor, work.lot(lot_code(lot, "lot")), data, time)
+        elif step == "Corrected":
+            self._correct(work, actor, work.lot(lot_code(lot, "lot")), data, time)
         else:
             target = work.lot(lot_code(lot, "lot"))
             parsed = parse_record_data(step, data, genesis=False)
@@ -278,6 +285,17 @@ class Ledger:
         for descendant in _walk(work, lot.code, _children)[1:]:
             if not descendant.recalled:
                 self._append(work, actor, descendant, "Recalled", cascade, moment, (order,))
+
+    def _correct(self, work: UnitOfWork, actor: Organisation, lot: Lot,
+                 data: Mapping[str, Any], time: Any) -> None:
+        """Correct an earlier record of ``lot``: the values must fit that record's fields,
+        and private ones are sealed as the original's were."""
+        parsed = parse_record_data("Corrected", data, genesis=False)
+        corrected = lot.corrected_record(parsed["corrects"], self._earlier_record(lot))
+        parsed["values"] = parse_corrected_values(corrected.type, parsed["values"],
+                                                  genesis=corrected.seq == 0)
+        moment = _when(time, parsed, work.recorded)
+        self._append(work, actor, lot, "Corrected", parsed, moment)
 
     def _start_lot(self, work: UnitOfWork, actor: Organisation, code: str, step: str,
                    data: dict[str, Any], moment: str, links: Sequence[bytes]) -> bytes:
