@@ -241,6 +241,8 @@ def _engine(backend: Backend) -> Engine:
             cursor = connection.cursor()
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA busy_timeout=30000")
+            # Freed space is zeroed, so an erased value leaves no bytes in its page.
+            cursor.execute("PRAGMA secure_delete=ON")
             cursor.close()
 
         return engine
