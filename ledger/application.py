@@ -41,7 +41,9 @@ from ledger.tokens import (
     IssuedToken,
     authenticate,
     issue_token,
+    list_token_events,
     list_tokens,
+    local_operator,
     revoke_token,
 )
 from ledger.transformations import plan_collection, plan_grading
@@ -362,18 +364,28 @@ class Ledger:
     # -- access ------------------------------------------------------------------------
 
     def issue_token(self, org_id: str | None, *, label: str = "",
-                    lifetime: timedelta | None = None) -> IssuedToken:
-        """A token acting for ``org_id``, or an admin token when ``org_id`` is None."""
+                    lifetime: timedelta | None = None, by: str | None = None) -> IssuedToken:
+        """A token acting for ``org_id``, or an admin token when ``org_id`` is None. ``by``
+        says who issues it (default: this local process's user), for the token events."""
+        roles: list[str] = []
         if org_id is not None:
-            self.organisation(identifier(org_id, "org"))
+            roles = sorted(self.organisation(identifier(org_id, "org")).roles)
         return issue_token(self.store.engine, org_id=org_id, admin=org_id is None,
-                           label=label or (org_id or "admin"), lifetime=lifetime)
+                           label=label or (org_id or "admin"), lifetime=lifetime,
+                           roles=roles, by=by or local_operator())
 
     def authenticate(self, presented: str | None) -> Grant:
         return authenticate(self.store.engine, presented)
 
-    def revoke_token(self, token_id: str) -> None:
-        revoke_token(self.store.engine, token_id)
+    def revoke_token(self, token_id: str, *, by: str | None = None) -> None:
+        """Revoke a token; ``by`` says who (default: this local process's user)."""
+        revoke_token(self.store.engine, token_id, by=by or local_operator(),
+                     roles_of=lambda org: sorted(self.organisation(org).roles))
+
+    def token_events(self, org_id: str | None = None, *, after: int = 0,
+                     limit: int = 100) -> list[dict[str, Any]]:
+        """Every issuance and revocation of a token, oldest first (never a secret)."""
+        return list_token_events(self.store.engine, org_id=org_id, after=after, limit=limit)
 
     def tokens(self, org_id: str | None = None) -> list[dict[str, object]]:
         """Tokens (never their secrets), newest first; only ``org_id``'s when given."""

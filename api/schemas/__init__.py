@@ -19,8 +19,10 @@ from api.schemas.access import (
     KeyRevocationIn,
     OrganisationIn,
     OrganisationPublic,
+    TokenEventPublic,
     TokenIn,
     TokenIssuedPublic,
+    TokenLogPublic,
     TokenPublic,
 )
 from api.schemas.common import ConflictPublic, ErrorPublic, errors
@@ -73,6 +75,7 @@ __all__ = [
     "LotRowPublic", "OrganisationIn", "OrganisationPublic", "PackingIn", "PreCoolingIn",
     "PrivateDataPublic", "PrivateValuePublic", "ReasonIn", "RecallIn", "RecallReachPublic",
     "ReceiptIn", "ReceiptPublic", "RecordPublic", "RecordedPublic", "SearchPublic",
-    "ShipmentIn", "ShipmentPublic", "SignedIn", "SignedRecordIn", "StepIn", "StorageIn", "TokenIn",
-    "TokenIssuedPublic", "TokenPublic", "TracePublic", "errors",
+    "ShipmentIn", "ShipmentPublic", "SignedIn", "SignedRecordIn", "StepIn", "StorageIn",
+    "TokenEventPublic", "TokenIn", "TokenIssuedPublic", "TokenLogPublic", "TokenPublic",
+    "TracePublic", "errors",
 ]
