@@ -171,7 +171,8 @@ each a leaf of a transparency log. 每个环节都是签名并哈希链接的记
 **Access 权限.** Send `Authorization: Bearer <token>`. An organisation's token records what
 the ledger allows it (only the custodian handles a lot; custody moves by shipment and
 receipt; inspectors inspect, hold, release and recall any lot). An admin token (made by
-`agritrace token create --admin`) registers organisations and issues tokens. Reading a lot,
+`agritrace token create --admin`) registers organisations and issues tokens; every issuance
+and revocation is in the token log (`GET /tokens/log`). Reading a lot,
 its records, its bundle and the log is public, and rate-limited per address without a token.
 
 **Errors 错误.** Every error is JSON `{"error", "field", "reason"}`; a conflict on a lot's

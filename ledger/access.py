@@ -4,7 +4,9 @@ Custody and role rules for records live in ``Lot.check``, which every writer pas
 module holds the rules about callers:
 
 - an **admin** token (made on the command line) administers organisations and tokens, and
-  acts for no organisation: it records nothing and reads no private data;
+  acts for no organisation: it records nothing and reads no private data itself. It can issue
+  an organisation's token, which can; every issuance is in the token log
+  (``ledger.tokens``), naming the admin token that made it;
 - an organisation's token acts for that organisation: it records what ``Lot.check`` allows,
   manages its own keys and tokens, and reads what the public reads;
 - **private values** (a harvester's name, a household id) are read only by the organisation

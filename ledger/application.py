@@ -19,7 +19,12 @@ from ledger.domain.fields import identifier, list_of, lot_code, text, timestamp
 from ledger.domain.gtins import GTIN_LENGTH, assigned_gtins, overlaps, parse_registration
 from ledger.domain.lot import Lot
 from ledger.domain.organisation import ROLES, KeyLimits, Organisation
-from ledger.domain.steps import COLLECT, PRIVATE_STEPS, parse_record_data
+from ledger.domain.steps import (
+    COLLECT,
+    PRIVATE_STEPS,
+    parse_corrected_values,
+    parse_record_data,
+)
 from ledger.errors import AlreadyExists, InvalidInput, LedgerError, LotNotFound, NotPermitted
 from ledger.idempotency import Claim, forget_fingerprints
 from ledger.private import Sealed, erase_private, read_private, seal
@@ -39,7 +44,9 @@ from ledger.tokens import (
     IssuedToken,
     authenticate,
     issue_token,
+    list_token_events,
     list_tokens,
+    local_operator,
     revoke_token,
 )
 from ledger.transformations import plan_collection, plan_grading
@@ -275,6 +282,8 @@ class Ledger:
             self._grade(work, actor, work.lot(lot_code(lot, "lot")), data, time)
         elif step == "Recalled":
             self._recall(work, actor, work.lot(lot_code(lot, "lot")), data, time)
+        elif step == "Corrected":
+            self._correct(work, actor, work.lot(lot_code(lot, "lot")), data, time)
         else:
             target = work.lot(lot_code(lot, "lot"))
             parsed = parse_record_data(step, data, genesis=False)
@@ -326,6 +335,17 @@ class Ledger:
         for descendant in _walk(work, lot.code, _children)[1:]:
             if not descendant.recalled:
                 self._append(work, actor, descendant, "Recalled", cascade, moment, (order,))
+
+    def _correct(self, work: UnitOfWork, actor: Organisation, lot: Lot,
+                 data: Mapping[str, Any], time: Any) -> None:
+        """Correct an earlier record of ``lot``: the values must fit that record's fields,
+        and private ones are sealed as the original's were."""
+        parsed = parse_record_data("Corrected", data, genesis=False)
+        corrected = lot.corrected_record(parsed["corrects"], self._earlier_record(lot))
+        parsed["values"] = parse_corrected_values(corrected.type, parsed["values"],
+                                                  genesis=corrected.seq == 0)
+        moment = _when(time, parsed, work.recorded)
+        self._append(work, actor, lot, "Corrected", parsed, moment)
 
     def _start_lot(self, work: UnitOfWork, actor: Organisation, code: str, step: str,
                    data: dict[str, Any], moment: str, links: Sequence[bytes]) -> bytes:
@@ -394,18 +414,28 @@ class Ledger:
     # -- access ------------------------------------------------------------------------
 
     def issue_token(self, org_id: str | None, *, label: str = "",
-                    lifetime: timedelta | None = None) -> IssuedToken:
-        """A token acting for ``org_id``, or an admin token when ``org_id`` is None."""
+                    lifetime: timedelta | None = None, by: str | None = None) -> IssuedToken:
+        """A token acting for ``org_id``, or an admin token when ``org_id`` is None. ``by``
+        says who issues it (default: this local process's user), for the token events."""
+        roles: list[str] = []
         if org_id is not None:
-            self.organisation(identifier(org_id, "org"))
+            roles = sorted(self.organisation(identifier(org_id, "org")).roles)
         return issue_token(self.store.engine, org_id=org_id, admin=org_id is None,
-                           label=label or (org_id or "admin"), lifetime=lifetime)
+                           label=label or (org_id or "admin"), lifetime=lifetime,
+                           roles=roles, by=by or local_operator())
 
     def authenticate(self, presented: str | None) -> Grant:
         return authenticate(self.store.engine, presented)
 
-    def revoke_token(self, token_id: str) -> None:
-        revoke_token(self.store.engine, token_id)
+    def revoke_token(self, token_id: str, *, by: str | None = None) -> None:
+        """Revoke a token; ``by`` says who (default: this local process's user)."""
+        revoke_token(self.store.engine, token_id, by=by or local_operator(),
+                     roles_of=lambda org: sorted(self.organisation(org).roles))
+
+    def token_events(self, org_id: str | None = None, *, after: int = 0,
+                     limit: int = 100) -> list[dict[str, Any]]:
+        """Every issuance and revocation of a token, oldest first (never a secret)."""
+        return list_token_events(self.store.engine, org_id=org_id, after=after, limit=limit)
 
     def tokens(self, org_id: str | None = None) -> list[dict[str, object]]:
         """Tokens (never their secrets), newest first; only ``org_id``'s when given."""

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import Engine, select, update
 
 from ledger.domain.steps import Committed, Secret
+from ledger.scrubbing import scrub
 from ledger.tables import private_values
 from verify.commitments import SALT_SIZE, commitment
 
@@ -60,11 +61,14 @@ def read_private(engine: Engine, chain: str) -> dict[str, Any]:
 
 
 def erase_private(engine: Engine, commitment_hex: str) -> bool:
-    """Forget a value and its salt; the commitment in the record stays. True if erased."""
+    """Forget a value and its salt, and overwrite their bytes in the database files
+    (``ledger.scrubbing``); the commitment in the record stays. True if erased."""
     with engine.begin() as connection:
         result = connection.execute(
             update(private_values)
             .where(private_values.c.commitment == commitment_hex,
                    private_values.c.erased_at.is_(None))
             .values(value_json=None, salt=None, erased_at=datetime.now(UTC)))
+    if result.rowcount:
+        scrub(engine, private_values)
     return bool(result.rowcount)

@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 from uuid import UUID
 
@@ -28,6 +29,7 @@ from ledger.domain.lot import Lot
 from ledger.domain.organisation import Organisation
 from ledger.errors import StoreUnavailable
 from ledger.idempotency import Claim
+from ledger.secret_files import restrict_to_owner
 from ledger.tables import RETIRED_TABLES, metadata
 from verify.keys import SIGNATURE_SIZE
 from verify.records import Record
@@ -120,11 +122,11 @@ class EventStore:
 
     def __init__(self, settings: Settings, *, cache_size: int = 1000) -> None:
         self.backend = settings.backend
-        if self.backend.sqlite_path is not None:
-            self.backend.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
         env = dict(self.backend.eventsourcing_env)
         env["AGGREGATE_CACHE_MAXSIZE"] = str(cache_size)
         try:
+            if self.backend.sqlite_path is not None:
+                _prepare_sqlite_files(self.backend.sqlite_path)
             self.engine = _engine(self.backend)
             with _setup_lock(self.engine, self.backend):
                 if self.backend.schema:
@@ -216,6 +218,15 @@ class EventStore:
         self.engine.dispose()
 
 
+def _prepare_sqlite_files(path: Path) -> None:
+    """The database file and its ``-wal`` and ``-shm`` hold private values: the owner's
+    alone, made so before SQLite opens (and creates) any of them."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    restrict_to_owner(path, create=True)
+    for suffix in ("-wal", "-shm"):
+        restrict_to_owner(path.with_name(path.name + suffix), create=False)
+
+
 _SETUP_LOCK = 0x61677269  # "agri": PostgreSQL advisory lock key for creating tables
 
 
@@ -252,6 +263,8 @@ def _engine(backend: Backend) -> Engine:
             cursor = connection.cursor()
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA busy_timeout=30000")
+            # Freed space is zeroed, so an erased value leaves no bytes in its page.
+            cursor.execute("PRAGMA secure_delete=ON")
             cursor.close()
 
         return engine

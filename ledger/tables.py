@@ -33,6 +33,7 @@ __all__ = [
     "private_values",
     "projection_state",
     "signing_keys",
+    "token_events",
 ]
 
 metadata = MetaData()
@@ -110,6 +111,25 @@ api_tokens = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("expires_at", DateTime(timezone=True), nullable=True),
     Column("revoked_at", DateTime(timezone=True), nullable=True),
+)
+
+# Every issuance and revocation of a token, appended in the same transaction as the change
+# and never updated or deleted (``ledger.tokens``): who did it, for whom, with which roles,
+# when. Neither the secret nor its hash.
+token_events = Table(
+    "agritrace_token_events",
+    metadata,
+    Column("event_id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True,
+           autoincrement=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("action", String(16), nullable=False),  # issued, revoked
+    Column("token_id", String(16), nullable=False, index=True),
+    Column("org_id", String(40), nullable=True, index=True),  # NULL for an admin token
+    Column("admin", Boolean, nullable=False),
+    Column("roles", String(200), nullable=False),  # the organisation's roles, space-separated
+    Column("label", String(120), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=True),
+    Column("by", String(200), nullable=False),  # an admin token, an organisation's, a user
 )
 
 # A client's Idempotency-Key, per organisation (``ledger.idempotency``): the request it named

@@ -117,3 +117,24 @@ def test_a_record_that_does_not_continue_the_chain_names_prev(ledger: Ledger,
     with pytest.raises(InvalidInput) as error:
         ledger.submit_signed(client.signed(stale))
     assert error.value.field == "records[0].prev"
+
+
+def test_a_client_signed_correction_of_a_private_field_carries_a_commitment(
+        ledger: Ledger, client: Client) -> None:
+    harvest = client.record("lot/CS1", 0, ZERO_HASH, "Harvested", HARVEST,
+                            "2026-09-10T11:00:00Z")
+    ledger.submit_signed(client.signed(harvest))
+
+    def correction(values: dict[str, Any]) -> Record:
+        return client.record("lot/CS1", 1, harvest.hash, "Corrected", {
+            "corrects": harvest.hash_hex, "reason": "采摘人录入错误", "values": values},
+            "2026-09-10T12:00:00Z")
+
+    # A name in clear is never stored; the client seals it itself.
+    with pytest.raises(InvalidInput, match="commitment") as error:
+        ledger.submit_signed(client.signed(correction({"harvester": "石光明"})))
+    assert error.value.field == "records[0].data.values.harvester"
+    sealed = correction({"harvester": {"commitment": "ab" * 32}})
+    ledger.submit_signed(client.signed(sealed))
+    assert ledger.lot_history("CS1")[1].record.raw == sealed.raw
+    audit_store(ledger.store)

@@ -89,6 +89,7 @@ ROWS = [
     Row("POST", f"/orgs/{COOP}/tokens", ADMIN_ONLY, body={}),
     Row("GET", f"/orgs/{COOP}/tokens", (401, 403, 200, 403, 403, 200)),
     Row("DELETE", "/tokens/{token_id}", (401, 403, 204, 403, 403, 204)),
+    Row("GET", "/tokens/log", (401, 403, 403, 403, 403, 200)),
     Row("POST", f"/orgs/{COOP}/keys", SELF_OR_ADMIN, body={}),
     Row("POST", f"/orgs/{COOP}/keys/rotate", SELF_OR_ADMIN),
     Row("POST", f"/orgs/{COOP}/keys/{{key_id}}/revoke", SELF_OR_ADMIN, body={"reason": "旧"}),

@@ -1,8 +1,10 @@
 """API tokens: issued by an admin for an organisation, shown once, stored hashed, expiring,
-revocable; and ``GET /whoami`` for whom a token acts.
+revocable; ``GET /tokens/log``, every issuance and revocation (admin only); and
+``GET /whoami`` for whom a token acts.
 
 An organisation may list and revoke its own tokens (a lost phone); issuing needs an admin
-token, which only ``agritrace token create --admin`` makes.
+token, which only ``agritrace token create --admin`` makes. Each issuance and revocation
+names the token that did it in the token log.
 """
 
 from __future__ import annotations
@@ -10,12 +12,20 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Request, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 
 from api.deps import AdminDep, CallerDep, LedgerDep, OrgPath
-from api.schemas import CallerPublic, TokenIn, TokenIssuedPublic, TokenPublic
+from api.schemas import (
+    CallerPublic,
+    TokenEventPublic,
+    TokenIn,
+    TokenIssuedPublic,
+    TokenLogPublic,
+    TokenPublic,
+)
 from api.schemas import errors as documented
-from ledger.access import Authenticator
+from api.schemas.common import ORG_PATTERN
+from ledger.access import Authenticator, Caller
 from ledger.errors import NotPermitted
 
 __all__ = ["router"]
@@ -26,10 +36,12 @@ TokenPath = Annotated[str, Path(pattern=r"^[0-9a-f]{16}$", description="A token 
 
 @router.post("/orgs/{org}/tokens", status_code=201,
              responses=documented(400, 401, 403, 404, 413, 422))
-def issue(org: OrgPath, body: TokenIn, ledger: LedgerDep, _: AdminDep) -> TokenIssuedPublic:
-    """Issue a token acting for ``org`` (admin only). The token is in this answer only."""
+def issue(org: OrgPath, body: TokenIn, ledger: LedgerDep, admin: AdminDep) -> TokenIssuedPublic:
+    """Issue a token acting for ``org`` (admin only). The token is in this answer only; the
+    token log records that this admin token issued it."""
     lifetime = timedelta(days=body.expires_in_days) if body.expires_in_days else None
-    issued = ledger.issue_token(org, label=body.label or "", lifetime=lifetime)
+    issued = ledger.issue_token(org, label=body.label or "", lifetime=lifetime,
+                                by=_who(admin))
     return TokenIssuedPublic(token_id=issued.token_id, token=issued.token, org=issued.org_id,
                              admin=issued.admin, expires_at=issued.expires_at)
 
@@ -54,10 +66,34 @@ def revoke(token_id: TokenPath, ledger: LedgerDep, caller: CallerDep,
         if token_id not in own:
             raise NotPermitted(f"token {token_id} is not one of {caller.org}'s tokens",
                                field="token_id")
-    ledger.revoke_token(token_id)
+    ledger.revoke_token(token_id, by=_who(caller))
     authenticator: Authenticator = request.app.state.authenticator
     authenticator.forget(token_id)
     return Response(status_code=204)
+
+
+@router.get("/tokens/log", responses=documented(400, 401, 403))
+def token_log(
+    ledger: LedgerDep, _: AdminDep,
+    org: Annotated[str | None, Query(pattern=ORG_PATTERN,
+                                     description="Only this organisation's tokens.")] = None,
+    after: Annotated[int, Query(ge=0, le=2**63 - 1, description="Events after this id.")] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000, description="Events per page.")] = 100,
+) -> TokenLogPublic:
+    """Every issuance and revocation of a token, oldest first (admin only): who did it, for
+    which organisation and with its roles, when. Never a token's secret."""
+    rows = ledger.token_events(org, after=after, limit=limit + 1)
+    events = [TokenEventPublic.model_validate({**row, "org": row["org_id"]})
+              for row in rows[:limit]]
+    return TokenLogPublic(events=events,
+                          next=events[-1].event_id if len(rows) > limit else None)
+
+
+def _who(caller: Caller) -> str:
+    """The caller as the token log names it."""
+    if caller.admin:
+        return f"admin token {caller.token_id}"
+    return f"token {caller.token_id} of {caller.org}"
 
 
 @router.get("/whoami", responses=documented(401))

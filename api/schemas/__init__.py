@@ -20,8 +20,10 @@ from api.schemas.access import (
     OrganisationIn,
     OrganisationPublic,
     PrefixIn,
+    TokenEventPublic,
     TokenIn,
     TokenIssuedPublic,
+    TokenLogPublic,
     TokenPublic,
 )
 from api.schemas.common import ConflictPublic, ErrorPublic, errors
@@ -75,5 +77,6 @@ __all__ = [
     "PrefixIn", "PrivateDataPublic", "PrivateValuePublic", "ReasonIn", "RecallIn",
     "RecallReachPublic", "ReceiptIn", "ReceiptPublic", "RecordPublic", "RecordedPublic",
     "SearchPublic", "ShipmentIn", "ShipmentPublic", "SignedIn", "SignedRecordIn", "StepIn",
-    "StorageIn", "TokenIn", "TokenIssuedPublic", "TokenPublic", "TracePublic", "errors",
+    "StorageIn", "TokenEventPublic", "TokenIn", "TokenIssuedPublic", "TokenLogPublic",
+    "TokenPublic", "TracePublic", "errors",
 ]

@@ -10,7 +10,8 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from api.schemas.common import OrgId, Text
 
 __all__ = ["CallerPublic", "KeyIn", "KeyPublic", "KeyRevocationIn", "OrganisationIn",
-           "OrganisationPublic", "PrefixIn", "TokenIn", "TokenIssuedPublic", "TokenPublic"]
+           "OrganisationPublic", "PrefixIn", "TokenEventPublic", "TokenIn", "TokenIssuedPublic",
+           "TokenLogPublic", "TokenPublic"]
 
 # SQLite hands back naive datetimes; every time the ledger writes is UTC.
 Moment = Annotated[datetime, AfterValidator(
@@ -109,6 +110,27 @@ class TokenPublic(BaseModel):
     created_at: Moment
     expires_at: Moment | None
     revoked_at: Moment | None
+
+
+class TokenEventPublic(BaseModel):
+    """A token's issuance or revocation: who did it, for whom, when. Never the secret."""
+
+    event_id: int
+    at: Moment
+    action: Literal["issued", "revoked"]
+    token_id: str
+    org: str | None = Field(description="The organisation the token acts for; null: admin.")
+    admin: bool
+    roles: list[str] = Field(description="The organisation's roles when it happened.")
+    label: str
+    expires_at: Moment | None
+    by: str = Field(description="Who did it: an admin token, an organisation's token, or "
+                                "the user of a local process (the command line).")
+
+
+class TokenLogPublic(BaseModel):
+    events: list[TokenEventPublic]
+    next: int | None = Field(description="Pass as ``after`` for the next page; null: none.")
 
 
 class CallerPublic(BaseModel):

@@ -285,5 +285,8 @@ class CorrectionIn(StepIn):
         "corrects": "0" * 64, "reason": "运单号录入错误", "values": {"waybill": "XL20260912002"}}]})
     corrects: Hash
     reason: Annotated[str, Text(500)]
-    values: dict[str, Any] = Field(min_length=1, max_length=100,
-                                   description="The corrected fields and their values.")
+    values: dict[str, Any] = Field(
+        min_length=1, max_length=100,
+        description="Fields of the corrected record's step, each given whole and checked as "
+                    "that step checks it; null withdraws an optional field. Private fields "
+                    "(harvester, household) are sealed into commitments, as in the original.")

@@ -1,8 +1,9 @@
-"""``agritrace token``: make, list and revoke API tokens.
+"""``agritrace token``: make, list and revoke API tokens, and show the token log.
 
 The admin token that the HTTP API's administration needs (registering organisations,
 issuing their tokens) is made here, by whoever can reach the store; the API never makes one.
-A token is printed once, on stdout, and only its hash is kept.
+A token is printed once, on stdout, and only its hash is kept. Every issuance and revocation,
+here or over HTTP, is in the token log (``token log``); here it names the local user.
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ from ledger.cli.groups import app
 
 __all__ = ["token_app"]
 
-token_app = typer.Typer(help="API tokens 访问令牌: create, list, revoke.", no_args_is_help=True)
+token_app = typer.Typer(help="API tokens 访问令牌: create, list, revoke, log.",
+                        no_args_is_help=True)
 app.add_typer(token_app, name="token")
 
 
@@ -84,6 +86,34 @@ def token_revoke(
     with opened(db) as ledger:
         ledger.revoke_token(token_id)
     out.print(Text(f"revoked token {token_id}"))
+
+
+@token_app.command("log")
+def token_log(
+    org: Annotated[str | None, typer.Option("--org", help="Only this organisation's.")] = None,
+    after: Annotated[int, typer.Option("--after", min=0, help="Events after this id.")] = 0,
+    limit: Annotated[int, typer.Option("--limit", min=1, max=100_000)] = 1000,
+    as_json: JsonFlag = False,
+    db: DbOption = None,
+) -> None:
+    """Every issuance and revocation of a token, oldest first: who did it, for which
+    organisation and with its roles, when. Never a token's secret."""
+    with opened(db) as ledger:
+        events = ledger.token_events(org, after=after, limit=limit)
+    if as_json:
+        print_json([{**{k: v for k, v in event.items() if k != "org_id"},
+                     "org": event["org_id"]} for event in events])
+        return
+    table = Table(title="令牌记录 Token log (--json: every field)")
+    for header in ("时间 at", "事件", "令牌 token", "组织 org (roles)", "经办 by"):
+        table.add_column(header, overflow="fold")  # nothing cut off, however narrow
+    for event in events:
+        whom = event["org_id"] or "admin"
+        roles = f" ({' '.join(event['roles'])})" if event["roles"] else ""
+        table.add_row(Text(_day(event["at"])), Text(str(event["action"])),
+                      Text(str(event["token_id"])), Text(f"{whom}{roles}"),
+                      Text(str(event["by"])))
+    out.print(table)
 
 
 def _day(moment: object) -> str:

@@ -231,18 +231,19 @@ def list_of(item: Parser, *, minimum: int = 0, maximum: int = 1000) -> Parser:
     return parse
 
 
-def obj(fields: Mapping[str, tuple[Parser, bool]]) -> Parser:
-    """An object with known fields: ``{name: (parser, required)}``. Unknown fields are refused."""
-    def parse(value: Any, path: str) -> dict[str, Any]:
-        if not isinstance(value, Mapping):
-            raise InvalidInput("must be an object", field=path or "data")
-        prefix = f"{path}." if path else ""
-        unknown = sorted(set(value) - set(fields))
-        if unknown:
-            raise InvalidInput(f"unknown field; allowed: {', '.join(sorted(fields))}",
-                               field=prefix + str(unknown[0]))
+class obj:  # noqa: N801 - a parser, named like the other parser factories
+    """An object with known fields: ``{name: (parser, required)}``. Unknown fields are refused.
+
+    Calling it parses a whole object; ``partial`` parses some of its fields, as a correction
+    gives them."""
+
+    def __init__(self, fields: Mapping[str, tuple[Parser, bool]]) -> None:
+        self.fields = fields
+
+    def __call__(self, value: Any, path: str) -> dict[str, Any]:
+        prefix = self._known(value, path)
         result: dict[str, Any] = {}
-        for name, (parser, required) in fields.items():
+        for name, (parser, required) in self.fields.items():
             raw = value.get(name)
             if raw is None or raw == "":
                 if required:
@@ -250,4 +251,30 @@ def obj(fields: Mapping[str, tuple[Parser, bool]]) -> Parser:
                 continue
             result[name] = parser(raw, prefix + name)
         return result
-    return parse
+
+    def partial(self, value: Any, path: str) -> dict[str, Any]:
+        """The given fields only, each parsed whole; ``None`` withdraws an optional field."""
+        prefix = self._known(value, path)
+        if not value:
+            raise InvalidInput("must name at least one field", field=path)
+        result: dict[str, Any] = {}
+        for name, raw in value.items():
+            parser, required = self.fields[name]
+            if raw is None and not required:
+                result[name] = None
+            elif raw is None:
+                raise InvalidInput("is required; it cannot be withdrawn", field=prefix + name)
+            else:
+                result[name] = parser(raw, prefix + name)
+        return result
+
+    def _known(self, value: Any, path: str) -> str:
+        """The path prefix of ``value``'s fields; raises unless all are known."""
+        if not isinstance(value, Mapping):
+            raise InvalidInput("must be an object", field=path or "data")
+        prefix = f"{path}." if path else ""
+        unknown = sorted(set(value) - set(self.fields))
+        if unknown:
+            raise InvalidInput(f"unknown field; allowed: {', '.join(sorted(self.fields))}",
+                               field=prefix + str(unknown[0]))
+        return prefix

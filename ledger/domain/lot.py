@@ -100,7 +100,8 @@ class Lot(Chain):
         if step == "Recalled":
             raise NotPermitted("only an inspector may order a recall", field="type")
         if step == "Corrected":
-            self._check_correction(earlier(record.data["corrects"]), actor)
+            self._check_correction(self.corrected_record(record.data["corrects"], earlier),
+                                   actor)
             return
         if step == "Received":
             self._check_receipt(record, actor)
@@ -147,9 +148,15 @@ class Lot(Chain):
         if self.recalled:
             raise LotRecalled(f"lot {self.code} is recalled; it cannot be received")
 
-    def _check_correction(self, corrected: Record | None, actor: Actor) -> None:
+    def corrected_record(self, digest: str,
+                         earlier: Callable[[str], Record | None]) -> Record:
+        """The record of this lot a correction names; ``earlier`` finds it by hash."""
+        corrected = earlier(digest)
         if corrected is None or corrected.chain != self.chain_name:
             raise InvalidInput(f"is not a record of lot {self.code}", field="data.corrects")
+        return corrected
+
+    def _check_correction(self, corrected: Record, actor: Actor) -> None:
         if actor.org != corrected.org and not actor.is_inspector:
             raise NotPermitted("only the organisation that made a record, or an inspector, "
                                "may correct it", field="org")

@@ -32,7 +32,7 @@ from ledger.errors import InvalidInput
 
 __all__ = [
     "COLLECT", "GENESIS", "HANDLING_STEPS", "PRIVATE_STEPS", "STEPS", "Committed", "Secret",
-    "parse_record_data",
+    "parse_corrected_values", "parse_record_data",
 ]
 
 
@@ -228,37 +228,19 @@ RECALLED = obj({
     "recall": _opt(record_hash),
     "because_of": _opt(lot_code),
 })
+# ``values`` are the corrected record's fields, checked against its step's fields by
+# ``parse_corrected_values`` once the corrected record is known.
 CORRECTED = obj({
     "corrects": _req(record_hash),
     "reason": _req(text(500)),
-    "values": _req(lambda value, path: _corrected_values(value, path)),
+    "values": _req(lambda value, path: _corrected_fields(value, path)),
 })
 
 
-def _corrected_values(value: Any, path: str) -> dict[str, Any]:
+def _corrected_fields(value: Any, path: str) -> Mapping[str, Any]:
     if not isinstance(value, Mapping) or not value:
         raise InvalidInput("must be a non-empty object of corrected fields", field=path)
-    checked: dict[str, Any] = {}
-    for key, item in value.items():
-        name = identifier(str(key).replace("_", "-"), f"{path}.{key}") and str(key)
-        checked[name] = _json_value(item, f"{path}.{key}")
-    return checked
-
-
-def _json_value(value: Any, path: str) -> Any:
-    if isinstance(value, str):
-        return text(2000)(value, path)
-    if isinstance(value, bool) or value is None:
-        return value
-    if isinstance(value, int) and not isinstance(value, bool):
-        return count(2**52)(value, path) if value > 0 else decimal()(value, path)
-    if isinstance(value, list):
-        return [_json_value(v, f"{path}[{i}]") for i, v in enumerate(value)]
-    if isinstance(value, Mapping):
-        return {identifier(str(k).replace("_", "-"), f"{path}.{k}") and str(k):
-                _json_value(v, f"{path}.{k}") for k, v in value.items()}
-    raise InvalidInput("must be text, a whole number, true/false, a list or an object; "
-                       "write decimals as strings", field=path)
+    return value
 
 
 # Records that start a lot's chain.
@@ -283,8 +265,9 @@ STEPS: Mapping[str, Parser] = {
     "Recalled": RECALLED,
     "Corrected": CORRECTED,
 }
-# Steps whose data may hold private values (sealed into commitments before recording).
-PRIVATE_STEPS = frozenset({"Harvested", "Collected"})
+# Steps whose data may hold private values (sealed into commitments before recording); a
+# correction holds them when it corrects a private field.
+PRIVATE_STEPS = frozenset({"Harvested", "Collected", "Corrected"})
 # Steps only the custodian may record, and never on a held, recalled or consumed lot.
 HANDLING_STEPS = frozenset({"Collected", "Graded", "PreCooled", "Stored", "Packed", "Shipped"})
 
@@ -303,3 +286,16 @@ def parse_record_data(step: str, data: Any, *, genesis: bool) -> dict[str, Any]:
                            field="type")
     parsed: dict[str, Any] = parser(data, "data")
     return parsed
+
+
+def parse_corrected_values(step: str, values: Mapping[str, Any], *,
+                           genesis: bool) -> dict[str, Any]:
+    """Check a correction's ``values`` against the fields of the corrected record, a
+    ``step`` record (``genesis`` if it started its lot): each must be one of its fields and
+    fit that field's definition, private ones becoming ``Secret`` like the original's. A
+    correction is not itself corrected; the original is corrected again."""
+    parser = (GENESIS if genesis else STEPS).get(step)
+    if step == "Corrected" or not isinstance(parser, obj):
+        raise InvalidInput(f"is a {step} record, which is not corrected; correct the "
+                           "original record instead", field="data.corrects")
+    return parser.partial(values, "data.values")
