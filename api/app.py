@@ -8,7 +8,8 @@ thread that appends new records, signs checkpoints and collects witness cosignat
 shutdown stops it before the store is closed. On SQLite, recording and integrating in one
 process take turns (``write_lock``). Routes are plain ``def``:
 the ledger blocks, so FastAPI runs them in its thread pool. Errors become JSON in one place
-(``api.errors``). Bodies over ``service.max_body_bytes`` are 413 (``api.limits``);
+(``api.errors``). Bodies over ``service.max_body_bytes`` are 413 (``api.limits``); JSON
+bodies with repeated names, lone surrogates or absurd nesting are 422 (``api.bodies``);
 ``api.metrics`` counts every request. With ``uvicorn --factory api.app:create_app`` (as
 ``agritrace serve --workers N`` runs it) each worker builds its own app from the environment.
 """
@@ -25,6 +26,7 @@ from fastapi import FastAPI
 from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.staticfiles import StaticFiles
 
+from api.bodies import JsonBodies
 from api.errors import install_error_handlers
 from api.limits import BodySizeGuard, RateLimiter
 from api.metrics import Metrics, MetricsMiddleware
@@ -127,6 +129,7 @@ def create_app(settings: Settings | None = None,
     app.state.chains = ChainReader(ledger.store)
     app.state.authenticator = Authenticator(ledger.authenticate, ttl=service.token_cache)
     install_error_handlers(app)
+    app.add_middleware(JsonBodies)
     # Consumers scan on slow rural connections: the page is ~30 KB as HTML, ~7 KB gzipped.
     app.add_middleware(GZipMiddleware, minimum_size=1024)
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)

@@ -47,7 +47,7 @@ from ledger.errors import (
     WrongState,
 )
 
-__all__ = ["STATUSES", "install_error_handlers", "status_of"]
+__all__ = ["STATUSES", "error_response", "install_error_handlers", "status_of"]
 
 log = logging.getLogger(__name__)
 
@@ -143,6 +143,14 @@ def _unexpected(request: Request, error: Exception) -> JSONResponse:
     log.exception("unexpected error in %s %s", request.method, request.url.path)
     return JSONResponse(_body("InternalError", None, "the service failed unexpectedly; the "
                                                      "error is logged"), status_code=500)
+
+
+def error_response(request: Request, error: LedgerError | HTTPException) -> JSONResponse:
+    """The answer to ``error`` raised where the handlers do not reach (in a middleware, before
+    routing), the same as a route's."""
+    if isinstance(error, LedgerError):
+        return _ledger_error(request, error)
+    return _http_error(request, error)
 
 
 def install_error_handlers(app: FastAPI) -> None:

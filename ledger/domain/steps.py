@@ -7,7 +7,7 @@ name, a household id) are wrapped in ``Secret`` here and sealed into commitments
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -31,8 +31,8 @@ from ledger.domain.fields import (
 from ledger.errors import InvalidInput
 
 __all__ = [
-    "COLLECT", "GENESIS", "HANDLING_STEPS", "PRIVATE_STEPS", "STEPS", "Committed", "Secret",
-    "parse_record_data",
+    "COLLECT", "GENESIS", "HANDLING_STEPS", "HAPPENED_TIMES", "PLANNED_TIMES", "PRIVATE_STEPS",
+    "STEPS", "Committed", "Secret", "named_times", "parse_record_data",
 ]
 
 
@@ -235,30 +235,60 @@ CORRECTED = obj({
 })
 
 
+# How deep corrected values may nest: a record's own data nests four levels at most
+# (``purchases[0].household.commitment``).
+MAX_VALUE_DEPTH = 8
+
+
 def _corrected_values(value: Any, path: str) -> dict[str, Any]:
     if not isinstance(value, Mapping) or not value:
         raise InvalidInput("must be a non-empty object of corrected fields", field=path)
     checked: dict[str, Any] = {}
     for key, item in value.items():
         name = identifier(str(key).replace("_", "-"), f"{path}.{key}") and str(key)
-        checked[name] = _json_value(item, f"{path}.{key}")
+        checked[name] = _json_value(item, f"{path}.{key}", MAX_VALUE_DEPTH)
     return checked
 
 
-def _json_value(value: Any, path: str) -> Any:
+def _json_value(value: Any, path: str, depth: int) -> Any:
     if isinstance(value, str):
         return text(2000)(value, path)
     if isinstance(value, bool) or value is None:
         return value
     if isinstance(value, int) and not isinstance(value, bool):
         return count(2**52)(value, path) if value > 0 else decimal()(value, path)
+    if isinstance(value, list | Mapping) and depth < 1:
+        raise InvalidInput(f"nests lists and objects more than {MAX_VALUE_DEPTH} levels deep",
+                           field=path)
     if isinstance(value, list):
-        return [_json_value(v, f"{path}[{i}]") for i, v in enumerate(value)]
+        return [_json_value(v, f"{path}[{i}]", depth - 1) for i, v in enumerate(value)]
     if isinstance(value, Mapping):
         return {identifier(str(k).replace("_", "-"), f"{path}.{k}") and str(k):
-                _json_value(v, f"{path}.{k}") for k, v in value.items()}
+                _json_value(v, f"{path}.{k}", depth - 1) for k, v in value.items()}
     raise InvalidInput("must be text, a whole number, true/false, a list or an object; "
                        "write decimals as strings", field=path)
+
+
+# The times a step's data names, by field. Those of something that happened come no later
+# than the record is recorded, as the record's own time; dates ahead (best before, valid
+# from or until) lie within ``ledger.domain.lot.HORIZON`` of it.
+HAPPENED_TIMES = frozenset({"started", "ended", "at"})
+PLANNED_TIMES = frozenset({"best_before", "valid_from", "valid_until"})
+
+
+def named_times(data: Any, path: str = "data") -> Iterator[tuple[str, str, bool]]:
+    """Every ``(path, time, happened)`` in ``data``, nested lists and objects included
+    (readings, corrected values); ``happened`` is false for a date ahead."""
+    if isinstance(data, Mapping):
+        for name, value in data.items():
+            inner = f"{path}.{name}"
+            if isinstance(value, str) and name in HAPPENED_TIMES | PLANNED_TIMES:
+                yield inner, value, name in HAPPENED_TIMES
+            else:
+                yield from named_times(value, inner)
+    elif isinstance(data, list):
+        for i, value in enumerate(data):
+            yield from named_times(value, f"{path}[{i}]")
 
 
 # Records that start a lot's chain.
