@@ -10,7 +10,8 @@ process take turns (``write_lock``). Routes are plain ``def``:
 the ledger blocks, so FastAPI runs them in its thread pool. Errors become JSON in one place
 (``api.errors``). Bodies over ``service.max_body_bytes`` are 413 (``api.limits``); JSON
 bodies with repeated names, lone surrogates or absurd nesting are 422 (``api.bodies``);
-``api.metrics`` counts every request. With ``uvicorn --factory api.app:create_app`` (as
+``api.metrics`` counts every request; ``api.headers`` sets the security and caching
+headers of every response. With ``uvicorn --factory api.app:create_app`` (as
 ``agritrace serve --workers N`` runs it) each worker builds its own app from the environment.
 """
 
@@ -28,6 +29,7 @@ from fastapi.staticfiles import StaticFiles
 
 from api.bodies import JsonBodies
 from api.errors import install_error_handlers
+from api.headers import SecurityHeaders
 from api.limits import BodySizeGuard, RateLimiter
 from api.metrics import Metrics, MetricsMiddleware
 from api.routes import health, lineage, log, lots, orgs, recording, records, scan, tokens
@@ -134,6 +136,7 @@ def create_app(settings: Settings | None = None,
     app.add_middleware(GZipMiddleware, minimum_size=1024)
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
     app.add_middleware(BodySizeGuard, limit=service.max_body_bytes)
+    app.add_middleware(SecurityHeaders)  # outermost: on every answer, a 413 too
     for module in (health, lots, lineage, records, recording, orgs, tokens, log, scan):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

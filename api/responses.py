@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from markupsafe import Markup
 
 from api.coldchart import chart
-from api.pages import SECURITY_HEADERS, language_of, render, wants
+from api.pages import language_of, render, wants
 from api.scanning import Scanning
 from ledger.consumer import LotSummary
 from ledger.consumer.summary import PUBLIC_ORIGIN
@@ -65,7 +65,7 @@ def problem(request: Request, status: int, error: NotFound | InvalidInput,
                   title="not_registered" if status == 404 else "bad_code",
                   text="not_registered_text" if status == 404 else "bad_code_text")
     return HTMLResponse(html, status_code=status, headers={
-        **SECURITY_HEADERS, "Content-Language": lang, "Vary": "Accept, Accept-Language"})
+        "Content-Language": lang, "Vary": "Accept, Accept-Language"})
 
 
 def _field(name: str) -> Markup:
@@ -99,7 +99,7 @@ def consumer_page(request: Request, services: Scanning, summary: LotSummary, ver
         etag = services.pages.etag(html)
     else:
         html = html.replace(WARNINGS, "", 1)
-    headers = {**SECURITY_HEADERS, "Content-Language": lang, "Cache-Control": "no-cache",
+    headers = {"Content-Language": lang, "Cache-Control": "no-cache",
                "Vary": "Accept, Accept-Language", "ETag": etag}
     if link is not None:
         headers["Link"] = (f'<{link.uri(services.host)}?linkType=all>; rel="linkset"; '

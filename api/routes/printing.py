@@ -17,7 +17,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from markupsafe import Markup
 
-from api.pages import SECURITY_HEADERS, language_of, render
+from api.pages import language_of, render
 from api.responses import answers, problem
 from api.scanning import NotRegistered, raw_path, resolve, scanning
 from ledger.digitallink import MAX_PATH, parse_digital_link
@@ -122,7 +122,7 @@ def certificate_page(lot: str, request: Request) -> Response:
     html = render("certificate.html", lang, c=certificate,
                   qr=Markup(qr_svg(certificate.uri, title=certificate.uri)),  # noqa: S704
                   page=certificate.uri, pdf=f"/lots/{certificate.lot}/certificate.pdf")
-    return HTMLResponse(html, headers={**SECURITY_HEADERS, "Content-Language": lang,
+    return HTMLResponse(html, headers={"Content-Language": lang,
                                        "Vary": "Accept-Language"})
 
 
