@@ -1,8 +1,8 @@
 """The HTTP service: ``create_app(settings, service)`` builds the FastAPI application.
 
 One ``Ledger`` and one ``TransparencyLog`` per process, on ``app.state`` with the service
-settings, the metrics, the rate limiter, the idempotency keys and the chain reader (parsed
-records kept for reading); closed at shutdown.
+settings, the metrics, the rate limiter, the idempotency keys, the chain reader (parsed
+records kept for reading) and the label sheets drawn (``api.sheets``); closed at shutdown.
 Unless ``service.integrate`` is false, the lifespan runs the log's integrator in a background
 thread that appends new records, signs checkpoints and collects witness cosignatures;
 shutdown stops it before the store is closed. On SQLite, recording and integrating in one
@@ -34,6 +34,7 @@ from api.limits import BodySizeGuard, RateLimiter
 from api.metrics import Metrics, MetricsMiddleware
 from api.routes import health, lineage, log, lots, orgs, recording, records, scan, tokens
 from api.settings import ServiceSettings
+from api.sheets import LabelSheets
 from ledger.access import Authenticator
 from ledger.application import Ledger
 from ledger.config import Settings
@@ -127,6 +128,7 @@ def create_app(settings: Settings | None = None,
     app.state.service = service
     app.state.metrics = Metrics()
     app.state.limiter = RateLimiter(service.rate_per_second, service.rate_burst)
+    app.state.sheets = LabelSheets()
     app.state.idempotency = IdempotencyKeys(ledger.store.engine)
     app.state.chains = ChainReader(ledger.store)
     app.state.authenticator = Authenticator(ledger.authenticate, ttl=service.token_cache)

@@ -35,6 +35,7 @@ _WHY = {
     404: "Not registered (possibly counterfeit): a page saying so, or the error as JSON.",
     409: "The lot is not packed: it has no GTIN to print.",
     429: "Too many requests from this address; see Retry-After.",
+    503: "Too much of this is being made at once; see Retry-After.",
 }
 
 
