@@ -157,7 +157,8 @@ receipt; inspectors inspect, hold, release and recall any lot). An admin token (
 its records, its bundle and the log is public, and rate-limited per address without a token.
 
 **Errors 错误.** Every error is JSON `{"error", "field", "reason"}`; a conflict on a lot's
-chain (409) adds `chain` and its current `head`.
+chain (409) adds `chain` and its current `head`. A JSON body must be UTF-8 I-JSON (RFC 7493):
+no name twice in an object, no lone surrogate, at most 32 levels deep; otherwise 422.
 
 **Retries 重试.** Send `Idempotency-Key` with a recording request: a retry with the same key
 and body answers the first response and records nothing twice.
