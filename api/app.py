@@ -1,18 +1,20 @@
 """The HTTP service: ``create_app(settings, service)`` builds the FastAPI application.
 
 One ``Ledger`` and one ``TransparencyLog`` per process, on ``app.state`` with the service
-settings, the metrics, the rate limiter, the idempotency keys and the chain reader (parsed
-records kept for reading); closed at shutdown.
+settings, the metrics, the rate limiter, the idempotency keys, the chain reader (parsed
+records kept for reading) and the label sheets drawn (``api.sheets``); closed at shutdown.
 Unless ``service.integrate`` is false, the lifespan runs the log's integrator in a background
 thread that appends new records, signs checkpoints and collects witness cosignatures;
 shutdown stops it before the store is closed. On SQLite, recording and integrating in one
 process take turns (``write_lock``). Routes are plain ``def``:
 the ledger blocks, so FastAPI runs them in its thread pool. Errors become JSON in one place
-(``api.errors``). Bodies over ``service.max_body_bytes`` are 413 (``api.limits``);
+(``api.errors``). Bodies over ``service.max_body_bytes`` are 413 (``api.limits``); JSON
+bodies with repeated names, lone surrogates or absurd nesting are 422 (``api.bodies``);
 ``api.metrics`` counts every request; ``api.cors`` lets any origin read the resolver and the
-public reads. Behind proxies named in ``service.trusted_proxies``, ``ProxyHeadersMiddleware``
-(outermost) takes the client from ``X-Forwarded-For``. The lifespan hands the read timeouts
-to the server's protocol (``api.serving``). With ``uvicorn --factory api.app:create_app`` (as
+public reads; ``api.headers`` sets the security and caching headers of every response.
+Behind proxies named in ``service.trusted_proxies``, ``ProxyHeadersMiddleware`` takes the
+client from ``X-Forwarded-For``. The lifespan hands the read timeouts to the server's
+protocol (``api.serving``). With ``uvicorn --factory api.app:create_app`` (as
 ``agritrace serve --workers N`` runs it) each worker builds its own app from the environment.
 """
 
@@ -30,8 +32,10 @@ from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.staticfiles import StaticFiles
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
+from api.bodies import JsonBodies
 from api.cors import PublicReadCORS
 from api.errors import install_error_handlers
+from api.headers import SecurityHeaders
 from api.limits import BodySizeGuard, RateLimiter
 from api.metrics import Metrics, MetricsMiddleware
 from api.routes import (
@@ -48,6 +52,7 @@ from api.routes import (
 )
 from api.serving import READ_TIMEOUTS
 from api.settings import ServiceSettings
+from api.sheets import LabelSheets
 from ledger.access import Authenticator
 from ledger.application import Ledger
 from ledger.config import Settings
@@ -143,12 +148,14 @@ def create_app(settings: Settings | None = None,
     app.state.service = service
     app.state.metrics = Metrics()
     app.state.limiter = RateLimiter(service.rate_per_second, service.rate_burst)
+    app.state.sheets = LabelSheets()
     app.state.idempotency = IdempotencyKeys(
         ledger.store.engine, fingerprint_secret(settings.master_key),
         lease=timedelta(seconds=service.idempotency_lease))
     app.state.chains = ChainReader(ledger.store)
     app.state.authenticator = Authenticator(ledger.authenticate, ttl=service.token_cache)
     install_error_handlers(app)
+    app.add_middleware(JsonBodies)
     app.add_middleware(PublicReadCORS)  # the resolver and public reads, from any origin
     # Consumers scan on slow rural connections: the page is ~30 KB as HTML, ~7 KB gzipped.
     app.add_middleware(GZipMiddleware, minimum_size=1024)
@@ -157,6 +164,7 @@ def create_app(settings: Settings | None = None,
     if service.trusted_proxies:
         app.add_middleware(ProxyHeadersMiddleware,
                            trusted_hosts=[str(proxy) for proxy in service.trusted_proxies])
+    app.add_middleware(SecurityHeaders)  # outermost: on every answer, a 413 too
     for module in (docs, health, lots, lineage, records, recording, orgs, tokens, log, scan):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
@@ -176,7 +184,8 @@ and revocation is in the token log (`GET /tokens/log`). Reading a lot,
 its records, its bundle and the log is public, and rate-limited per address without a token.
 
 **Errors 错误.** Every error is JSON `{"error", "field", "reason"}`; a conflict on a lot's
-chain (409) adds `chain` and its current `head`.
+chain (409) adds `chain` and its current `head`. A JSON body must be UTF-8 I-JSON (RFC 7493):
+no name twice in an object, no lone surrogate, at most 32 levels deep; otherwise 422.
 
 **Retries 重试.** Send `Idempotency-Key` with a recording request: a retry with the same key
 and body answers the first response and records nothing twice.

@@ -14,8 +14,9 @@
 
 FastAPI's own checks answer like ``InvalidInput``: 400 for the path, query or headers, 422 for
 the body, naming the field as a path into the request (``purchases[0].lot``). Routing errors
-(no such path), bodies over the size limit (413) and spent rate limits (429, with
-``Retry-After``) answer in the same shape. A database that is unreachable or too busy to hand
+(no such path), bodies over the size limit (413), spent rate limits (429, with
+``Retry-After``) and costly work that finds no free slot (503, with ``Retry-After``) answer
+in the same shape. A database that is unreachable or too busy to hand
 out a connection in time is 503 with ``Retry-After``. Nothing else escapes as a traceback: an
 unexpected exception is logged and answered as a plain 500 of the same shape.
 """
@@ -35,7 +36,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import exc as sql
 from starlette.exceptions import HTTPException
 
-from api.limits import TooManyRequests
+from api.limits import ServiceBusy, TooManyRequests
 from ledger.errors import (
     AlreadyExists,
     ChainConflict,
@@ -49,7 +50,7 @@ from ledger.errors import (
     WrongState,
 )
 
-__all__ = ["STATUSES", "install_error_handlers", "status_of"]
+__all__ = ["STATUSES", "error_response", "install_error_handlers", "status_of"]
 
 log = logging.getLogger(__name__)
 
@@ -137,6 +138,12 @@ def _too_many(_: Request, error: TooManyRequests) -> JSONResponse:
                         headers={"Retry-After": str(seconds)})
 
 
+def _busy(_: Request, error: ServiceBusy) -> JSONResponse:
+    seconds = max(1, math.ceil(error.retry_after))
+    return JSONResponse(_body("ServiceBusy", None, error.reason), status_code=503,
+                        headers={"Retry-After": str(seconds)})
+
+
 def _store_busy(request: Request, error: Exception) -> JSONResponse:
     log.warning("store unavailable in %s %s: %s", request.method, request.url.path, error)
     return JSONResponse(_body("StoreUnavailable", None, "the store is unreachable or busy; "
@@ -150,11 +157,20 @@ def _unexpected(request: Request, error: Exception) -> JSONResponse:
                                                      "error is logged"), status_code=500)
 
 
+def error_response(request: Request, error: LedgerError | HTTPException) -> JSONResponse:
+    """The answer to ``error`` raised where the handlers do not reach (in a middleware, before
+    routing), the same as a route's."""
+    if isinstance(error, LedgerError):
+        return _ledger_error(request, error)
+    return _http_error(request, error)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     app.exception_handler(LedgerError)(_ledger_error)
     app.exception_handler(RequestValidationError)(_invalid_request)
     app.exception_handler(HTTPException)(_http_error)
     app.exception_handler(TooManyRequests)(_too_many)
+    app.exception_handler(ServiceBusy)(_busy)
     for kind in STORE_BUSY:
         app.exception_handler(kind)(_store_busy)
     app.exception_handler(Exception)(_unexpected)

@@ -20,19 +20,10 @@ from markupsafe import Markup, escape
 from api.vocabulary import WORDS
 from ledger.consumer.timeline import local_date, local_minute
 
-__all__ = ["LANGUAGES", "SECURITY_HEADERS", "language_of", "render", "wants"]
+__all__ = ["LANGUAGES", "language_of", "render", "wants"]
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 LANGUAGES = ("zh", "en")
-# No script but our own files, no inline script, nothing from elsewhere.
-SECURITY_HEADERS: Mapping[str, str] = {
-    "Content-Security-Policy": (
-        "default-src 'none'; script-src 'self'; style-src 'unsafe-inline'; "
-        "img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'self'; "
-        "frame-ancestors 'none'"),
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-}
 
 _environment = Environment(loader=FileSystemLoader(TEMPLATES), undefined=StrictUndefined,
                            autoescape=select_autoescape(default=True), trim_blocks=True,

@@ -13,7 +13,7 @@ from markupsafe import Markup
 
 from api.coldchart import chart
 from api.linkset import linkset_link
-from api.pages import SECURITY_HEADERS, language_of, render, wants
+from api.pages import language_of, render, wants
 from api.scanning import Scanning
 from ledger.consumer import LotSummary
 from ledger.consumer.summary import PUBLIC_ORIGIN
@@ -36,6 +36,7 @@ _WHY = {
     404: "Not registered (possibly counterfeit): a page saying so, or the error as JSON.",
     409: "The lot is not packed: it has no GTIN to print.",
     429: "Too many requests from this address; see Retry-After.",
+    503: "Too much of this is being made at once; see Retry-After.",
 }
 
 
@@ -66,7 +67,7 @@ def problem(request: Request, status: int, error: NotFound | InvalidInput,
                   title="not_registered" if status == 404 else "bad_code",
                   text="not_registered_text" if status == 404 else "bad_code_text")
     return HTMLResponse(html, status_code=status, headers={
-        **SECURITY_HEADERS, "Content-Language": lang, "Vary": "Accept, Accept-Language"})
+        "Content-Language": lang, "Vary": "Accept, Accept-Language"})
 
 
 def _field(name: str) -> Markup:
@@ -100,7 +101,7 @@ def consumer_page(request: Request, services: Scanning, summary: LotSummary, ver
         etag = services.pages.etag(html)
     else:
         html = html.replace(WARNINGS, "", 1)
-    headers = {**SECURITY_HEADERS, "Content-Language": lang, "Cache-Control": "no-cache",
+    headers = {"Content-Language": lang, "Cache-Control": "no-cache",
                "Vary": "Accept, Accept-Language", "ETag": etag}
     if link is not None:
         headers["Link"] = linkset_link(link.uri(services.host))

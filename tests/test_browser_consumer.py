@@ -16,6 +16,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 import uvicorn
@@ -29,6 +30,7 @@ from tests.test_browser_verify import ARGS, NO_WEBCRYPTO, browser
 from tests.test_scan_injection import SCRIPT, record_injection
 from tests.test_scan_resolver import scan_app
 from tests.test_tamper import Store
+from verify.notes import Signer
 
 __all__ = ["ARGS", "Served", "browser"]
 
@@ -253,5 +255,35 @@ def test_injected_markup_never_runs(browser: Any, tmp_path: Path,
             page.goto(served.url + "/lots/XSS-1/certificate")
             page.wait_for_load_state("networkidle")
             assert page.dialogs == []
+    finally:
+        page.context.close()
+
+
+CSP_VIOLATIONS = ("window.cspViolations = [];"
+                  "document.addEventListener('securitypolicyviolation', (e) => "
+                  "window.cspViolations.push(`${e.violatedDirective} ${e.blockedURI}`));")
+VERIFY_SETTLED = "() => !['loading', 'form'].includes(document.body.dataset.state)"
+
+
+def test_the_pages_keep_to_their_content_security_policy(browser: Any, demo: Served) -> None:
+    page = _page(browser, init=CSP_VIOLATIONS)
+    try:
+        page.goto(demo.url + "/")
+        assert page.evaluate("window.cspViolations") == []
+        assert _open(page, demo.url + _page_path(demo.app, "KW26-SBD-G1")) == "verified"
+        assert page.evaluate("window.cspViolations") == []
+        # verify.html, as this service serves it, checks against this service's /log/key.
+        page.goto(f"{demo.url}/static/verify.html?bundle=/lots/KW26-SBD-G1/bundle")
+        page.wait_for_function(VERIFY_SETTLED)
+        assert page.evaluate("document.body.dataset.state") == "valid"
+        assert page.evaluate("window.cspViolations") == []
+        # Another log's key: named, and not this service's; this service's bundle fails it.
+        other = Signer.generate("someone-else.example/log").verifier.to_vkey()
+        page.goto(f"{demo.url}/static/verify.html?bundle=/lots/KW26-SBD-G1/bundle"
+                  f"&log_key={quote(other)}")
+        page.wait_for_function(VERIFY_SETTLED)
+        assert page.evaluate("document.body.dataset.state") == "invalid"
+        assert page.inner_text("#foreign-name") == "someone-else.example/log"
+        assert page.evaluate("window.cspViolations") == []
     finally:
         page.context.close()

@@ -64,10 +64,16 @@ RUN_VECTORS = """async ({vectors, mode}) => {
 
 
 class _Handler(SimpleHTTPRequestHandler):
-    """Serves ``/static/`` from api/static and ``/vectors/`` from the bundle vectors."""
+    """Serves ``/static/`` from api/static, ``/vectors/`` from the bundle vectors, and
+    ``/log/key`` — this service's log key, as the app serves it — from ``service_key``: the
+    vectors' log key unless a test names another."""
+
+    service_key = VECTORS / "log.vkey"
 
     def translate_path(self, path: str) -> str:
         path = path.split("?", 1)[0]
+        if path == "/log/key":
+            return str(self.service_key)
         for prefix, folder in (("/static/", STATIC), ("/vectors/", VECTORS)):
             if path.startswith(prefix):
                 target = (folder / path[len(prefix):]).resolve()
@@ -171,9 +177,12 @@ def test_a_bundle_carrying_key_history_up_to_its_signatures_verifies(
 
 
 def _open(page: Any, server: str, bundle: str, **extra: str) -> str:
+    """Open verify.html on a vector bundle, naming the vectors' log key unless ``extra``
+    names one (``log_key=""``: none, so the page takes this service's)."""
     vkey = (VECTORS / "log.vkey").read_text().strip()
-    query = f"bundle=/vectors/{bundle}.json&log_key={quote(vkey)}"
-    query += "".join(f"&{key}={quote(value)}" for key, value in extra.items())
+    query = f"bundle=/vectors/{bundle}.json"
+    query += "".join(f"&{key}={quote(value)}" for key, value in {"log_key": vkey, **extra}.items()
+                     if value)
     page.goto(f"{server}/static/verify.html?{query}")
     page.wait_for_function("!['loading', 'form'].includes(document.body.dataset.state)")
     return str(page.evaluate("document.body.dataset.state"))
@@ -217,3 +226,41 @@ def test_the_page_falls_back_to_noble_when_webcrypto_cannot_verify(page: Any, se
     assert page.evaluate("window.agritraceVerification.crypto") == "noble"
     assert _open(page, server, "signature-forged") == "invalid"
     assert page.evaluate("window.agritraceVerification.step") == 4
+
+
+def test_the_page_verifies_against_this_services_own_key_by_default(page: Any,
+                                                                   server: str) -> None:
+    assert _open(page, server, "valid", log_key="") == "valid"
+    assert page.evaluate("document.body.dataset.key") == "service"
+    assert "已在本机验证 Verified on this device" in page.inner_text("body")
+    assert not page.is_visible("#foreign")
+    assert _open(page, server, "signature-forged", log_key="") == "invalid"
+
+
+def test_another_logs_key_is_named_in_large_type_and_never_looks_verified(
+        page: Any, server: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # This service's key is now another one: the vectors' key is someone else's.
+    ours = tmp_path / "service.vkey"
+    ours.write_text(Signer.generate("agritrace.example/log").verifier.to_vkey() + "\n")
+    monkeypatch.setattr(_Handler, "service_key", ours)
+    assert _open(page, server, "valid") == "foreign"
+    assert page.evaluate("document.body.dataset.key") == "foreign"
+    notice = page.locator("#foreign")
+    assert notice.is_visible()
+    assert page.inner_text("#foreign-name") == "agritrace.test/vectors"
+    assert "NOT this service's log key" in notice.inner_text()
+    assert "不是本服务的日志公钥" in notice.inner_text()
+    size = page.evaluate("parseFloat(getComputedStyle(document.getElementById("
+                         "'foreign-name')).fontSize)")
+    body = page.evaluate("parseFloat(getComputedStyle(document.body).fontSize)")
+    assert size >= 1.8 * body  # large type
+    text = page.inner_text("body")
+    assert "已在本机验证" not in text
+    assert "Verified on this device" not in text
+    assert "不为其担保" in page.inner_text("#status")
+    # Failing against another key still says whose key it was.
+    assert _open(page, server, "signature-forged") == "invalid"
+    assert page.is_visible("#foreign")
+    # Without a key named, the page takes this service's, which did not sign these vectors.
+    assert _open(page, server, "valid", log_key="") == "invalid"
+    assert not page.is_visible("#foreign")

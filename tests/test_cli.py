@@ -152,6 +152,19 @@ def test_unreadable_json_file_exits_2_with_file_and_line(run: Run, coop: str,
     assert f"{batch}:3:" in failed.stderr
 
 
+def test_json_the_ledger_must_not_take_exits_2_naming_the_field(run: Run, coop: str,
+                                                               tmp_path: Path) -> None:
+    data = json.dumps(HARVEST, ensure_ascii=False)[:-1] + ', "quantity": "1"}'
+    failed = run("record", "Harvested", "--org", coop, "--lot", "KW-1", "--data", data, code=2)
+    assert "--data: quantity: appears more than once" in failed.stderr
+    batch = tmp_path / "batch.json"
+    batch.write_text('[{"step": "Harvested", "lot": "KW-1", "data": {"q": '
+                     + "[" * 40 + "]" * 40 + "}}]", encoding="utf-8")
+    failed = run("record", "--org", coop, "--json", str(batch), code=2)
+    assert f"{batch}: [0].data: is nested more than 32 levels deep" in failed.stderr
+    run("lot", "show", "KW-1", code=3)
+
+
 def test_csv_import_builds_nested_data(run: Run, coop: str, tmp_path: Path) -> None:
     sheet = tmp_path / "harvests.csv"
     sheet.write_text(CSV_HEADER + CSV_ROW.format(lot="H-1", quantity="120")

@@ -9,7 +9,7 @@ from typing import Any
 from urllib.parse import parse_qsl, quote
 
 import pytest
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from ledger.compressed_links import Decompressed, decompress_digital_link
@@ -122,6 +122,7 @@ def test_any_cset82_lot_and_serial_round_trip(lot: str, serial: str) -> None:
 
 @given(st.text(alphabet="0123456789", min_size=13, max_size=13))
 def test_check_digits_are_required(body: str) -> None:
+    assume(body.strip("0"))  # all zeros is no GTIN whatever its check digit
     good = body + gtin_check_digit(body)
     assert parse_digital_link(f"/01/{good}").gtin == good
     bad = body + str((int(good[-1]) + 1) % 10)

@@ -4,6 +4,7 @@ bodies over the limit (413), rate limits (429), idempotent retries, conflicts, m
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -20,6 +21,7 @@ from ledger.tokens import Grant
 from tests.journeys import COOP, INSPECTOR, PLATFORM
 from tests.test_http_helpers import (  # noqa: F401 - fixtures
     ADMIN,
+    PACKING,
     SHIPMENT,
     STORAGE,
     Api,
@@ -68,6 +70,62 @@ def test_invalid_bodies_are_422_naming_the_field(api: Api, lot: str, path: str,
     assert response.json()["field"] == field
     assert reason in response.json()["reason"]
     assert len(api.ledger.lot_history(lot)) == 1  # nothing recorded
+
+
+def _with(**changes: Any) -> str:
+    return json.dumps({**harvest_body(), **changes})
+
+
+def _deep(depth: int) -> str:
+    return "[" * depth + '"x"' + "]" * depth
+
+
+CORRECTS = "{corrects}"  # the lot's first record, filled in by the test
+
+
+@pytest.mark.parametrize(("path", "text", "field", "reason"), [
+    ("/lots/KH2/harvest", _with(household="\ud800"), "household", "lone surrogate (U+D800)"),
+    ("/lots/KH2/harvest", _with(harvester="张\udfff"), "harvester", "lone surrogate"),
+    ("/lots/KH2/harvest", _with(product={"name": "\ud800"}), "product.name", "lone surrogate"),
+    ("/lots/KH2/harvest", _with()[:-1] + ', "quantity": "1"}', "quantity", "more than once"),
+    ("/records/batch", '{"entries": [{"step": "Stored", "lot": "KH1", "lot": "KH2"}]}',
+     "entries[0].lot", "more than once"),
+    ("/lots/KH1/correction", '{"corrects": "' + CORRECTS + '", "reason": "x", "values": '
+     '{"plot": ' + _deep(600) + "}}", "values", "more than 32 levels deep"),
+    ("/lots/KH1/correction", '{"corrects": "' + CORRECTS + '", "reason": "x", "values": '
+     '{"plot": ' + _deep(20) + "}}", "values.plot[0]", "more than 8 levels deep"),
+    ("/lots/KH2/harvest", '{"quantity": ' + "9" * 5000 + "}", None, "4,300 digits"),
+    ("/lots/KH2/harvest", '{"product": ' * 5000 + "1" + "}" * 5000, None, "levels deep"),
+    ("/lots/KH2/harvest", _with(time="2026-09-10T11:00:00+08:00",
+                                ended="2199-09-10T11:00:00+08:00"), "ended", "future"),
+    ("/lots/KH1/packing", json.dumps({**PACKING, "gtin": "00000000000000"}), "gtin",
+     "all zeros"),
+    ("/lots/KH2/harvest", _with(product={"name": "\u202e\u2066"}), "product.name",
+     "bidirectional"),
+    ("/lots/KH2/harvest", _with(harvester="\u200b\u200b"), "harvester", "visible character"),
+])
+def test_what_json_takes_but_the_ledger_must_not_is_422_naming_the_field(
+        api: Api, lot: str, path: str, text: str, field: str | None, reason: str) -> None:
+    first = api.ledger.lot_history(lot)[0].record.hash_hex
+    for key in (None, "retry-1"):  # with an idempotency key too: fingerprinted before checked
+        extra = {"Idempotency-Key": key} if key else {}
+        response = api.client.post(path, content=text.replace(CORRECTS, first).encode(),
+                                   headers=api.headers(COOP, **{
+                                       "Content-Type": "application/json", **extra}))
+        assert response.status_code == 422, response.text
+        assert response.json()["field"] == field or (
+            field is not None and response.json()["field"].startswith(field)), response.text
+        assert reason in response.json()["reason"]
+    assert len(api.ledger.lot_history(lot)) == 1
+    assert api.get(None, "/lots/KH2").status_code == 404
+
+
+def test_a_body_that_is_not_utf_8_is_422(api: Api, lot: str) -> None:
+    response = api.client.post("/lots/KH1/storage", content=json.dumps(
+        STORAGE, ensure_ascii=False).encode("gb18030"), headers=api.headers(
+            COOP, **{"Content-Type": "application/json"}))
+    assert response.status_code == 422, response.text
+    assert "not UTF-8" in response.json()["reason"]
 
 
 def test_malformed_requests_name_what_is_wrong(api: Api, lot: str) -> None:

@@ -12,16 +12,22 @@ import io
 import os
 import re
 import shutil
+import statistics
 import subprocess
+import threading
+import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import zxingcpp
 from PIL import Image, ImageDraw
 
+from ledger.config import Settings
 from ledger.demo import KIWI_GTIN, seed_day
 from ledger.digitallink import parse_digital_link
 from ledger.errors import InvalidInput, NotFound, WrongState
@@ -37,6 +43,14 @@ from ledger.labels import (
 )
 from ledger.labels.qr import QUIET_ZONE
 from ledger.labels.sheet import COLUMNS, ROWS
+from tests.journeys import COOP
+from tests.test_http_helpers import (  # noqa: F401 - fixtures
+    PACKING,
+    Api,
+    api_fixture,
+    harvest_body,
+    log_key_file_fixture,
+)
 from tests.test_scan_resolver import BROWSER, G1, PUBLIC, TestClient, client, scan_app
 
 __all__ = ["client", "decode", "scan_app"]  # the module-scoped demo client is shared
@@ -223,3 +237,164 @@ def test_printing_spends_from_the_rate_limit(client: TestClient,
     assert codes == [200, 200, 429]
     assert client.get("/lots/KW26-SBD-G1/labels.pdf?count=1").status_code == 429
     assert client.get(G1, headers=BROWSER).status_code == 200  # reading the page is not
+
+
+# -- label sheets cost CPU: bounded, kept, drawn a few at a time, charged by cost ----------
+
+def _counting(monkeypatch: pytest.MonkeyPatch, seconds: float = 0.0) -> dict[str, int]:
+    """Count (and optionally slow down) the sheets the route draws; the most drawn at once."""
+    import api.routes.printing as printing
+
+    drawn = {"calls": 0, "now": 0, "most": 0}
+    lock = threading.Lock()
+    real = printing.label_sheet_pdf
+
+    def draw(labels: list[Any], title: str) -> bytes:
+        with lock:
+            drawn["calls"] += 1
+            drawn["now"] += 1
+            drawn["most"] = max(drawn["most"], drawn["now"])
+        try:
+            time.sleep(seconds)
+            return real(labels, title)
+        finally:
+            with lock:
+                drawn["now"] -= 1
+
+    monkeypatch.setattr(printing, "label_sheet_pdf", draw)
+    return drawn
+
+
+@pytest.fixture
+def fresh_sheets(client: TestClient) -> Iterator[None]:
+    """No sheet kept, no rate limit; the app's own put back after the test (the app's
+    state keeps attributes apart from its ``__dict__``, which monkeypatch cannot restore)."""
+    from api.limits import RateLimiter
+    from api.sheets import LabelSheets
+
+    state: Any = client.app.state  # type: ignore[attr-defined]
+    kept = state.sheets, getattr(state, "limiter", None)
+    state.sheets, state.limiter = LabelSheets(), RateLimiter(0, 1)
+    yield
+    state.sheets, state.limiter = kept
+
+
+def test_a_sheet_request_asks_for_at_most_200_labels(client: TestClient,
+                                                     fresh_sheets: None) -> None:
+    from ledger.consumer import public_summary
+
+    over = client.get("/lots/KW26-SBD-G1/labels.pdf?count=201")
+    assert (over.status_code, over.json()["field"]) == (400, "count")
+    assert "200" in over.json()["reason"]
+    ledger: Any = client.app.state.ledger  # type: ignore[attr-defined]
+    summary = public_summary(ledger, "KW26-SBD-G1")
+    assert len(labels_for(summary, PUBLIC, limit=200)) == 200  # 300 serials: the first 200
+    with pytest.raises(InvalidInput, match="between 1 and 200"):
+        labels_for(summary, PUBLIC, count=201, limit=200)
+    page = client.get("/lots/KW26-SBD-G1/labels.pdf?first=1&count=2")
+    assert page.headers["Link"] == '</lots/KW26-SBD-G1/labels.pdf?first=3&count=200>; rel="next"'
+    assert "Link" not in client.get("/lots/KW26-SBD-G1/labels.pdf?first=299").headers
+
+
+def test_a_repeated_sheet_is_answered_from_memory(client: TestClient, fresh_sheets: None,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    drawn = _counting(monkeypatch)
+    url = "/lots/KW26-SBD-G1/labels.pdf?first=1&count=24"
+    timings = []
+    for _ in range(3):
+        started = time.perf_counter()
+        response = client.get(url)
+        timings.append(time.perf_counter() - started)
+        assert response.status_code == 200
+    assert drawn["calls"] == 1
+    assert max(timings[1:]) < timings[0] / 5
+    print(f"\nsheet of 24 labels: drawn in {timings[0] * 1000:.0f} ms, then answered in "
+          f"{timings[1] * 1000:.1f} and {timings[2] * 1000:.1f} ms from memory")
+    assert client.get(url.replace("first=1", "first=2")).status_code == 200
+    assert drawn["calls"] == 2  # other labels, another sheet
+
+
+def test_a_sheet_that_must_be_drawn_costs_a_token_per_label(client: TestClient,
+                                                           fresh_sheets: None) -> None:
+    from api.limits import RateLimiter
+
+    state: Any = client.app.state  # type: ignore[attr-defined]
+    state.limiter = RateLimiter(0.01, 30)
+    url = "/lots/KW26-SBD-G1/labels.pdf?first={}&count=24"
+    assert client.get(url.format(1)).status_code == 200  # 1 + 24 of 30 tokens
+    assert client.get(url.format(1)).status_code == 200  # kept: 1 token
+    assert client.get(url.format(25)).status_code == 200  # drawn: into debt
+    refused = client.get(url.format(100).replace("24", "1"))
+    assert refused.status_code == 429
+    assert int(refused.headers["Retry-After"]) > 1000  # the debt is paid back at 0.01 a second
+    assert client.get(G1, headers=BROWSER).status_code == 200  # reading the page is not
+
+
+def test_sheets_are_drawn_a_few_at_a_time_and_health_stays_fast(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from api.limits import RateLimiter
+    from api.sheets import LabelSheets
+    from tests.test_browser_consumer import Served
+
+    monkeypatch.delenv("AGRITRACE_LOG_KEY", raising=False)
+    app = scan_app(Settings(db_url=f"sqlite:///{tmp_path / 'a.db'}",
+                            master_key=os.urandom(32)), tmp_path, monkeypatch)
+    app.state.limiter = RateLimiter(0, 1)
+    drawn = _counting(monkeypatch)
+    with Served(app) as served, httpx.Client(base_url=served.url, timeout=60) as http:
+        # Six different sheets at once, one slot: drawn one after another, all answered.
+        app.state.sheets = LabelSheets(renders=1, wait=60)
+        statuses, health = _at_once(http, [f"/lots/KW26-SBD-G1/labels.pdf?first={1 + 24 * i}"
+                                           f"&count=24" for i in range(6)])
+        assert statuses == [200] * 6
+        assert (drawn["calls"], drawn["most"]) == (6, 1)
+        print(f"\n/healthz while 6 sheets of 24 labels were drawn: {len(health)} polls, "
+              f"median {statistics.median(health) * 1000:.0f} ms, "
+              f"max {max(health) * 1000:.0f} ms")
+        assert max(health) < 1.0
+        # Too many at once for the slots: the rest are told to come back.
+        slow = _counting(monkeypatch, seconds=1.0)
+        app.state.sheets = LabelSheets(renders=2, wait=0.2)
+        answers: list[httpx.Response] = []
+        statuses, _ = _at_once(http, [f"/lots/KW26-SBD-G1/labels.pdf?first={200 + i}&count=1"
+                                      for i in range(5)], keep=answers)
+        assert sorted(statuses) == [200, 200, 503, 503, 503]
+        assert slow["most"] == 2
+        busy = next(answer for answer in answers if answer.status_code == 503)
+        assert busy.json()["error"] == "ServiceBusy"
+        assert int(busy.headers["Retry-After"]) >= 1
+
+
+def _at_once(http: httpx.Client, paths: list[str],
+             keep: list[httpx.Response] | None = None) -> tuple[list[int], list[float]]:
+    """GET ``paths`` at once, polling /healthz until they are answered: their statuses, and
+    how long each /healthz took."""
+    health: list[float] = []
+    with ThreadPoolExecutor(len(paths)) as pool:
+        pending = [pool.submit(http.get, path) for path in paths]
+        while not all(future.done() for future in pending):
+            started = time.perf_counter()
+            assert http.get("/healthz").status_code == 200
+            health.append(time.perf_counter() - started)
+            time.sleep(0.05)
+        answers = [future.result() for future in pending]
+    if keep is not None:
+        keep.extend(answers)
+    return [answer.status_code for answer in answers], health
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_a_kept_sheet_is_never_stale(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+    drawn = _counting(monkeypatch)
+    api.ok(api.post(COOP, "/lots/KH1/harvest", harvest_body()))
+    api.ok(api.post(COOP, "/lots/KH1/packing", PACKING))
+    first = api.client.get("/lots/KH1/labels.pdf?count=1")
+    assert api.client.get("/lots/KH1/labels.pdf?count=1").content == first.content
+    assert drawn["calls"] == 1
+    # Repacked as another grade: the labels say so at once.
+    api.ok(api.post(COOP, "/lots/KH1/packing", {**PACKING, "grade": "特级",
+                                                 "time": "2026-09-12T10:00:00+08:00"}))
+    second = api.client.get("/lots/KH1/labels.pdf?count=1")
+    assert second.status_code == 200
+    assert drawn["calls"] == 2
+    assert second.content != first.content

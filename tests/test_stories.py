@@ -212,6 +212,55 @@ def test_no_time_travel(ledger: Ledger) -> None:
             started="2099-01-01T00:00:00+08:00", ended="2099-01-01T01:00:00+08:00"), lot="KH9")
 
 
+def test_no_time_in_the_data_lies_in_the_future(ledger: Ledger) -> None:
+    register_parties(ledger)
+    # A harvest said to end in 2199, recorded with a time of its own, is refused by its end.
+    with pytest.raises(InvalidInput, match="future") as ended:
+        ledger.record(COOP, "Harvested", _small_harvest(ended="2199-01-01T00:00:00+08:00"),
+                      lot="KH9", time="2026-09-10T08:00:00+08:00")
+    assert ended.value.field == "data.ended"
+    harvest(ledger, "KH0")
+    stored = {"facility": "冷库", "started": "2026-09-10T22:00:00+08:00"}
+    with pytest.raises(InvalidInput, match="future") as reading:
+        handle(ledger, COOP, "KH0", "Stored", {**stored, "readings": [
+            {"at": "2026-09-11T00:00:00+08:00", "temp_c": "2"},
+            {"at": "2199-09-11T00:00:00+08:00", "temp_c": "2"}]})
+    assert reading.value.field == "data.readings[1].at"
+    # A date ahead may lie ahead, within ten years.
+    certificate = {"scheme": "green-food", "number": "LB-1", "issuer": "中国绿色食品发展中心",
+                   "valid_from": "2026-09-10T12:00:00+08:00"}
+    with pytest.raises(InvalidInput, match="10 years ahead") as until:
+        handle(ledger, COOP, "KH0", "Certified",
+               {**certificate, "valid_until": "2199-09-01T00:00:00+08:00"})
+    assert until.value.field == "data.valid_until"
+    handle(ledger, COOP, "KH0", "Certified",
+           {**certificate, "valid_until": "2029-09-01T00:00:00+08:00"})
+    # A correction cannot move a time into the future either.
+    first = ledger.lot_history("KH0")[0].record.hash_hex
+    with pytest.raises(InvalidInput, match="future") as corrected:
+        handle(ledger, COOP, "KH0", "Corrected", {
+            "corrects": first, "reason": "x", "values": {"ended": "2199-01-01T00:00:00Z"}})
+    assert corrected.value.field == "data.values.ended"
+    assert [s.record.type for s in ledger.lot_history("KH0")] == ["Harvested", "Certified"]
+
+
+@pytest.mark.parametrize("depth", [9, 600])
+def test_corrected_values_nest_at_most_eight_levels(ledger: Ledger, depth: int) -> None:
+    register_parties(ledger)
+    harvest(ledger, "KH0")
+    first = ledger.lot_history("KH0")[0].record.hash_hex
+    nested: object = "x"
+    for _ in range(depth):
+        nested = [nested]
+    with pytest.raises(InvalidInput, match="more than 8 levels") as deep:
+        handle(ledger, COOP, "KH0", "Corrected",
+               {"corrects": first, "reason": "x", "values": {"plot": nested}})
+    assert deep.value.field is not None
+    assert deep.value.field.startswith("data.values.plot[0]")
+    handle(ledger, COOP, "KH0", "Corrected", {"corrects": first, "reason": "x",
+                                              "values": {"plot": [[[["x"]]]]}})
+
+
 def test_a_correction_refers_to_an_earlier_record(ledger: Ledger) -> None:
     register_parties(ledger)
     harvest(ledger, "KH0")

@@ -2,11 +2,14 @@
 
 - ``GET /qr/01/{gtin}/10/{lot}[/21/{serial}].png|.svg`` the QR code of a registered Digital
   Link on the public host (``?size=`` pixels per module for PNG, default 10);
-- ``GET /lots/{lot}/labels.pdf[?first=&count=]`` A4 label sheets of a packed lot;
+- ``GET /lots/{lot}/labels.pdf[?first=&count=]`` A4 label sheets of a packed lot, at most
+  ``SHEET_LABELS`` labels a request (``Link: rel="next"`` names the rest), kept once drawn
+  and drawn a few at a time (``api.sheets``);
 - ``GET /lots/{lot}/certificate`` and ``/certificate.pdf`` the lot's 承诺达标合格证.
 
 Printing costs CPU (choosing a QR code's mask, drawing hundreds of labels), so these spend
-from the caller's address's rate limit, as the other public endpoints do.
+from the caller's address's rate limit, as the other public endpoints do; a label sheet that
+must be drawn spends a token per label.
 """
 
 from __future__ import annotations
@@ -16,15 +19,16 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from markupsafe import Markup
+from starlette.concurrency import run_in_threadpool
 
-from api.pages import SECURITY_HEADERS, language_of, render
+from api.pages import language_of, render
 from api.responses import answers, problem
 from api.scanning import NotRegistered, raw_path, resolve, scanning
+from api.sheets import SHEET_LABELS, LabelSheets
 from ledger.digitallink import MAX_PATH, parse_digital_link
 from ledger.domain.fields import lot_code
 from ledger.errors import InvalidInput, NotFound
 from ledger.labels import (
-    MAX_LABELS,
     certificate_pdf,
     compliance_certificate,
     label_sheet_pdf,
@@ -38,11 +42,16 @@ __all__ = ["limited", "router"]
 
 
 def limited(request: Request) -> None:
-    """Spend one request from the address's bucket (``app.state.limiter``, when the app has
+    """Spend one request from the address's bucket (429 when it is spent)."""
+    charge(request, 1)
+
+
+def charge(request: Request, cost: float) -> None:
+    """Spend ``cost`` from the address's bucket (``app.state.limiter``, when the app has
     one; 429 when it is spent)."""
     limiter = getattr(request.app.state, "limiter", None)
     if limiter is not None:
-        limiter.take(request.client.host if request.client else "unknown")
+        limiter.take(request.client.host if request.client else "unknown", cost)
 
 
 router = APIRouter(tags=["labels 标签"], dependencies=[Depends(limited)])
@@ -85,21 +94,30 @@ def _size(text: str) -> int:
 
 
 @router.get("/lots/{lot}/labels.pdf", response_class=Response,
-            responses=answers(PDF, 400, 404, 409, 429, pages=False),
+            responses=answers(PDF, 400, 404, 409, 429, 503, pages=False),
             summary="Label sheet of a packed lot 标签")
-def label_sheet(lot: str, request: Request,
-                first: Annotated[int | None, Query(ge=1, le=10**12,
-                                                   description="first serial")] = None,
-                count: Annotated[int | None, Query(ge=1, le=MAX_LABELS,
-                                                   description="labels")] = None) -> Response:
+async def label_sheet(lot: str, request: Request,
+                      first: Annotated[int | None, Query(ge=1, le=10**12,
+                                                         description="first serial")] = None,
+                      count: Annotated[int | None, Query(
+                          ge=1, le=SHEET_LABELS, description=f"labels, at most {SHEET_LABELS} "
+                                                             "a request")] = None) -> Response:
     """A4 sheets of 70 × 37 mm labels: product, lot, grade, net weight, pack date and the QR
-    code; one per unit of a serialised lot."""
+    code; one per unit of a serialised lot, at most 200 a request (``Link: rel="next"``
+    names the next range)."""
     services = scanning(request)
-    summary = services.summaries.summary(lot_code(lot, "lot"))
-    labels = labels_for(summary, services.host, first=first, count=count)
-    return Response(label_sheet_pdf(labels, f"标签 labels {summary.lot}"),
-                    media_type="application/pdf",
-                    headers={"Content-Disposition": f'inline; filename="{summary.lot}.labels.pdf"'})
+    summary = await run_in_threadpool(services.summaries.summary, lot_code(lot, "lot"))
+    labels = labels_for(summary, services.host, first=first, count=count, limit=SHEET_LABELS)
+    sheets: LabelSheets = request.app.state.sheets
+    pdf = await sheets.pdf(labels, f"标签 labels {summary.lot}", draw=label_sheet_pdf,
+                           charge=lambda: charge(request, len(labels)))
+    headers = {"Content-Disposition": f'inline; filename="{summary.lot}.labels.pdf"'}
+    packing = summary.packing
+    last = labels[-1].serial
+    if packing and packing.serial_last is not None and last and int(last) < packing.serial_last:
+        headers["Link"] = (f'</lots/{summary.lot}/labels.pdf?first={int(last) + 1}'
+                           f'&count={SHEET_LABELS}>; rel="next"')
+    return Response(pdf, media_type="application/pdf", headers=headers)
 
 
 def _certificate(request: Request, lot: str) -> ComplianceCertificate:
@@ -122,7 +140,7 @@ def certificate_page(lot: str, request: Request) -> Response:
     html = render("certificate.html", lang, c=certificate,
                   qr=Markup(qr_svg(certificate.uri, title=certificate.uri)),  # noqa: S704
                   page=certificate.uri, pdf=f"/lots/{certificate.lot}/certificate.pdf")
-    return HTMLResponse(html, headers={**SECURITY_HEADERS, "Content-Language": lang,
+    return HTMLResponse(html, headers={"Content-Language": lang,
                                        "Vary": "Accept-Language"})
 
 

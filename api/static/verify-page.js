@@ -1,8 +1,13 @@
-// The plain verification page (verify.html): fetch a bundle and the log's key named in the
-// query string, verify in this browser, and show the verdict in Chinese and English.
+// The plain verification page (verify.html): fetch a bundle, verify it in this browser against
+// this service's own log key (from /log/key), and show the verdict in Chinese and English.
 //
-// ?bundle=URL&log_key=VKEY (or log_key_url=URL) [&witness=VKEY ...] [&min_witnesses=K]
+// ?bundle=URL [&log_key=VKEY | &log_key_url=URL] [&witness=VKEY ...] [&min_witnesses=K]
 // [&since_url=URL] [&crypto=auto|webcrypto|noble]
+//
+// A log key named in the query that is not this service's is someone else's log: a bundle
+// that verifies against it proves only that whoever holds that key signed it. The page then
+// says in large type whose key it is and that it is not this service's, and never shows the
+// verified look (state "foreign", not "valid").
 
 import { describeFailure, STEPS, verifyBundle, VerificationError } from "./verify.js";
 
@@ -35,8 +40,37 @@ async function fetchText(url, what) {
   return new TextDecoder().decode(await fetchBytes(url, what));
 }
 
-function showResult(result) {
-  show("valid", "✓ 已在本机验证 Verified on this device");
+const SERVICE_KEY_URL = "/log/key";
+
+/** This service's log key, or null when it cannot be fetched. */
+async function serviceKey() {
+  try {
+    return (await fetchText(SERVICE_KEY_URL, "this service's log key")).trim();
+  } catch {
+    return null;
+  }
+}
+
+/** The name in a verifier key ``name+hexid+base64`` (names hold no "+"). */
+function keyName(vkey) {
+  return vkey.split("+", 1)[0];
+}
+
+function warnForeignKey(vkey, ownKnown) {
+  document.body.dataset.key = "foreign";
+  $("foreign-name").textContent = keyName(vkey) || "?";
+  $("foreign-unconfirmed").hidden = ownKnown;
+  $("foreign-other").hidden = !ownKnown;
+  $("foreign").hidden = false;
+}
+
+function showResult(result, foreign) {
+  if (foreign) {
+    show("foreign", "⚠ 仅据他人的公钥核验，本服务不为其担保 Checked only against another " +
+      "party's key — this service does not vouch for it");
+  } else {
+    show("valid", "✓ 已在本机验证 Verified on this device");
+  }
   const table = $("facts");
   row(table, "批次", "Lot", result.lot);
   row(table, "记录", "Records", String(result.records));
@@ -77,10 +111,18 @@ async function main() {
   $("form").hidden = true;
   $("status").textContent = "验证中… Verifying…";
   try {
-    const logKey = params.get("log_key") ?? (await fetchText(params.get("log_key_url"), "log key"));
+    const own = await serviceKey();
+    const keyUrl = params.get("log_key_url");
+    const given = params.get("log_key") || (keyUrl ? await fetchText(keyUrl, "log key") : "");
+    const named = given.trim() || null; // an empty field of the form names no key
+    const logKey = named ?? own;
+    if (logKey === null) throw new Error(`${SERVICE_KEY_URL}: this service's log key is unavailable`);
+    const foreign = named !== null && named !== own;
+    if (foreign) warnForeignKey(named, own !== null);
+    else document.body.dataset.key = "service";
     const sinceUrl = params.get("since_url");
     const options = {
-      logKeys: [logKey.trim()],
+      logKeys: [logKey],
       witnesses: params.getAll("witness"),
       minWitnesses: Number(
         params.get("min_witnesses") ?? (params.getAll("witness").length ? 1 : 0),
@@ -92,7 +134,7 @@ async function main() {
     };
     const result = await verifyBundle(await fetchBytes(bundleUrl, "bundle"), options);
     window.agritraceVerification = result;
-    showResult(result);
+    showResult(result, foreign);
   } catch (error) {
     if (!(error instanceof VerificationError)) {
       window.agritraceVerification = { valid: false, error: "FetchError", reason: String(error) };

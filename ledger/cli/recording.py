@@ -22,7 +22,8 @@ from ledger.cli.context import HASH_SHOWN, DbOption, opened, out, progress_bar
 from ledger.cli.errors import describe, exit_code, fail
 from ledger.cli.groups import app
 from ledger.domain.steps import GENESIS, STEPS
-from ledger.errors import LedgerError
+from ledger.errors import InvalidInput, LedgerError
+from ledger.json_input import parse_json
 
 __all__ = [
     "ALL_STEPS",
@@ -89,9 +90,11 @@ def parse_data_option(raw: str | None) -> dict[str, Any]:
     if raw is None:
         return {}
     try:
-        value = json.loads(raw, parse_float=Decimal)
+        value = parse_json(raw, parse_float=Decimal)
     except json.JSONDecodeError as error:
         fail(f"--data: invalid JSON at line {error.lineno} column {error.colno}: {error.msg}")
+    except InvalidInput as error:
+        fail(f"--data: {describe(error)}")
     if not isinstance(value, dict):
         fail("--data: must be a JSON object")
     return value
@@ -101,9 +104,11 @@ def read_entries(path: Path) -> list[dict[str, Any]]:
     """The entries of a JSON batch file; bad files exit 2 naming file and line."""
     try:
         # Decimals, not floats: records never hold binary floating point.
-        value = json.loads(read_text(path), parse_float=Decimal)
+        value = parse_json(read_text(path), parse_float=Decimal)
     except json.JSONDecodeError as error:
         fail(f"{path}:{error.lineno}:{error.colno}: invalid JSON: {error.msg}")
+    except InvalidInput as error:
+        fail(f"{path}: {describe(error)}")
     if not isinstance(value, list) or not value:
         fail(f"{path}: must hold a non-empty JSON list of entries")
     for i, entry in enumerate(value):

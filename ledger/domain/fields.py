@@ -7,6 +7,7 @@ float), and raises ``InvalidInput`` naming the path and the reason.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
@@ -32,6 +33,7 @@ __all__ = [
     "record_hash",
     "text",
     "timestamp",
+    "unicode_text",
 ]
 
 Parser = Callable[[Any, str], Any]
@@ -46,10 +48,23 @@ UNITS = frozenset(MASS_UNITS) | COUNT_UNITS
 _LOT_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,19}")
 _IDENTIFIER = re.compile(r"[a-z0-9][a-z0-9-]{1,39}")
 _HASH = re.compile(r"[0-9a-f]{64}")
+_DIGITS = re.compile(r"[0-9]+")  # ASCII only: str.isdigit() also takes "٣" and "３"
 MAX_DECIMAL = Decimal("1e12")
 
 
+# Embeddings, overrides and isolates reorder what is shown around them ("Trojan Source",
+# CVE-2021-42574): a name could read differently from the text recorded. Chinese and
+# English never need them; the marks U+200E and U+200F, which reorder nothing, stay allowed.
+_BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f]")  # tab and newline are allowed
+_SURROGATE = re.compile("[\ud800-\udfff]")
+# Letters that show nothing: Hangul fillers and the blank Braille pattern.
+_BLANK_LETTERS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
+
+
 def text(max_length: int = 200) -> Parser:
+    """Text people read: trimmed, not empty, at most ``max_length`` characters, valid Unicode,
+    with something visible in it, and without control or bidirectional control characters."""
     def parse(value: Any, path: str) -> str:
         if not isinstance(value, str):
             raise InvalidInput("must be text", field=path)
@@ -58,14 +73,32 @@ def text(max_length: int = 200) -> Parser:
             raise InvalidInput("must not be empty", field=path)
         if len(cleaned) > max_length:
             raise InvalidInput(f"must be at most {max_length} characters", field=path)
-        if any(ord(c) < 32 and c not in "\t\n" for c in cleaned):
+        unicode_text(cleaned, path)
+        if _CONTROL.search(cleaned):
             raise InvalidInput("must not contain control characters", field=path)
-        try:
-            cleaned.encode("utf-8")
-        except UnicodeEncodeError as error:
-            raise InvalidInput("must be valid Unicode text", field=path) from error
+        if _BIDI_CONTROLS.search(cleaned):
+            raise InvalidInput("must not contain bidirectional override or isolate characters "
+                               "(U+202A-U+202E, U+2066-U+2069)", field=path)
+        if not any(_visible(character) for character in cleaned):
+            raise InvalidInput("must contain a visible character (a letter, digit, "
+                               "punctuation mark or symbol)", field=path)
         return cleaned
     return parse
+
+
+def unicode_text(value: str, path: str) -> str:
+    """``value`` if it is Unicode text: no lone surrogate (``"\\ud800"`` in JSON), which no
+    UTF-8 can hold. The one check of it, for fields and for whole JSON documents alike."""
+    found = _SURROGATE.search(value)
+    if found is not None:
+        raise InvalidInput(f"holds a lone surrogate (U+{ord(found.group()):04X}), which is not "
+                           "text", field=path or None)
+    return value
+
+
+def _visible(character: str) -> bool:
+    return (unicodedata.category(character)[0] in "LNPS"
+            and character not in _BLANK_LETTERS)
 
 
 def choice(options: frozenset[str] | set[str]) -> Parser:
@@ -205,10 +238,14 @@ def record_hash(value: Any, path: str) -> str:
 
 
 def gtin(value: Any, path: str) -> str:
-    """A GTIN-8/12/13/14 with a valid check digit, returned as GTIN-14."""
-    if not isinstance(value, str) or not value.isdigit() or len(value) not in (8, 12, 13, 14):
+    """A GTIN-8/12/13/14 with a valid check digit, returned as GTIN-14. All zeros passes the
+    check digit but names no product (no GS1 company prefix is zero)."""
+    if not isinstance(value, str) or not _DIGITS.fullmatch(value) or \
+            len(value) not in (8, 12, 13, 14):
         raise InvalidInput("must be a GTIN of 8, 12, 13 or 14 digits", field=path)
     padded = value.zfill(14)
+    if not padded.strip("0"):
+        raise InvalidInput("is all zeros, which is no product's GTIN", field=path)
     if gtin_check_digit(padded[:13]) != padded[13]:
         raise InvalidInput(f"check digit is wrong (expected {gtin_check_digit(padded[:13])})",
                            field=path)

@@ -9,7 +9,9 @@ records both pass through it before they are appended, so both obey the same rul
 - inspectors may inspect, hold, release and recall any lot; the custodian may record its own
   inspections and certificates;
 - a consumed lot takes only inspection, recall and correction records;
-- no record is dated before the lot existed, nor more than five minutes after it is recorded.
+- no record is dated before the lot existed, nor more than five minutes after it is recorded;
+  nor is any time its data names of something that happened (a harvest's end, a reading);
+  a date ahead (best before, valid until) lies within ``HORIZON`` of the recording.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from typing import Any, ClassVar
 
 from ledger.domain.chain import Chain
 from ledger.domain.organisation import PRODUCER_ROLES, Actor
-from ledger.domain.steps import HANDLING_STEPS
+from ledger.domain.steps import HANDLING_STEPS, named_times
 from ledger.errors import (
     InvalidInput,
     LotConsumed,
@@ -34,9 +36,10 @@ from ledger.errors import (
 )
 from verify.records import Record
 
-__all__ = ["CLOCK_SKEW", "Lot"]
+__all__ = ["CLOCK_SKEW", "HORIZON", "Lot"]
 
 CLOCK_SKEW = timedelta(minutes=5)
+HORIZON = timedelta(days=3653)  # ten years: no best-before or certificate runs longer
 INSPECTOR_STEPS = frozenset({"Inspected", "Held", "Released", "Recalled"})
 ALWAYS_ALLOWED = frozenset({"Inspected", "Recalled", "Corrected", "Certified"})
 
@@ -222,6 +225,19 @@ class Lot(Chain):
 
 
 def _check_not_future(record: Record) -> None:
-    """No step happens more than ``CLOCK_SKEW`` after the ledger records it."""
-    if datetime.fromisoformat(record.time) > datetime.fromisoformat(record.recorded) + CLOCK_SKEW:
+    """No step, nor anything its data says happened, is dated more than ``CLOCK_SKEW`` after
+    the ledger records it; no date ahead lies more than ``HORIZON`` after."""
+    recorded = datetime.fromisoformat(record.recorded)
+    if datetime.fromisoformat(record.time) > recorded + CLOCK_SKEW:
         raise InvalidInput("is in the future", field="time")
+    for path, text, happened in named_times(record.data):
+        try:
+            moment = datetime.fromisoformat(text)
+        except ValueError:
+            continue  # not a time (a corrected value may be any text): nothing to compare
+        if moment.tzinfo is None:
+            continue
+        if happened and moment > recorded + CLOCK_SKEW:
+            raise InvalidInput("is in the future", field=path)
+        if not happened and moment > recorded + HORIZON:
+            raise InvalidInput(f"is more than {HORIZON.days // 365} years ahead", field=path)

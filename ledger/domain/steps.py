@@ -7,7 +7,7 @@ name, a household id) are wrapped in ``Secret`` here and sealed into commitments
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -31,8 +31,8 @@ from ledger.domain.fields import (
 from ledger.errors import InvalidInput
 
 __all__ = [
-    "COLLECT", "GENESIS", "HANDLING_STEPS", "PRIVATE_STEPS", "STEPS", "Committed", "Secret",
-    "parse_corrected_values", "parse_record_data",
+    "COLLECT", "GENESIS", "HANDLING_STEPS", "HAPPENED_TIMES", "PLANNED_TIMES", "PRIVATE_STEPS",
+    "STEPS", "Committed", "Secret", "named_times", "parse_corrected_values", "parse_record_data",
 ]
 
 
@@ -241,6 +241,28 @@ def _corrected_fields(value: Any, path: str) -> Mapping[str, Any]:
     if not isinstance(value, Mapping) or not value:
         raise InvalidInput("must be a non-empty object of corrected fields", field=path)
     return value
+
+
+# The times a step's data names, by field. Those of something that happened come no later
+# than the record is recorded, as the record's own time; dates ahead (best before, valid
+# from or until) lie within ``ledger.domain.lot.HORIZON`` of it.
+HAPPENED_TIMES = frozenset({"started", "ended", "at"})
+PLANNED_TIMES = frozenset({"best_before", "valid_from", "valid_until"})
+
+
+def named_times(data: Any, path: str = "data") -> Iterator[tuple[str, str, bool]]:
+    """Every ``(path, time, happened)`` in ``data``, nested lists and objects included
+    (readings, corrected values); ``happened`` is false for a date ahead."""
+    if isinstance(data, Mapping):
+        for name, value in data.items():
+            inner = f"{path}.{name}"
+            if isinstance(value, str) and name in HAPPENED_TIMES | PLANNED_TIMES:
+                yield inner, value, name in HAPPENED_TIMES
+            else:
+                yield from named_times(value, inner)
+    elif isinstance(data, list):
+        for i, value in enumerate(data):
+            yield from named_times(value, f"{path}[{i}]")
 
 
 # Records that start a lot's chain.

@@ -48,16 +48,16 @@ class Label:
 
 
 def labels_for(summary: LotSummary, host: str | None, *, first: int | None = None,
-               count: int | None = None) -> list[Label]:
+               count: int | None = None, limit: int = MAX_LABELS) -> list[Label]:
     """The labels of a packed lot: from serial ``first`` (default the first), ``count`` of
-    them (default all, at most ``MAX_LABELS``); for a lot without serials, ``count`` copies
+    them (default all, at most ``limit``); for a lot without serials, ``count`` copies
     (default one sheet). Raises ``WrongState`` for a lot not packed, ``InvalidInput`` for a
-    range outside the lot's serials."""
+    range outside the lot's serials or a count over ``limit``."""
     packing = summary.packing
     if packing is None:
         raise WrongState(f"lot {summary.lot} is not packed; labels carry a packed lot's GTIN")
-    if count is not None and not 1 <= count <= MAX_LABELS:
-        raise InvalidInput(f"must be between 1 and {MAX_LABELS}", field="count")
+    if count is not None and not 1 <= count <= limit:
+        raise InvalidInput(f"must be between 1 and {limit}", field="count")
     lot_label = Label(product=summary.product_name, grade=packing.grade or summary.grade,
                       net_weight=quantity(packing.net_weight_per_unit,
                                           packing.net_weight_unit),
@@ -71,7 +71,7 @@ def labels_for(summary: LotSummary, host: str | None, *, first: int | None = Non
     if not packing.serial_first <= start <= packing.serial_last:
         raise InvalidInput(f"must be a serial from {packing.serial_first} to "
                            f"{packing.serial_last}", field="first")
-    end = min(packing.serial_last, start + (count or MAX_LABELS) - 1)
+    end = min(packing.serial_last, start + (count or limit) - 1)
     return [replace(lot_label, serial=str(serial),
                     uri=digital_link_uri(host, packing.gtin, summary.lot, serial))
             for serial in range(start, end + 1)]
