@@ -93,7 +93,7 @@ CORRECTS = "{corrects}"  # the lot's first record, filled in by the test
     ("/lots/KH1/correction", '{"corrects": "' + CORRECTS + '", "reason": "x", "values": '
      '{"plot": ' + _deep(600) + "}}", "values", "more than 32 levels deep"),
     ("/lots/KH1/correction", '{"corrects": "' + CORRECTS + '", "reason": "x", "values": '
-     '{"plot": ' + _deep(20) + "}}", "values.plot[0]", "more than 8 levels deep"),
+     '{"product": ' + _deep(20) + "}}", "values.product", "must be an object"),
     ("/lots/KH2/harvest", '{"quantity": ' + "9" * 5000 + "}", None, "4,300 digits"),
     ("/lots/KH2/harvest", '{"product": ' * 5000 + "1" + "}" * 5000, None, "levels deep"),
     ("/lots/KH2/harvest", _with(time="2026-09-10T11:00:00+08:00",
