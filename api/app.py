@@ -8,10 +8,11 @@ thread that appends new records, signs checkpoints and collects witness cosignat
 shutdown stops it before the store is closed. On SQLite, recording and integrating in one
 process take turns (``write_lock``). Routes are plain ``def``:
 the ledger blocks, so FastAPI runs them in its thread pool. Errors become JSON in one place
-(``api.errors``). Bodies over ``service.max_body_bytes`` are 413 (``api.limits``); JSON
-bodies with repeated names, lone surrogates or absurd nesting are 422 (``api.bodies``);
-``api.metrics`` counts every request; ``api.cors`` lets any origin read the resolver and the
-public reads; ``api.headers`` sets the security and caching headers of every response.
+(``api.errors``). Bodies over ``service.max_body_bytes`` are 413 (``api.middleware.limits``); JSON
+bodies with repeated names, lone surrogates or absurd nesting are 422 (``api.middleware.bodies``);
+``api.middleware.metrics`` counts every request; ``api.middleware.cors`` lets any origin read the
+resolver and the
+public reads; ``api.middleware.headers`` sets the security and caching headers of every response.
 Behind proxies named in ``service.trusted_proxies``, ``ProxyHeadersMiddleware`` takes the
 client from ``X-Forwarded-For``. The lifespan hands the read timeouts to the server's
 protocol (``api.serving``). With ``uvicorn --factory api.app:create_app`` (as
@@ -32,12 +33,12 @@ from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.staticfiles import StaticFiles
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
-from api.bodies import JsonBodies
-from api.cors import PublicReadCORS
 from api.errors import install_error_handlers
-from api.headers import SecurityHeaders
-from api.limits import BodySizeGuard, RateLimiter
-from api.metrics import Metrics, MetricsMiddleware
+from api.middleware.bodies import JsonBodies
+from api.middleware.cors import PublicReadCORS
+from api.middleware.headers import SecurityHeaders
+from api.middleware.limits import BodySizeGuard, RateLimiter
+from api.middleware.metrics import Metrics, MetricsMiddleware
 from api.routes import (
     docs,
     health,
@@ -53,12 +54,12 @@ from api.routes import (
 from api.serving import READ_TIMEOUTS
 from api.settings import ServiceSettings
 from api.sheets import LabelSheets
-from ledger.access import Authenticator
+from ledger.access.grants import Authenticator
 from ledger.application import Ledger
 from ledger.config import Settings
-from ledger.idempotency import IdempotencyKeys, fingerprint_secret
 from ledger.log import BatchResult, TransparencyLog, load_log_key
-from ledger.lookup import ChainReader
+from ledger.persistence.idempotency import IdempotencyKeys, fingerprint_secret
+from ledger.persistence.lookup import ChainReader
 
 __all__ = ["BackgroundIntegrator", "create_app", "write_lock"]
 

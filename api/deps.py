@@ -23,14 +23,14 @@ from fastapi import Depends, Path, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
-from api.limits import RateLimiter, client_address, within
-from api.metrics import Metrics
+from api.middleware.limits import RateLimiter, client_address, within
+from api.middleware.metrics import Metrics
 from api.schemas.common import HASH_PATTERN, LOT_PATTERN, ORG_PATTERN
-from ledger.access import Authenticator, Caller
+from ledger.access.grants import Authenticator, Caller
 from ledger.application import Ledger
 from ledger.errors import Unauthenticated
 from ledger.log import TransparencyLog
-from ledger.lookup import ChainReader
+from ledger.persistence.lookup import ChainReader
 
 __all__ = [
     "AdminDep", "CallerDep", "ChainsDep", "Credentials", "HashPath", "LedgerDep", "LogDep",

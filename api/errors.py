@@ -36,7 +36,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import exc as sql
 from starlette.exceptions import HTTPException
 
-from api.limits import ServiceBusy, TooManyRequests
+from api.middleware.limits import ServiceBusy, TooManyRequests
 from ledger.errors import (
     AlreadyExists,
     ChainConflict,

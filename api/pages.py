@@ -17,7 +17,7 @@ from fastapi import Request
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup, escape
 
-from api.vocabulary import WORDS
+from api.scan.vocabulary import WORDS
 from ledger.consumer.timeline import local_date, local_minute
 
 __all__ = ["LANGUAGES", "language_of", "render", "wants"]

@@ -5,7 +5,8 @@ the pool; each hop costs about a quarter of a millisecond).
 
 1. Authenticate the token (a missing or malformed header was refused before, 401); an admin
    token records nothing (403).
-2. With an ``Idempotency-Key``, claim the key for this request (``ledger.idempotency``): a
+2. With an ``Idempotency-Key``, claim the key for this request
+(``ledger.persistence.idempotency``): a
    retry of a finished request gets the first response again and records nothing. The use
    case stores what it recorded under the key in the same transaction as the records.
 3. Record for the token's organisation. A server-signed step that loses a race on a lot's
@@ -30,10 +31,10 @@ from fastapi import Depends, Header, Query, Request
 from fastapi.responses import JSONResponse
 
 from api.deps import Credentials, presented
-from api.metrics import Metrics
+from api.middleware.metrics import Metrics
 from api.schemas import BatchIn, InclusionProofPublic, RecordedPublic, SignedIn, StepIn
 from api.settings import ServiceSettings
-from ledger.access import Authenticator
+from ledger.access.grants import Authenticator
 from ledger.application import Ledger, Receipt
 from ledger.errors import (
     ChainConflict,
@@ -42,9 +43,9 @@ from ledger.errors import (
     StoreUnavailable,
     Unauthenticated,
 )
-from ledger.idempotency import Claim, IdempotencyKeys, Replay
 from ledger.log import TransparencyLog
-from ledger.lookup import require_fresh_heads
+from ledger.persistence.idempotency import Claim, IdempotencyKeys, Replay
+from ledger.persistence.lookup import require_fresh_heads
 from verify.errors import VerificationError
 from verify.records import Record
 

@@ -30,7 +30,7 @@ read from the environment by ``ServiceSettings.from_env``:
   token, 403 with another token).
 - ``AGRITRACE_IDEMPOTENCY_LEASE``: seconds a request holds its ``Idempotency-Key`` before a
   retry may take the key over (30): how long a key stays blocked after its request died
-  with its process (``ledger.idempotency``).
+  with its process (``ledger.persistence.idempotency``).
 """
 
 from __future__ import annotations

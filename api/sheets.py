@@ -9,7 +9,8 @@ chooses its mask; a 200-label sheet takes seconds of CPU). So:
   record that changes the lot's labels (a new packing) makes a new key, so a kept sheet is
   never stale; a repeated request is answered from memory;
 - a sheet not kept spends its cost from the caller's rate limit, then waits for one of
-  ``RENDERS`` slots (``api.limits.WorkSlots``) and is drawn in the thread pool; a request that
+  ``RENDERS`` slots (``api.middleware.limits.WorkSlots``) and is drawn in the thread pool; a
+  request that
   finds no slot within ``WAIT`` seconds is 503 with ``Retry-After``. A sheet drawn while a
   request waited for a slot is taken from memory, not drawn twice.
 """
@@ -22,7 +23,7 @@ from collections.abc import Callable
 
 from starlette.concurrency import run_in_threadpool
 
-from api.limits import WorkSlots
+from api.middleware.limits import WorkSlots
 from ledger.labels import Label
 
 __all__ = ["RENDERS", "SHEET_LABELS", "WAIT", "LabelSheets"]

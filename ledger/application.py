@@ -3,7 +3,7 @@
 Every record, whoever signs it, passes the same steps before it is stored:
 validate its data (``ledger.domain.steps``), seal private values, build canonical bytes,
 check the domain rules (``Lot.check``), sign (or check the client's signature), and commit
-the whole use case as one unit (``ledger.work``).
+the whole use case as one unit (``ledger.persistence.work``).
 """
 
 from __future__ import annotations
@@ -14,6 +14,16 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from ledger.access.tokens import (
+    Grant,
+    IssuedToken,
+    authenticate,
+    issue_token,
+    list_token_events,
+    list_tokens,
+    local_operator,
+    revoke_token,
+)
 from ledger.config import Settings
 from ledger.domain.fields import identifier, list_of, lot_code, text, timestamp
 from ledger.domain.gtins import GTIN_LENGTH, assigned_gtins, overlaps, parse_registration
@@ -25,33 +35,23 @@ from ledger.domain.steps import (
     parse_corrected_values,
     parse_record_data,
 )
+from ledger.domain.transformations import plan_collection, plan_grading
 from ledger.errors import AlreadyExists, InvalidInput, LedgerError, LotNotFound, NotPermitted
-from ledger.idempotency import Claim, forget_fingerprints
-from ledger.private import Sealed, erase_private, read_private, seal
-from ledger.projections import LotIndex, LotQuery
-from ledger.records import build_record
-from ledger.signing import RecordSigner, SigningKey
-from ledger.store import EventStore
-from ledger.submission import (
+from ledger.keys.signing import RecordSigner, SigningKey
+from ledger.keys.vault import Vault
+from ledger.persistence.idempotency import Claim, forget_fingerprints
+from ledger.persistence.projections import LotIndex, LotQuery
+from ledger.persistence.store import EventStore
+from ledger.persistence.work import Receipt, UnitOfWork
+from ledger.private.values import Sealed, erase_private, read_private, seal
+from ledger.recording.records import build_record
+from ledger.recording.submission import (
     ClientSignatures,
     commands_of,
     parse_submission,
     require_same,
     verify_signatures,
 )
-from ledger.tokens import (
-    Grant,
-    IssuedToken,
-    authenticate,
-    issue_token,
-    list_token_events,
-    list_tokens,
-    local_operator,
-    revoke_token,
-)
-from ledger.transformations import plan_collection, plan_grading
-from ledger.vault import Vault
-from ledger.work import Receipt, UnitOfWork
 from verify.errors import BadSignature
 from verify.keys import encode_public_key, key_id, verify_key_possession
 from verify.records import ZERO_HASH, Record
@@ -221,8 +221,10 @@ class Ledger:
     def submit_signed(self, entries: Sequence[tuple[bytes, bytes]], *,
                       claim: Claim | None = None) -> list[Receipt]:
         """Store client-signed records, all or nothing, if and only if they are exactly the
-        records the ledger derives for the same steps (``ledger.submission``). ``claim``: the
-        idempotency key the records are stored under (``ledger.idempotency``), as below."""
+        records the ledger derives for the same steps (``ledger.recording.submission``). ``claim``:
+        the
+        idempotency key the records are stored under (``ledger.persistence.idempotency``), as
+        below."""
         records = parse_submission(entries)
         signer = ClientSignatures({r.hash: sig for r, (_, sig) in zip(records, entries,
                                                                       strict=True)})

@@ -36,8 +36,8 @@ from ledger.errors import InvalidInput, LotNotFound, NotFound
 from ledger.log.checkpoints import PublishedCheckpoint
 from ledger.log.nodes import NodeCache
 from ledger.log.service import TransparencyLog
-from ledger.store import EventStore, events_table, notification_column, split_state
-from ledger.tables import log_leaves
+from ledger.persistence.store import EventStore, events_table, notification_column, split_state
+from ledger.persistence.tables import log_leaves
 from verify.bundle import FORMAT, VERSION
 from verify.errors import VerificationError
 from verify.merkle import inclusion_proof

@@ -19,7 +19,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from ledger.errors import InvalidInput
-from ledger.secret_files import read_or_create_secret
+from ledger.keys.secret_files import read_or_create_secret
 
 __all__ = ["DEFAULT_DB", "Backend", "Settings", "parse_db_url"]
 
@@ -50,7 +50,7 @@ def parse_db_url(url: str) -> Backend:
             kind="sqlite",
             eventsourcing_env={
                 "PERSISTENCE_MODULE": "eventsourcing.sqlite",
-                "APPLICATION_RECORDER_TOPIC": "ledger.recorders:GuardedSQLiteRecorder",
+                "APPLICATION_RECORDER_TOPIC": "ledger.persistence.recorders:GuardedSQLiteRecorder",
                 "SQLITE_DBNAME": str(path),
                 "SQLITE_LOCK_TIMEOUT": "30",
             },
@@ -70,7 +70,7 @@ def parse_db_url(url: str) -> Backend:
         port = str(parts.port or 5432)
         env = {
             "PERSISTENCE_MODULE": "eventsourcing.postgres",
-            "APPLICATION_RECORDER_TOPIC": "ledger.recorders:GuardedPostgresRecorder",
+            "APPLICATION_RECORDER_TOPIC": "ledger.persistence.recorders:GuardedPostgresRecorder",
             "POSTGRES_DBNAME": dbname,
             "POSTGRES_HOST": host,
             "POSTGRES_PORT": port,

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from ledger.domain.fields import lot_code
 from ledger.domain.lot import Lot
 from ledger.errors import InvalidInput
-from ledger.lookup import find_record
+from ledger.persistence.lookup import find_record
 from verify.records import Record
 
 if TYPE_CHECKING:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ledger.application import Ledger
-from ledger.signing import SigningKey
+from ledger.keys.signing import SigningKey
 from verify.keys import key_possession_message
 
 ORIGIN = {"province": "湖南省", "city": "湘西土家族苗族自治州", "county": "凤凰县",

@@ -4,7 +4,7 @@ Records hold no floats: quantities and temperatures are decimal strings, so the 
 are integers inside the IEEE 754 safe range. For such values RFC 8785 output equals Python's
 ``json.dumps`` with sorted keys and no whitespace, except that RFC 8785 sorts keys by UTF-16
 code units. The two orders agree while every key is below U+D800, which is checked; anything
-else goes through the reference ``rfc8785`` encoder. ``tests/test_canonical.py`` checks the
+else goes through the reference ``rfc8785`` encoder. ``tests/verify/test_canonical.py`` checks the
 fast path against ``rfc8785`` with hypothesis.
 """
 

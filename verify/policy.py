@@ -154,7 +154,7 @@ def verify_witnesses(note: Note, witnesses: Sequence[Verifier],
 class InclusionChecker:
     """Step 3 against one checkpoint: ``verify.merkle.verify_inclusion``, computed the same
     way with the same errors, but remembering node hashes, since a bundle's leaves share the
-    upper parts of their paths (``tests/test_bundle_format.py`` cross-checks the two)."""
+    upper parts of their paths (``tests/verify/test_bundle_format.py`` cross-checks the two)."""
 
     def __init__(self, size: int, root: bytes) -> None:
         self.size, self.root = size, root

@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 from api.deps import LedgerDep, MetricsDep, ScraperDep
 from api.schemas import errors as documented
 from ledger.application import Ledger
-from ledger.lookup import LogProgress, log_progress
+from ledger.persistence.lookup import LogProgress, log_progress
 
 __all__ = ["router"]
 

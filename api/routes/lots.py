@@ -20,7 +20,7 @@ from api.schemas import errors as documented
 from api.schemas.common import ORG_PATTERN
 from ledger.bundles import MEDIA_TYPE, build_bundle, bundle_json
 from ledger.domain.fields import timestamp
-from ledger.projections import LotQuery
+from ledger.persistence.projections import LotQuery
 from ledger.views import lot_summary, record_view
 
 __all__ = ["router"]

@@ -22,10 +22,10 @@ from markupsafe import Markup
 from starlette.concurrency import run_in_threadpool
 
 from api.pages import language_of, render
-from api.responses import answers, problem
-from api.scanning import NotRegistered, raw_path, resolve, scanning
+from api.scan.resolving import NotRegistered, raw_path, resolve, scanning
+from api.scan.responses import answers, problem
 from api.sheets import SHEET_LABELS, LabelSheets
-from ledger.digitallink import MAX_PATH, parse_digital_link
+from ledger.digitallink.uris import MAX_PATH, parse_digital_link
 from ledger.domain.fields import lot_code
 from ledger.errors import InvalidInput, NotFound
 from ledger.labels import (

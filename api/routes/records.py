@@ -12,9 +12,9 @@ from fastapi import APIRouter, Response
 from api.deps import CallerDep, HashPath, LedgerDep, LotPath, ReaderDep
 from api.schemas import FoundRecordPublic, PrivateDataPublic, PrivateValuePublic
 from api.schemas import errors as documented
-from ledger.access import require_private_access
+from ledger.access.grants import require_private_access
 from ledger.errors import NotFound
-from ledger.lookup import find_record
+from ledger.persistence.lookup import find_record
 from ledger.views import record_view
 
 __all__ = ["router"]

@@ -11,14 +11,14 @@
   ``agritrace:bundle`` redirect (307) to the certificate and the proof bundle, passing on the
   rest of the query string; a link type not offered gets the default, the page.
 
-``GET /{compressed}``: a compressed Digital Link (``ledger.compressed_links``) gets the answer
+``GET /{compressed}``: a compressed Digital Link (``ledger.digitallink.compressed``) gets the answer
 of the uncompressed one, its query pairs before the request's own, with the uncompressed URI
 in a ``Link`` header (``rel="owl:sameAs"``). ``GET /.well-known/gs1resolver`` is the resolver
-description file (``api.gs1resolver``). CORS for all of them is in ``api.cors``.
+description file (``api.scan.gs1resolver``). CORS for all of them is in ``api.middleware.cors``.
 
 A malformed path (bad check digit, qualifiers out of order, a serial over 20 characters) is a
 400; a well-formed code that names no registered lot or unit is a 404 page saying the product
-may be counterfeit. Serialised codes have their scans counted (``ledger.scans``).
+may be counterfeit. Serialised codes have their scans counted (``ledger.consumer.scans``).
 ``GET /lots/{lot}/page`` is the same page for lots without a GTIN. QR images, label sheets and
 the certificate are in ``api.routes.printing``, included here.
 """
@@ -32,8 +32,10 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.convertors import Convertor, register_url_convertor
 
-from api.gs1resolver import resolver_description
-from api.linkset import (
+from api.pages import wants
+from api.routes import printing
+from api.scan.gs1resolver import resolver_description
+from api.scan.linkset import (
     BUNDLE,
     GS1,
     LINKSET_TYPE,
@@ -42,16 +44,14 @@ from api.linkset import (
     linkset_link,
     recall_status,
 )
-from api.pages import wants
-from api.responses import answers, consumer_page, problem
-from api.routes import printing
-from api.scanning import NotRegistered, Scanning, raw_path, resolve, scanning
-from ledger.compressed_links import decompress_digital_link
+from api.scan.resolving import NotRegistered, Scanning, raw_path, resolve, scanning
+from api.scan.responses import answers, consumer_page, problem
 from ledger.consumer import LotSummary
-from ledger.digitallink import MAX_PATH, DigitalLink, parse_digital_link
+from ledger.consumer.scans import ScanStats, scan_warnings
+from ledger.digitallink.compressed import decompress_digital_link
+from ledger.digitallink.uris import MAX_PATH, DigitalLink, parse_digital_link
 from ledger.domain.fields import lot_code
 from ledger.errors import InvalidInput, NotFound
-from ledger.scans import ScanStats, scan_warnings
 
 __all__ = ["public_json", "router"]
 

@@ -25,7 +25,7 @@ from api.schemas import (
 )
 from api.schemas import errors as documented
 from api.schemas.common import ORG_PATTERN
-from ledger.access import Authenticator, Caller
+from ledger.access.grants import Authenticator, Caller
 from ledger.errors import NotPermitted
 
 __all__ = ["router"]

@@ -13,8 +13,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from api.schemas.common import LotCode, Timestamp
 from api.schemas.proofs import InclusionProofPublic
 from ledger.errors import InvalidInput
-from ledger.idempotency import Recorded
-from ledger.work import Receipt
+from ledger.persistence.idempotency import Recorded
+from ledger.persistence.work import Receipt
 
 __all__ = ["BatchIn", "EntryIn", "FoundRecordPublic", "ReceiptPublic", "RecordPublic",
            "RecordedPublic", "SignedIn", "SignedRecordIn"]

@@ -1,6 +1,6 @@
 """``agritrace audit``: re-verify every record, then the transparency log, reading only.
 
-1. The records (``ledger.audit.audit_store``): canonical bytes, hashes, chains, links and
+1. The records (``ledger.records_audit.audit_store``): canonical bytes, hashes, chains, links and
    signatures, from the stored events.
 2. The log (``ledger.log.audit_log``): the RFC 9162 tree recomputed over every record, every
    stored leaf, node and checkpoint compared with it.
@@ -22,12 +22,12 @@ import typer
 from rich.text import Text
 
 from ledger.application import Ledger
-from ledger.audit import AuditReport, audit_store
 from ledger.cli.context import DbOption, err, opened, out, progress_bar
 from ledger.cli.errors import fail
 from ledger.cli.groups import app
 from ledger.errors import InvalidInput
 from ledger.log import LogAuditReport, LogKey, audit_log, load_log_key, read_saved_checkpoint
+from ledger.records_audit import AuditReport, audit_store
 
 __all__ = ["read_checkpoint_file"]
 

@@ -23,7 +23,7 @@ from ledger.cli.errors import describe, exit_code, fail
 from ledger.cli.groups import app
 from ledger.domain.steps import GENESIS, STEPS
 from ledger.errors import InvalidInput, LedgerError
-from ledger.json_input import parse_json
+from ledger.recording.json_input import parse_json
 
 __all__ = [
     "ALL_STEPS",

@@ -22,7 +22,7 @@ from ledger.cli.errors import reported_errors
 from ledger.cli.groups import app
 from ledger.config import Settings
 from ledger.demo import seed_demo
-from ledger.digitallink import public_url, serving_url
+from ledger.digitallink.uris import public_url, serving_url
 from ledger.labels import packed_lot_links
 from ledger.log import load_log_key
 
@@ -41,7 +41,7 @@ PortOption = Annotated[int, typer.Option(min=1, max=65535, help="Port to listen 
 
 def public_base(host: str, port: int) -> str:
     """Where codes and links point: ``AGRITRACE_PUBLIC_URL`` when set, else the address the
-    service listens on (``ledger.digitallink.serving_url``)."""
+    service listens on (``ledger.digitallink.uris.serving_url``)."""
     if os.environ.get("AGRITRACE_PUBLIC_URL", "").strip():
         return public_url()
     return serving_url(host, port)

@@ -2,7 +2,7 @@
 
 The witness cosigns (cosignature/v1) each checkpoint of the logs it trusts once it has
 checked the checkpoint is consistent with the last one it cosigned, keeping that state in one
-JSON file (``ledger.log.witness``). It serves ``POST /add-checkpoint`` over HTTP until
+JSON file (``ledger.witness.service``). It serves ``POST /add-checkpoint`` over HTTP until
 interrupted. Its key file is made on first use; the verifier key printed on stdout is what a
 log operator configures (``agritrace serve --witness URL=VKEY``) and clients trust.
 """
@@ -16,7 +16,7 @@ import typer
 
 from ledger.cli.errors import fail, reported_errors
 from ledger.cli.groups import app
-from ledger.log import Witness, load_witness_key, trusted_logs, witness_server
+from ledger.witness import Witness, load_witness_key, trusted_logs, witness_server
 
 __all__ = ["open_witness"]
 

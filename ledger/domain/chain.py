@@ -1,7 +1,8 @@
 """Chains as eventsourcing aggregates: every event holds one signed record, nothing else.
 
 A lot or an organisation is an aggregate whose events are its records, in chain order. The
-event's stored state is exactly ``signature || record bytes`` (see ``ledger.store``), so the
+event's stored state is exactly ``signature || record bytes`` (see ``ledger.persistence.store``),
+so the
 event store holds the signed bytes and the aggregate's state is a pure function of them.
 The store's unique (aggregate id, version) constraint is what stops two writers from forking
 a chain: the loser gets ``ChainConflict`` and may retry.
@@ -109,7 +110,7 @@ class Chain(Aggregate):
     def attach_signature(event: ChainEvent, signature: bytes) -> None:
         """Give a pending event the signature its record got after it was appended.
 
-        Records are signed in bulk when a unit of work commits (``ledger.signing``); the
+        Records are signed in bulk when a unit of work commits (``ledger.keys.signing``); the
         chain's state depends on record hashes only, never on signatures."""
         object.__setattr__(event, "signature", signature)
 

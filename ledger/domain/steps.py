@@ -2,7 +2,7 @@
 
 ``STEPS`` maps a record type to the parser of its ``data``. Private values (a harvester's
 name, a household id) are wrapped in ``Secret`` here and sealed into commitments by
-``ledger.private`` before a record is built, so they never reach a record.
+``ledger.private.values`` before a record is built, so they never reach a record.
 """
 
 from __future__ import annotations

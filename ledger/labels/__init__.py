@@ -16,7 +16,7 @@ from pathlib import Path
 
 from ledger.application import Ledger
 from ledger.consumer import public_summary
-from ledger.digitallink import digital_link_uri
+from ledger.digitallink.uris import digital_link_uri
 from ledger.labels.certificate import (
     DEFAULT_COMMITMENT,
     ComplianceCertificate,

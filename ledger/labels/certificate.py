@@ -22,7 +22,7 @@ from ledger.application import Ledger, Receipt
 from ledger.consumer.model import LotSummary
 from ledger.consumer.summary import PUBLIC_ORIGIN
 from ledger.consumer.timeline import local_date, quantity
-from ledger.digitallink import lot_page_uri
+from ledger.digitallink.uris import lot_page_uri
 from ledger.domain.fields import timestamp
 from ledger.errors import NotFound
 from ledger.labels.pdf import FONT, draw_qr, fit_lines, new_pdf, wrap

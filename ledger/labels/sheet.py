@@ -17,7 +17,7 @@ from reportlab.pdfgen.canvas import Canvas
 
 from ledger.consumer.model import LotSummary
 from ledger.consumer.timeline import local_date, quantity
-from ledger.digitallink import digital_link_uri
+from ledger.digitallink.uris import digital_link_uri
 from ledger.errors import InvalidInput, WrongState
 from ledger.labels.pdf import FONT, draw_qr, fit_lines, new_pdf
 

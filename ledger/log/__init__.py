@@ -8,10 +8,8 @@ Modules, one job each:
 - ``checkpoints``  C2SP tlog-checkpoint signed notes: publish, read, attach cosignatures
 - ``proofs``       inclusion and consistency proofs against published checkpoints
 - ``tiles``        C2SP tlog-tiles hash tiles and entry bundles
-- ``witness_protocol`` the tlog-witness add-checkpoint request format and refusals
-- ``witness``      a C2SP tlog-witness (add-checkpoint, cosignature/v1) and its state file
-- ``witness_http`` the witness over HTTP, server and client
-- ``cosigning``    the log sending checkpoints to its witnesses
+- ``cosigning``    the log sending checkpoints to its witnesses (``ledger.witness`` is the
+                   witness an inspector's office runs)
 - ``audit``        recompute the tree from the records and check the log against it
 - ``service``      ``TransparencyLog``, the façade the API and CLI use
 
@@ -37,24 +35,10 @@ from ledger.log.logkey import DEFAULT_ORIGIN, LogKey, load_log_key
 from ledger.log.proofs import ConsistencyProof, InclusionProof, parse_record_hash
 from ledger.log.service import TransparencyLog
 from ledger.log.tiles import EntryTooLarge, TileAddress, parse_tile_path, tile_path
-from ledger.log.witness import Witness, load_witness_key, trusted_logs
-from ledger.log.witness_http import WitnessUnreachable, submit_checkpoint, witness_server
-from ledger.log.witness_protocol import (
-    AddCheckpoint,
-    CheckpointForbidden,
-    OldSizeConflict,
-    ProofRejected,
-    RequestMalformed,
-    RootConflict,
-    UnknownOrigin,
-    WitnessRefused,
-)
 
 __all__ = [
     "DEFAULT_ORIGIN",
-    "AddCheckpoint",
     "BatchResult",
-    "CheckpointForbidden",
     "CheckpointPolicy",
     "ConsistencyProof",
     "Cosigner",
@@ -63,26 +47,14 @@ __all__ = [
     "Integrator",
     "LogAuditReport",
     "LogKey",
-    "OldSizeConflict",
-    "ProofRejected",
     "PublishedCheckpoint",
-    "RequestMalformed",
-    "RootConflict",
     "TileAddress",
     "TransparencyLog",
-    "UnknownOrigin",
-    "Witness",
     "WitnessEndpoint",
-    "WitnessRefused",
-    "WitnessUnreachable",
     "audit_log",
     "load_log_key",
-    "load_witness_key",
     "parse_record_hash",
     "parse_tile_path",
     "read_saved_checkpoint",
-    "submit_checkpoint",
     "tile_path",
-    "trusted_logs",
-    "witness_server",
 ]

@@ -33,8 +33,8 @@ from ledger.errors import AuditFailed, InvalidInput
 from ledger.log.checkpoints import PublishedCheckpoint, all_checkpoints
 from ledger.log.integrator import read_state
 from ledger.log.nodes import Frontier
-from ledger.store import EventStore, StoredRecord
-from ledger.tables import log_leaves, log_nodes
+from ledger.persistence.store import EventStore, StoredRecord
+from ledger.persistence.tables import log_leaves, log_nodes
 from verify.errors import VerificationError
 from verify.merkle import Node, leaf_hash
 from verify.notes import Checkpoint, Verifier, open_note, verify_note

@@ -23,7 +23,7 @@ from sqlalchemy import Connection, func, insert, select, update
 from ledger.errors import AuditFailed, InvalidInput, NotFound
 from ledger.log.logkey import LogKey
 from ledger.log.nodes import NodeCache
-from ledger.tables import log_checkpoints
+from ledger.persistence.tables import log_checkpoints
 from verify.errors import VerificationError
 from verify.merkle import consistency_proof, verify_consistency
 from verify.notes import Checkpoint, Note, Signature, sign_note

@@ -19,8 +19,8 @@ from sqlalchemy import Engine
 from ledger.errors import InvalidInput, LedgerError
 from ledger.log.checkpoints import PublishedCheckpoint, attach_cosignatures
 from ledger.log.proofs import consistency_between
-from ledger.log.witness_http import WitnessUnreachable, submit_checkpoint
-from ledger.log.witness_protocol import AddCheckpoint, OldSizeConflict
+from ledger.witness.http import WitnessUnreachable, submit_checkpoint
+from ledger.witness.protocol import AddCheckpoint, OldSizeConflict
 from verify.errors import VerificationError
 from verify.notes import COSIGNATURE_V1, Note, Signature, Verifier, verified_signers
 

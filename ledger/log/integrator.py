@@ -35,8 +35,8 @@ from ledger.errors import AuditFailed, ChainConflict, InvalidInput
 from ledger.log.checkpoints import PublishedCheckpoint, latest_checkpoint, publish_checkpoint
 from ledger.log.logkey import LogKey
 from ledger.log.nodes import Frontier, NodeCache, bulk_insert, insert_nodes
-from ledger.store import EventStore, StoredRecord
-from ledger.tables import log_leaves, log_state
+from ledger.persistence.store import EventStore, StoredRecord
+from ledger.persistence.tables import log_leaves, log_state
 from verify.merkle import Node, leaf_hash
 
 __all__ = ["BatchResult", "CheckpointPolicy", "Integrator", "read_state"]

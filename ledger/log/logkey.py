@@ -24,7 +24,7 @@ from pathlib import Path
 
 from ledger.config import Settings
 from ledger.errors import InvalidInput
-from ledger.secret_files import read_or_create_secret
+from ledger.keys.secret_files import read_or_create_secret
 from verify.errors import MalformedInput
 from verify.notes import ED25519, Signer, Verifier
 

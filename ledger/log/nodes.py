@@ -16,7 +16,7 @@ from typing import TypeVar
 
 from sqlalchemy import Connection
 
-from ledger.tables import log_nodes
+from ledger.persistence.tables import log_nodes
 from verify.merkle import EMPTY_ROOT, Node, node_hash
 
 __all__ = [

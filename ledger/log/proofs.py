@@ -20,7 +20,7 @@ from sqlalchemy import Connection, select
 from ledger.errors import InvalidInput, NotFound
 from ledger.log.checkpoints import PublishedCheckpoint, checkpoint_at, latest_checkpoint
 from ledger.log.nodes import NodeCache
-from ledger.tables import log_leaves
+from ledger.persistence.tables import log_leaves
 from verify.merkle import HASH_SIZE, consistency_proof, inclusion_proof
 from verify.notes import TlogProof
 

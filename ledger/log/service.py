@@ -28,7 +28,7 @@ from ledger.log.proofs import (
     parse_record_hash,
 )
 from ledger.log.tiles import entry_bundle, parse_tile_path, tile
-from ledger.store import EventStore
+from ledger.persistence.store import EventStore
 
 __all__ = ["TransparencyLog"]
 

@@ -24,8 +24,8 @@ from sqlalchemy import Connection, select
 
 from ledger.errors import InvalidInput, NotFound
 from ledger.log.checkpoints import latest_checkpoint
-from ledger.store import EventStore
-from ledger.tables import log_leaves, log_nodes
+from ledger.persistence.store import EventStore
+from ledger.persistence.tables import log_leaves, log_nodes
 
 __all__ = [
     "MAX_ENTRY_SIZE",

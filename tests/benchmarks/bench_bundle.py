@@ -123,7 +123,7 @@ CHROMIUM_RUN = """async ({bundle, vkey, mode, runs}) => {
 
 @contextmanager
 def _static_server() -> Iterator[str]:
-    from tests.test_browser_verify import STATIC, _Handler
+    from tests.e2e.test_browser_verify import STATIC, _Handler
 
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), partial(_Handler, directory=str(STATIC)))
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
@@ -143,7 +143,7 @@ def chromium_latency(text: bytes, verifier: Verifier, runs: int = 20) -> dict[st
         return None
     if chromium is None:
         return None
-    from tests.test_browser_verify import ARGS
+    from tests.e2e.test_browser_verify import ARGS
 
     found: dict[str, Any] = {}
     with _static_server() as base, sync_playwright() as playwright:

@@ -49,10 +49,10 @@ from ledger.config import Settings
 from ledger.log import LogKey, TransparencyLog
 from ledger.log.checkpoints import publish_checkpoint
 from ledger.log.nodes import Frontier, NodeCache, bulk_insert, insert_nodes
-from ledger.store import EventStore
-from ledger.tables import log_leaves, log_state
+from ledger.persistence.store import EventStore
+from ledger.persistence.tables import log_leaves, log_state
 from tests.benchmarks.common import fresh_url, interleaved, rate
-from tests.test_log_helpers import clear_log
+from tests.ledger.test_log_helpers import clear_log
 from verify.merkle import leaf_hash, verify_inclusion
 from verify.notes import Signer
 

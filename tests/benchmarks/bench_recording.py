@@ -16,9 +16,9 @@ from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate, event
 
 from ledger.application import Ledger
-from ledger.audit import audit_store
 from ledger.config import Settings, parse_db_url
-from ledger.records import now
+from ledger.recording.records import now
+from ledger.records_audit import audit_store
 from tests.benchmarks.common import fresh_url, paired, rate
 from tests.journeys import COOP, harvest, register_parties
 

@@ -29,7 +29,7 @@ from typing import Any
 import httpx
 from fastapi import FastAPI
 
-from api.scanning import RenderedPages, Scanning
+from api.scan.resolving import RenderedPages, Scanning
 from ledger.demo import KIWI_GTIN
 
 CLIENTS = 50
@@ -46,8 +46,8 @@ def make_app() -> FastAPI:
     app = create_app(Settings.from_env(), ServiceSettings(integrate=False))
     if os.environ.get("BENCH_RENDER_EVERY_TIME") == "1":  # keep no rendered page
         from ledger.consumer import SummaryCache
-        from ledger.digitallink import public_url
-        from ledger.scans import ScanCounter
+        from ledger.consumer.scans import ScanCounter
+        from ledger.digitallink.uris import public_url
 
         ledger = app.state.ledger
         app.state.scanning = Scanning(

@@ -28,10 +28,10 @@ from ledger.application import Ledger
 from ledger.bundles import build_bundle
 from ledger.config import Settings
 from ledger.demo import INSPECTOR, seed_demo
+from ledger.keys.signing import SigningKey
 from ledger.log import TransparencyLog
 from ledger.log.checkpoints import PublishedCheckpoint, attach_cosignatures
 from ledger.log.logkey import LogKey
-from ledger.signing import SigningKey
 from verify.canonical import canonical_bytes
 from verify.merkle import inclusion_proof, leaf_hash, node_hash, root_from_leaf_hashes
 from verify.notes import COSIGNATURE_V1, Checkpoint, Note, Signer, cosign_note, sign_note

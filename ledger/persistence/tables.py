@@ -1,0 +1,195 @@
+"""Tables beside the event store (SQLAlchemy 2): sealed signing keys and private values.
+
+Nothing a verifier needs lives only here. Tables that later issues add (log nodes,
+checkpoints, tokens, read models) join this metadata.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    Integer,
+    LargeBinary,
+    MetaData,
+    SmallInteger,
+    String,
+    Table,
+    Text,
+)
+
+__all__ = [
+    "RETIRED_TABLES",
+    "api_tokens",
+    "idempotency_keys",
+    "log_checkpoints",
+    "log_leaves",
+    "log_nodes",
+    "log_state",
+    "lot_index",
+    "metadata",
+    "private_values",
+    "projection_state",
+    "signing_keys",
+    "token_events",
+]
+
+metadata = MetaData()
+
+signing_keys = Table(
+    "agritrace_signing_keys",
+    metadata,
+    Column("key_id", String(16), primary_key=True),
+    Column("org_id", String(40), nullable=False, index=True),
+    Column("sealed_private_key", LargeBinary, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+private_values = Table(
+    "agritrace_private_values",
+    metadata,
+    Column("commitment", String(64), primary_key=True),
+    Column("chain", String(48), nullable=False, index=True),
+    Column("value_json", Text, nullable=True),
+    Column("salt", LargeBinary, nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("erased_at", DateTime(timezone=True), nullable=True),
+)
+
+# -- the transparency log (issue 3, ledger.log) -------------------------------------------
+# Leaf indices are dense and assigned by the integrator; a node is the RFC 9162 hash of the
+# complete subtree of 2**level leaves starting at leaf node_index * 2**level (level 0 holds
+# the leaf hashes). Leaves, nodes and state change together, in one transaction per batch.
+
+log_leaves = Table(
+    "agritrace_log_leaves",
+    metadata,
+    # On SQLite an INTEGER primary key is the rowid itself: one B-tree fewer to insert into.
+    Column("leaf_index", BigInteger().with_variant(Integer, "sqlite"), primary_key=True,
+           autoincrement=False),
+    Column("notification_id", BigInteger, nullable=False, unique=True),
+    Column("record_hash", LargeBinary(32), nullable=False, unique=True),
+)
+
+log_nodes = Table(
+    "agritrace_log_nodes",
+    metadata,
+    Column("level", SmallInteger, primary_key=True, autoincrement=False),
+    Column("node_index", BigInteger, primary_key=True, autoincrement=False),
+    Column("hash", LargeBinary(32), nullable=False),
+    sqlite_with_rowid=False,  # the primary key is the table: one B-tree per node insert
+)
+
+log_state = Table(
+    "agritrace_log_state",
+    metadata,
+    Column("id", SmallInteger, primary_key=True, autoincrement=False),  # always 1
+    Column("size", BigInteger, nullable=False),  # leaves integrated
+    Column("position", BigInteger, nullable=False),  # last integrated notification id
+)
+
+log_checkpoints = Table(
+    "agritrace_log_checkpoints",
+    metadata,
+    Column("size", BigInteger, primary_key=True, autoincrement=False),
+    Column("note", Text, nullable=False),  # the signed note, with any cosignatures
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+# -- access and read models (issue 5) -----------------------------------------------------
+
+api_tokens = Table(
+    "agritrace_api_tokens",
+    metadata,
+    Column("token_id", String(16), primary_key=True),
+    Column("org_id", String(40), nullable=True, index=True),  # NULL for an admin token
+    Column("admin", Boolean, nullable=False),
+    Column("secret_sha256", LargeBinary(32), nullable=False),
+    Column("label", String(120), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=True),
+    Column("revoked_at", DateTime(timezone=True), nullable=True),
+)
+
+# Every issuance and revocation of a token, appended in the same transaction as the change
+# and never updated or deleted (``ledger.access.tokens``): who did it, for whom, with which roles,
+# when. Neither the secret nor its hash.
+token_events = Table(
+    "agritrace_token_events",
+    metadata,
+    Column("event_id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True,
+           autoincrement=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("action", String(16), nullable=False),  # issued, revoked
+    Column("token_id", String(16), nullable=False, index=True),
+    Column("org_id", String(40), nullable=True, index=True),  # NULL for an admin token
+    Column("admin", Boolean, nullable=False),
+    Column("roles", String(200), nullable=False),  # the organisation's roles, space-separated
+    Column("label", String(120), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=True),
+    Column("by", String(200), nullable=False),  # an admin token, an organisation's, a user
+)
+
+# A client's Idempotency-Key, per organisation (``ledger.persistence.idempotency``): the request it
+# named
+# (an HMAC of its method, path and body; NULL once a private value it may have carried is
+# erased), the chain it is on (NULL: several), the claim running it and until when, and,
+# stored in the same transaction as its records, what it recorded (NULL while it runs).
+idempotency_keys = Table(
+    "agritrace_idempotent_requests",
+    metadata,
+    Column("scope", String(40), primary_key=True),
+    Column("key", String(255), primary_key=True),
+    Column("fingerprint", LargeBinary(32), nullable=True),
+    Column("chain", String(48), nullable=True, index=True),
+    Column("owner", String(32), nullable=False),
+    Column("lease_until", DateTime(timezone=True), nullable=False),
+    Column("outcome", Text, nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False, index=True),
+)
+
+# Tables earlier versions kept and this one drops when it opens a store: the idempotency
+# keys whose fingerprints were unkeyed SHA-256 (a guessed name could be tested against them).
+RETIRED_TABLES = ("agritrace_idempotency_keys",)
+
+# One row per lot, rebuilt from the lot aggregates; search reads it, verification never does.
+lot_index = Table(
+    "agritrace_lot_index",
+    metadata,
+    Column("code", String(20), primary_key=True),
+    Column("product", String(80), nullable=False, index=True),
+    Column("variety", String(80), nullable=True),
+    Column("grade", String(40), nullable=True),
+    Column("gtin", String(14), nullable=True, index=True),
+    Column("province", String(40), nullable=False),
+    Column("city", String(40), nullable=False),
+    Column("county", String(40), nullable=False, index=True),
+    Column("producer", String(40), nullable=False, index=True),
+    Column("custodian", String(40), nullable=False, index=True),
+    Column("status", String(16), nullable=False, index=True),
+    Column("started_at", String(32), nullable=False, index=True),
+    Column("updated_at", String(32), nullable=False),
+    Column("records", Integer, nullable=False),
+)
+
+projection_state = Table(
+    "agritrace_projection_state",
+    metadata,
+    Column("name", String(40), primary_key=True),
+    Column("position", BigInteger, nullable=False),  # last notification id applied
+)
+
+# -- scans of serialised units (issue 6, ledger.scans) ------------------------------------
+# How often each serialised unit's code was resolved, per UTC day: no address, no agent, no
+# finer time, so a count says nothing about who scanned it.
+scan_counts = Table(
+    "agritrace_scan_counts",
+    metadata,
+    Column("gtin", String(14), primary_key=True),
+    Column("lot", String(20), primary_key=True),
+    Column("serial", String(20), primary_key=True),
+    Column("day", String(10), primary_key=True),  # YYYY-MM-DD, UTC
+    Column("scans", BigInteger, nullable=False),
+)

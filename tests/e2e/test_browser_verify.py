@@ -1,0 +1,266 @@
+"""The browser verifier (``api/static/verify.js``) in a real Chromium, on every bundle vector,
+through WebCrypto and through the vendored noble fallback: both must agree with the Python
+verifier on every vector (valid or not, the failing step and the error class).
+
+Skipped without Chromium or Playwright, except when ``AGRITRACE_REQUIRE_BROWSER=1``, where
+their absence fails the run. Chromium is Debian's (``apt-get install chromium``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import threading
+from collections.abc import Iterator
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import pytest
+
+from ledger.application import Ledger
+from ledger.bundles import build_bundle, bundle_json
+from ledger.config import Settings
+from ledger.log import TransparencyLog
+from ledger.log.logkey import LogKey
+from tests.journeys import PLATFORM, kiwi_journey
+from tests.ledger.test_bundle import records_of
+from tests.verify.test_verify_vectors import INDEX, VECTORS, python_outcome
+from verify.notes import Signer
+
+ROOT = Path(__file__).resolve().parents[2]
+STATIC = ROOT / "api" / "static"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+
+RUN_VECTORS = """async ({vectors, mode}) => {
+  const m = await import("/static/verify.js");
+  const text = async (url) => (await fetch(url)).text();
+  const logKey = (await text("/vectors/log.vkey")).trim();
+  const outcomes = {};
+  for (const v of vectors) {
+    const o = v.options;
+    const witnesses = [];
+    for (const w of o.witnesses) witnesses.push((await text("/vectors/" + w)).trim());
+    const since = o.since ? {checkpoint: await text("/vectors/" + o.since), proof: null} : null;
+    const bytes = new Uint8Array(await (await fetch("/vectors/" + v.file)).arrayBuffer());
+    try {
+      const r = await m.verifyBundle(bytes, {
+        logKeys: [logKey], witnesses, minWitnesses: o.min_witnesses, since, crypto: mode});
+      outcomes[v.name] = [0, null, null, r.crypto];
+    } catch (e) {
+      if (!(e instanceof m.VerificationError)) {
+        outcomes[v.name] = ["exception", String(e.stack)];
+        continue;
+      }
+      const f = m.describeFailure(e);
+      outcomes[v.name] = [f.exit, f.step, f.error, f.reason];
+    }
+  }
+  return outcomes;
+}"""
+
+
+class _Handler(SimpleHTTPRequestHandler):
+    """Serves ``/static/`` from api/static, ``/vectors/`` from the bundle vectors, and
+    ``/log/key`` — this service's log key, as the app serves it — from ``service_key``: the
+    vectors' log key unless a test names another."""
+
+    service_key = VECTORS / "log.vkey"
+
+    def translate_path(self, path: str) -> str:
+        path = path.split("?", 1)[0]
+        if path == "/log/key":
+            return str(self.service_key)
+        for prefix, folder in (("/static/", STATIC), ("/vectors/", VECTORS)):
+            if path.startswith(prefix):
+                target = (folder / path[len(prefix):]).resolve()
+                if target.is_relative_to(folder):
+                    return str(target)
+        return str(STATIC / "missing")
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[str]:
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), partial(_Handler, directory=str(STATIC)))
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def _unavailable(reason: str) -> None:
+    if os.environ.get("AGRITRACE_REQUIRE_BROWSER") == "1":
+        pytest.fail(f"a browser is required (AGRITRACE_REQUIRE_BROWSER=1): {reason}")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _unavailable("playwright is not installed")
+    chromium = shutil.which("chromium")
+    if chromium is None:
+        _unavailable("chromium is not installed (apt-get install chromium)")
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=chromium, args=ARGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page(browser: Any, server: str) -> Iterator[Any]:
+    context = browser.new_context()
+    opened = context.new_page()
+    yield opened
+    context.close()
+
+
+def _python_outcomes() -> dict[str, tuple[Any, ...]]:
+    return {v["name"]: python_outcome(v) for v in INDEX["vectors"]}
+
+
+@pytest.mark.parametrize("mode", ["webcrypto", "noble"])
+def test_browser_and_python_verifiers_agree_on_every_vector(page: Any, server: str,
+                                                            mode: str) -> None:
+    page.goto(f"{server}/static/verify.html")
+    outcomes = page.evaluate(RUN_VECTORS, {"vectors": INDEX["vectors"], "mode": mode})
+    expected = _python_outcomes()
+    disagreements = {name: (outcomes[name], expected[name]) for name in expected
+                     if tuple(outcomes[name][:3]) != expected[name]}
+    assert not disagreements, json.dumps(disagreements, ensure_ascii=False, indent=1)
+    used = {outcome[3] for outcome in outcomes.values() if outcome[0] == 0}
+    assert used == {mode}
+
+
+VERIFY_BYTES = """async ({bytes, logKey}) => {
+  const m = await import("/static/verify.js");
+  try {
+    const r = await m.verifyBundle(new Uint8Array(bytes), {logKeys: [logKey], witnesses: [],
+                                                           minWitnesses: 0, since: null});
+    return ["valid", r.records];
+  } catch (e) {
+    return ["invalid", String(e)];
+  }
+}"""
+
+
+def test_a_bundle_carrying_key_history_up_to_its_signatures_verifies(
+        page: Any, server: str, tmp_path: Path) -> None:
+    # The platform adds keys after it received the lot: its bundle leaves them out, and the
+    # browser accepts the shorter history as the Python verifier does.
+    ledger = Ledger(Settings(db_url=f"sqlite:///{tmp_path / 'trimmed.db'}",
+                             master_key=os.urandom(32)))
+    try:
+        kiwi_journey(ledger)
+        for _ in range(5):
+            ledger.add_key(PLATFORM)
+        log = TransparencyLog(ledger.store, LogKey(Signer.generate("agritrace.test/browser")))
+        log.integrate()
+        bundle = build_bundle(ledger, log, "KG1")
+    finally:
+        ledger.close()
+    assert [r["type"] for r in records_of(bundle) if r["chain"] == f"org/{PLATFORM}"] == [
+        "OrganisationRegistered"]
+    page.goto(f"{server}/static/verify.html")
+    outcome = page.evaluate(VERIFY_BYTES, {"bytes": list(bundle_json(bundle)),
+                                           "logKey": log.key.vkey})
+    assert outcome == ["valid", len(bundle["records"])]
+
+
+def _open(page: Any, server: str, bundle: str, **extra: str) -> str:
+    """Open verify.html on a vector bundle, naming the vectors' log key unless ``extra``
+    names one (``log_key=""``: none, so the page takes this service's)."""
+    vkey = (VECTORS / "log.vkey").read_text().strip()
+    query = f"bundle=/vectors/{bundle}.json"
+    query += "".join(f"&{key}={quote(value)}" for key, value in {"log_key": vkey, **extra}.items()
+                     if value)
+    page.goto(f"{server}/static/verify.html?{query}")
+    page.wait_for_function("!['loading', 'form'].includes(document.body.dataset.state)")
+    return str(page.evaluate("document.body.dataset.state"))
+
+
+def test_the_page_shows_a_verified_bundle_in_chinese_and_english(page: Any,
+                                                                server: str) -> None:
+    witness = (VECTORS / "witness.vkey").read_text().strip()
+    assert _open(page, server, "valid", witness=witness) == "valid"
+    text = page.inner_text("body")
+    assert "已在本机验证 Verified on this device" in text
+    assert "KW26-SBD-G1" in text
+    assert "agritrace.test/witness" in text
+    assert "WebCrypto" in text
+
+
+def test_the_page_names_the_failing_step_and_record(page: Any, server: str) -> None:
+    assert _open(page, server, "signed-by-revoked-key") == "invalid"
+    text = page.inner_text("body")
+    assert "验证失败 Verification failed" in text
+    assert "4 记录签名与密钥 record signatures and keys" in text
+    assert "首个问题记录 First bad record" in text
+    assert _open(page, server, "truncated-json") == "malformed"
+
+
+NO_WEBCRYPTO = "Object.defineProperty(Crypto.prototype, 'subtle', {get: () => undefined});"
+NO_ED25519 = """
+const importKey = SubtleCrypto.prototype.importKey;
+SubtleCrypto.prototype.importKey = function (format, data, algorithm, ...rest) {
+  const name = typeof algorithm === "string" ? algorithm : algorithm.name;
+  if (name === "Ed25519") return Promise.reject(new DOMException("no", "NotSupportedError"));
+  return importKey.call(this, format, data, algorithm, ...rest);
+};"""
+
+
+@pytest.mark.parametrize("missing", [NO_WEBCRYPTO, NO_ED25519], ids=["no-webcrypto", "no-ed25519"])
+def test_the_page_falls_back_to_noble_when_webcrypto_cannot_verify(page: Any, server: str,
+                                                                  missing: str) -> None:
+    page.add_init_script(missing)
+    assert _open(page, server, "valid") == "valid"
+    assert page.evaluate("window.agritraceVerification.crypto") == "noble"
+    assert _open(page, server, "signature-forged") == "invalid"
+    assert page.evaluate("window.agritraceVerification.step") == 4
+
+
+def test_the_page_verifies_against_this_services_own_key_by_default(page: Any,
+                                                                   server: str) -> None:
+    assert _open(page, server, "valid", log_key="") == "valid"
+    assert page.evaluate("document.body.dataset.key") == "service"
+    assert "已在本机验证 Verified on this device" in page.inner_text("body")
+    assert not page.is_visible("#foreign")
+    assert _open(page, server, "signature-forged", log_key="") == "invalid"
+
+
+def test_another_logs_key_is_named_in_large_type_and_never_looks_verified(
+        page: Any, server: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # This service's key is now another one: the vectors' key is someone else's.
+    ours = tmp_path / "service.vkey"
+    ours.write_text(Signer.generate("agritrace.example/log").verifier.to_vkey() + "\n")
+    monkeypatch.setattr(_Handler, "service_key", ours)
+    assert _open(page, server, "valid") == "foreign"
+    assert page.evaluate("document.body.dataset.key") == "foreign"
+    notice = page.locator("#foreign")
+    assert notice.is_visible()
+    assert page.inner_text("#foreign-name") == "agritrace.test/vectors"
+    assert "NOT this service's log key" in notice.inner_text()
+    assert "不是本服务的日志公钥" in notice.inner_text()
+    size = page.evaluate("parseFloat(getComputedStyle(document.getElementById("
+                         "'foreign-name')).fontSize)")
+    body = page.evaluate("parseFloat(getComputedStyle(document.body).fontSize)")
+    assert size >= 1.8 * body  # large type
+    text = page.inner_text("body")
+    assert "已在本机验证" not in text
+    assert "Verified on this device" not in text
+    assert "不为其担保" in page.inner_text("#status")
+    # Failing against another key still says whose key it was.
+    assert _open(page, server, "signature-forged") == "invalid"
+    assert page.is_visible("#foreign")
+    # Without a key named, the page takes this service's, which did not sign these vectors.
+    assert _open(page, server, "valid", log_key="") == "invalid"
+    assert not page.is_visible("#foreign")

@@ -1,0 +1,130 @@
+"""The Python verifier on every bundle vector in ``tests/vectors/bundles``: each fails at the
+step, with the error class, its index expects (or verifies, for the valid ones), both through
+``verify_bundle`` and through ``agritrace-verify``'s exit codes.
+"""
+
+from __future__ import annotations
+
+import json
+from hashlib import sha256
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.vectors.bundles.generate import main as generate
+from verify import errors
+from verify.__main__ import main as verify_main
+from verify.bundle import Bundle, verify_bundle
+from verify.notes import Verifier
+from verify.policy import SeenCheckpoint
+
+VECTORS = Path(__file__).resolve().parents[1] / "vectors" / "bundles"
+Outcome = tuple[int, int | None, str | None]
+
+
+def load_index(directory: Path = VECTORS) -> dict[str, Any]:
+    index: dict[str, Any] = json.loads((directory / "index.json").read_text())
+    return index
+
+
+def _key(directory: Path, name: str) -> Verifier:
+    return Verifier.from_vkey((directory / name).read_text().strip())
+
+
+def python_outcome(vector: dict[str, Any], directory: Path = VECTORS) -> Outcome:
+    """(exit code, failing step, error class) of the Python verifier on ``vector``."""
+    options = vector["options"]
+    log_keys = [_key(directory, load_index(directory)["log_key"])]
+    witnesses = [_key(directory, name) for name in options["witnesses"]]
+    try:
+        since = None
+        if options["since"]:
+            since = SeenCheckpoint.from_text((directory / options["since"]).read_bytes())
+        bundle = Bundle.from_json((directory / vector["file"]).read_bytes())
+        verify_bundle(bundle, log_keys, witnesses=witnesses,
+                      min_witnesses=options["min_witnesses"], since=since)
+    except errors.VerificationError as error:
+        exit_code = 2 if isinstance(error, errors.MalformedInput) else 1
+        return exit_code, int(error.step or 0), type(error).__name__
+    return 0, None, None
+
+
+def expected(vector: dict[str, Any]) -> Outcome:
+    return vector["exit"], vector["step"], vector["error"]
+
+
+def matches(outcome: Outcome, vector: dict[str, Any]) -> bool:
+    """The outcome the index expects; an expected class also admits its subclasses
+    (``ProofInvalid`` admits ``RootMismatch``)."""
+    exit_code, step, error = outcome
+    if (exit_code, step) != (vector["exit"], vector["step"]):
+        return False
+    wanted: str | None = vector["error"]
+    if wanted is None or error is None:
+        return error == wanted
+    found: type[errors.VerificationError] = getattr(errors, error)
+    return issubclass(found, getattr(errors, wanted))
+
+
+INDEX = load_index()
+
+
+@pytest.mark.parametrize("vector", INDEX["vectors"], ids=lambda v: v["name"])
+def test_python_verifier(vector: dict[str, Any]) -> None:
+    outcome = python_outcome(vector)
+    assert matches(outcome, vector), f"{vector['description']}: got {outcome}"
+
+
+@pytest.mark.parametrize("vector", INDEX["vectors"], ids=lambda v: v["name"])
+def test_command_line(vector: dict[str, Any], capsys: pytest.CaptureFixture[str]) -> None:
+    options = vector["options"]
+    argv = [str(VECTORS / vector["file"]), "--log-key", str(VECTORS / INDEX["log_key"]),
+            "--json"]
+    for witness in options["witnesses"]:
+        argv += ["--witness", str(VECTORS / witness)]
+    argv += ["--min-witnesses", str(options["min_witnesses"])]
+    if options["since"]:
+        argv += ["--since", str(VECTORS / options["since"])]
+    code = verify_main(argv)
+    out, err = capsys.readouterr()
+    result = json.loads(out)
+    assert code == vector["exit"]
+    assert result["valid"] is vector["valid"]
+    if not vector["valid"]:
+        assert (result["step"], result["exit"]) == (vector["step"], vector["exit"])
+        assert f"step {vector['step']}" in err or "unreadable" in err
+        assert "Traceback" not in err
+
+
+def test_the_vectors_cover_every_step_and_enough_corruptions() -> None:
+    vectors = INDEX["vectors"]
+    corrupted = [v for v in vectors if not v["valid"]]
+    assert len(corrupted) >= 25
+    assert {v["step"] for v in corrupted} == {0, 1, 2, 3, 4, 5, 6}
+    assert {v["exit"] for v in vectors} == {0, 1, 2}
+    assert len({v["file"] for v in vectors}) == len(vectors)  # one file per corruption
+    for vector in vectors:
+        assert (VECTORS / vector["file"]).is_file()
+
+
+def test_every_failure_names_the_first_bad_record_when_there_is_one() -> None:
+    log_key = [_key(VECTORS, INDEX["log_key"])]
+    for name in ("record-dropped", "signature-forged", "audit-path-flipped",
+                 "signed-by-revoked-key", "missing-ancestor"):
+        bundle = Bundle.from_json((VECTORS / f"{name}.json").read_bytes())
+        with pytest.raises(errors.VerificationError) as failure:
+            verify_bundle(bundle, log_key)
+        assert failure.value.record is not None
+        assert len(failure.value.record) == 64
+        assert failure.value.record in {sha256(r.raw).hexdigest() for r in bundle.records}
+
+
+def test_regenerated_vectors_have_the_same_outcomes(tmp_path: Path) -> None:
+    # The generator still runs, and what it makes (fresh keys and times) fails the same way.
+    generate(tmp_path)
+    fresh = load_index(tmp_path)
+    assert [v["name"] for v in fresh["vectors"]] == [v["name"] for v in INDEX["vectors"]]
+    for vector in fresh["vectors"]:
+        assert matches(python_outcome(vector, tmp_path), vector), vector["name"]
+    assert (tmp_path / "log.vkey").read_text() == (VECTORS / "log.vkey").read_text()
