@@ -34,6 +34,7 @@ from typing import Any, TypeVar
 
 from verify.canonical import MAX_SAFE_INTEGER
 from verify.chain import ChainVerifier
+from verify.encoding import decode_base64
 from verify.errors import ChainBroken, LinkBroken, MalformedInput, VerificationError
 from verify.merkle import leaf_hash
 from verify.notes import Checkpoint, Note, Verifier
@@ -41,7 +42,6 @@ from verify.policy import (
     InclusionChecker,
     SeenCheckpoint,
     check_policy,
-    decode_base64,
     decode_hashes,
     parse_checkpoint,
     parse_consistency,

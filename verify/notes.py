@@ -16,7 +16,6 @@ proof texts); a bad signature by a known key raises BadSignature.
 
 from __future__ import annotations
 
-import base64
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -26,6 +25,7 @@ from typing import Final
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from verify.encoding import decode_base64, decode_hash, encode_base64
 from verify.errors import BadSignature, MalformedInput, NoteInvalid
 
 __all__ = [
@@ -55,29 +55,6 @@ _SIG_PREFIX: Final = "— "  # em dash (U+2014), space
 _CONTROL = re.compile("[\x00-\x09\x0b-\x1f]")
 _DECIMAL = re.compile("0|[1-9][0-9]{0,19}")  # at most 20 digits: a uint64 fits
 _HEX_ID = re.compile("[0-9a-fA-F]{8}")
-
-
-def _b64decode(text: str) -> bytes:
-    """Canonical standard base64 only, so parsing then formatting gives the same text."""
-    raw = base64.b64decode(text.encode("ascii"), validate=True)  # ValueError when bad
-    if _b64encode(raw) != text:
-        raise ValueError("non-canonical base64")
-    return raw
-
-
-def _b64encode(raw: bytes) -> str:
-    return base64.b64encode(raw).decode("ascii")
-
-
-def _hash32(text: str, what: str) -> bytes:
-    """A canonical base64 SHA-256 hash, or ValueError."""
-    try:
-        raw = _b64decode(text)
-    except ValueError:
-        raise ValueError(f"{what} is not base64") from None
-    if len(raw) != 32:
-        raise ValueError(f"{what} is not 32 bytes")
-    return raw
 
 
 def _check_text(text: str) -> None:
@@ -112,8 +89,8 @@ def _parse_key(text: str) -> tuple[str, int, int, bytes]:
     name, _, rest = text.partition("+")
     hex_id, _, encoded = rest.partition("+")
     try:
-        raw = _b64decode(encoded)
-    except ValueError:
+        raw = decode_base64(encoded, "key")
+    except MalformedInput:
         raw = b""
     if not (_valid_name(name) and _HEX_ID.fullmatch(hex_id) and len(raw) == 33):
         raise MalformedInput(f"malformed key for {name!r}")
@@ -147,7 +124,7 @@ class Verifier:
         return verifier
 
     def to_vkey(self) -> str:
-        encoded = _b64encode(bytes([self.sig_type]) + self.public_key)
+        encoded = encode_base64(bytes([self.sig_type]) + self.public_key)
         return f"{self.name}+{self.key_id:08x}+{encoded}"
 
     def verify(self, message: bytes, signature: bytes) -> None:
@@ -196,7 +173,7 @@ class Signer:
         return signer
 
     def to_skey(self) -> str:
-        encoded = _b64encode(bytes([self.sig_type]) + self.seed)
+        encoded = encode_base64(bytes([self.sig_type]) + self.seed)
         return f"PRIVATE+KEY+{self.name}+{self.key_id:08x}+{encoded}"
 
     def sign(self, message: bytes) -> bytes:
@@ -220,15 +197,15 @@ class Signature:
     def from_line(cls, line: str) -> Signature:
         name, _, encoded = line.removeprefix(_SIG_PREFIX).partition(" ")
         try:
-            raw = _b64decode(encoded)
-        except ValueError:
+            raw = decode_base64(encoded, "signature")
+        except MalformedInput:
             raw = b""
         if not line.startswith(_SIG_PREFIX) or not _valid_name(name) or len(raw) < 5:
             raise NoteInvalid(f"malformed signature line {line[:60]!r}")
         return cls(name, int.from_bytes(raw[:4], "big"), raw[4:])
 
     def to_line(self) -> str:
-        encoded = _b64encode(self.key_id.to_bytes(4, "big") + self.signature)
+        encoded = encode_base64(self.key_id.to_bytes(4, "big") + self.signature)
         return f"{_SIG_PREFIX}{self.name} {encoded}\n"
 
 
@@ -347,13 +324,13 @@ class Checkpoint:
         if len(lines) < 3 or not _DECIMAL.fullmatch(lines[1]):
             raise NoteInvalid("checkpoint needs origin, decimal tree size and root hash")
         try:
-            root = _hash32(lines[2], "checkpoint root hash")
-        except ValueError as exc:
-            raise NoteInvalid(str(exc)) from None
+            root = decode_hash(lines[2], "checkpoint root hash")
+        except MalformedInput as error:
+            raise NoteInvalid(error.reason) from None
         return cls(lines[0], int(lines[1]), root, tuple(lines[3:]))
 
     def to_text(self) -> str:
-        lines = (self.origin, str(self.size), _b64encode(self.root_hash), *self.extensions)
+        lines = (self.origin, str(self.size), encode_base64(self.root_hash), *self.extensions)
         return "".join(line + "\n" for line in lines)
 
 
@@ -402,20 +379,17 @@ class TlogProof:
         head, sep, checkpoint = text.partition("\n\n")
         lines = head.split("\n")
         extra = None
-        try:
-            if not sep or not checkpoint or lines.pop(0) != _PROOF_HEADER or not lines:
-                raise ValueError("not a tlog-proof")
-            if lines[0].startswith("extra "):
-                extra = _b64decode(lines.pop(0).removeprefix("extra "))
-            index = lines.pop(0) if lines else ""
-            if not (index.startswith("index ") and _DECIMAL.fullmatch(index[6:])):
-                raise ValueError("tlog-proof has no decimal index line")
-            proof = tuple(_hash32(line, "tlog-proof hash") for line in lines)
-        except ValueError as exc:
-            raise MalformedInput(str(exc)) from None
+        if not sep or not checkpoint or lines.pop(0) != _PROOF_HEADER or not lines:
+            raise MalformedInput("not a tlog-proof")
+        if lines[0].startswith("extra "):
+            extra = decode_base64(lines.pop(0).removeprefix("extra "), "tlog-proof extra")
+        index = lines.pop(0) if lines else ""
+        if not (index.startswith("index ") and _DECIMAL.fullmatch(index[6:])):
+            raise MalformedInput("tlog-proof has no decimal index line")
+        proof = tuple(decode_hash(line, "tlog-proof hash") for line in lines)
         return cls(int(index[6:]), proof, checkpoint, extra)
 
     def to_text(self) -> str:
-        extra = "" if self.extra is None else f"extra {_b64encode(self.extra)}\n"
-        hashes = "".join(_b64encode(h) + "\n" for h in self.proof)
+        extra = "" if self.extra is None else f"extra {encode_base64(self.extra)}\n"
+        hashes = "".join(encode_base64(h) + "\n" for h in self.proof)
         return f"{_PROOF_HEADER}\n{extra}index {self.index}\n{hashes}\n{self.checkpoint}"

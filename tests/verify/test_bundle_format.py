@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from verify import bundle as bundle_module
 from verify import policy
 from verify.bundle import Bundle, BundleResult
+from verify.encoding import decode_base64
 from verify.errors import MalformedInput, VerificationError
 from verify.merkle import (
     inclusion_proof,
@@ -27,7 +28,7 @@ from verify.merkle import (
     root_from_leaf_hashes,
     verify_inclusion,
 )
-from verify.policy import InclusionChecker, decode_base64, decode_hashes
+from verify.policy import InclusionChecker, decode_hashes
 
 VECTORS = Path(__file__).resolve().parents[1] / "vectors" / "bundles"
 
