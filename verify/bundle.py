@@ -34,10 +34,11 @@ from typing import Any, TypeVar
 
 from verify.canonical import MAX_SAFE_INTEGER
 from verify.chain import ChainVerifier
+from verify.checkpoints import Checkpoint
 from verify.encoding import decode_base64
 from verify.errors import ChainBroken, LinkBroken, MalformedInput, VerificationError
 from verify.merkle import leaf_hash
-from verify.notes import Checkpoint, Note, Verifier
+from verify.notes import Note, Verifier
 from verify.policy import (
     InclusionChecker,
     SeenCheckpoint,

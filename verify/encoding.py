@@ -1,4 +1,5 @@
-"""Canonical standard base64 (RFC 4648 section 4), the one encoding of binary values.
+"""Canonical standard base64 (RFC 4648 section 4), the one encoding of binary values; and the
+canonical decimal of the C2SP text formats.
 
 https://www.rfc-editor.org/rfc/rfc4648#section-4: the standard alphabet, ``=`` padding to a
 multiple of four characters. Canonical means the one text ``base64.b64encode`` gives for the
@@ -18,11 +19,12 @@ import re
 from verify.errors import MalformedInput
 from verify.merkle import HASH_SIZE
 
-__all__ = ["decode_base64", "decode_hash", "encode_base64"]
+__all__ = ["decode_base64", "decode_hash", "encode_base64", "is_decimal"]
 
 _ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
 # Canonical base64 of 32 bytes: the 43rd character carries 4 bits and two zero padding bits.
 _HASH_BASE64 = re.compile(r"[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=")
+_DECIMAL = re.compile("0|[1-9][0-9]{0,19}")  # at most 20 digits: a uint64 fits
 
 
 def encode_base64(raw: bytes) -> str:
@@ -71,3 +73,9 @@ def decode_hash(value: object, what: str) -> bytes:
     if len(raw) != HASH_SIZE:
         raise MalformedInput(f"{what} is {len(raw)} bytes, not {HASH_SIZE}")
     return raw
+
+
+def is_decimal(text: str) -> bool:
+    """True when ``text`` is a C2SP decimal: ASCII digits without leading zeroes, at most 20
+    of them (so every uint64 has exactly one text)."""
+    return _DECIMAL.fullmatch(text) is not None

@@ -26,10 +26,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from verify.checkpoints import Checkpoint
 from verify.encoding import decode_hash
 from verify.errors import MalformedInput, NoteInvalid, ProofInvalid, RootMismatch
 from verify.merkle import node_hash, verify_consistency
-from verify.notes import ED25519, Checkpoint, Note, Verifier, verified_signers
+from verify.notes import ED25519, Note, Verifier, verified_signers
 
 __all__ = [
     "MAX_PROOF_HASHES",

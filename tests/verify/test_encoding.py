@@ -10,11 +10,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from verify.checkpoints import Checkpoint
 from verify.encoding import decode_base64, decode_hash, encode_base64
 from verify.errors import MalformedInput, NoteInvalid, VerificationError
 from verify.keys import decode_public_key
-from verify.notes import Checkpoint, Signature, TlogProof
+from verify.notes import Signature
 from verify.policy import decode_hashes
+from verify.proofs import TlogProof
 
 ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
 

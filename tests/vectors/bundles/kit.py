@@ -12,8 +12,9 @@ from typing import Any
 
 from ledger.bundles import bundle_json
 from tests.vectors.bundles.scenario import Forger, Scenario, resign
+from verify.checkpoints import Checkpoint
 from verify.keys import key_id
-from verify.notes import Checkpoint, Note, Signature
+from verify.notes import Note, Signature
 from verify.records import signing_message
 
 Bundle = dict[str, Any]

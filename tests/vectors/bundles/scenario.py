@@ -33,8 +33,10 @@ from ledger.log import TransparencyLog
 from ledger.log.checkpoints import PublishedCheckpoint, attach_cosignatures
 from ledger.log.logkey import LogKey
 from verify.canonical import canonical_bytes
+from verify.checkpoints import Checkpoint
+from verify.cosignatures import cosign_note
 from verify.merkle import inclusion_proof, leaf_hash, node_hash, root_from_leaf_hashes
-from verify.notes import COSIGNATURE_V1, Checkpoint, Note, Signer, cosign_note, sign_note
+from verify.notes import COSIGNATURE_V1, Note, Signer, sign_note
 from verify.records import signing_message
 
 
