@@ -35,7 +35,7 @@ from typing import Any, TypeVar
 from verify.canonical import MAX_SAFE_INTEGER
 from verify.chain import ChainVerifier
 from verify.checkpoints import Checkpoint
-from verify.encoding import decode_base64
+from verify.encoding import decode_base64, encode_base64
 from verify.errors import ChainBroken, LinkBroken, MalformedInput, VerificationError
 from verify.merkle import leaf_hash
 from verify.notes import Note, Verifier
@@ -76,10 +76,16 @@ class BundleRecord:
     signature: bytes
     proof: tuple[bytes, ...]
 
+    def to_json_value(self) -> dict[str, Any]:
+        return {"index": self.index, "record": encode_base64(self.raw),
+                "signature": encode_base64(self.signature),
+                "proof": [encode_base64(h) for h in self.proof]}
+
 
 @dataclass(frozen=True)
 class Bundle:
-    """A parsed, shape-checked bundle; nothing in it is verified yet."""
+    """A bundle: parsed and shape-checked (``from_json``) or built by a log (``of``); nothing
+    in it is verified yet. ``to_json`` writes it in the one format ``from_json`` reads."""
 
     lot: str
     note: Note
@@ -90,6 +96,29 @@ class Bundle:
     def consistency_from(self, size: int) -> tuple[bytes, ...] | None:
         """The bundle's consistency proof from tree ``size`` to its checkpoint, if any."""
         return next((proof for old, proof in self.consistency if old == size), None)
+
+    @classmethod
+    def of(cls, lot: str, checkpoint: str, records: Iterable[BundleRecord],
+           consistency: Iterable[tuple[int, Sequence[bytes]]] = ()) -> Bundle:
+        """A bundle from a log's parts: ``checkpoint`` is the signed checkpoint note as the log
+        serves it, ``consistency`` the proofs to it from earlier tree sizes. Raises
+        ``MalformedInput`` when ``checkpoint`` is not one a verifier could read."""
+        note, parsed = parse_checkpoint(checkpoint)
+        return cls(lot, note, parsed, tuple(records),
+                   tuple((size, tuple(proof)) for size, proof in consistency))
+
+    def to_json(self) -> bytes:
+        """The bundle document (docs/bundle.md): compact UTF-8 JSON, fields in the documented
+        order, ``consistency`` only when there is one, ending in a newline."""
+        value: dict[str, Any] = {
+            "format": FORMAT, "version": VERSION, "lot": self.lot,
+            "checkpoint": self.note.to_text(),
+            "records": [record.to_json_value() for record in self.records],
+        }
+        if self.consistency:
+            value["consistency"] = [{"from": size, "proof": [encode_base64(h) for h in proof]}
+                                    for size, proof in self.consistency]
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode() + b"\n"
 
     @classmethod
     def from_json(cls, raw: bytes | str) -> Bundle:

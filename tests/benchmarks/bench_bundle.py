@@ -26,7 +26,7 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from ledger.application import Ledger
-from ledger.bundles import build_bundle, bundle_json
+from ledger.bundles import build_bundle
 from ledger.config import Settings
 from ledger.log import TransparencyLog
 from ledger.log.logkey import LogKey
@@ -52,7 +52,7 @@ def make_bundle(records: int) -> tuple[bytes, Verifier]:
             ledger.record_batch(COOP, [entry] * min(100, remaining))
             remaining -= 100
         log = TransparencyLog(ledger.store, LogKey(Signer.generate("bench.example/log")))
-        text = bundle_json(build_bundle(ledger, log, LOT))
+        text = build_bundle(ledger, log, LOT).to_json()
         verifier = log.key.verifier
         ledger.close()
     return text, verifier

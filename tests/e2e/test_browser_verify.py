@@ -22,7 +22,7 @@ from urllib.parse import quote
 import pytest
 
 from ledger.application import Ledger
-from ledger.bundles import build_bundle, bundle_json
+from ledger.bundles import build_bundle
 from ledger.config import Settings
 from ledger.log import TransparencyLog
 from ledger.log.logkey import LogKey
@@ -171,9 +171,9 @@ def test_a_bundle_carrying_key_history_up_to_its_signatures_verifies(
     assert [r["type"] for r in records_of(bundle) if r["chain"] == f"org/{PLATFORM}"] == [
         "OrganisationRegistered"]
     page.goto(f"{server}/static/verify.html")
-    outcome = page.evaluate(VERIFY_BYTES, {"bytes": list(bundle_json(bundle)),
+    outcome = page.evaluate(VERIFY_BYTES, {"bytes": list(bundle.to_json()),
                                            "logKey": log.key.vkey})
-    assert outcome == ["valid", len(bundle["records"])]
+    assert outcome == ["valid", len(bundle.records)]
 
 
 def _open(page: Any, server: str, bundle: str, **extra: str) -> str:
