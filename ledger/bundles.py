@@ -1,5 +1,5 @@
 """Proof bundles: one lot's records with everything needed to check them offline (DESIGN §4
-item 6). The format is in docs/bundle.md; ``verify.bundle`` checks it.
+item 6). The format is in docs/bundle.md; ``verify.verification`` checks it.
 
 A bundle holds, all cut at one checkpoint (records whose leaf index is below its size):
 

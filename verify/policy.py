@@ -1,8 +1,8 @@
 """What the log must prove in a bundle, and to whom: the pinned log key, witnesses, history.
 
 Parsing at the edge (``parse_checkpoint``, ``parse_consistency``, ``decode_hashes``...) raises
-``MalformedInput``. The log's steps of ``verify.bundle.verify_bundle`` (the record steps are
-in that module):
+``MalformedInput``. The log's steps of ``verify.verification.verify_bundle`` (the record steps
+are in that module):
 
 1. ``verify_log_signature``: the checkpoint note has a valid signature by a pinned log key,
    and that key is named after the checkpoint's origin (https://c2sp.org/tlog-checkpoint);

@@ -33,9 +33,10 @@ from ledger.log.logkey import LogKey
 from tests.benchmarks.bench_recording import STORED
 from tests.benchmarks.common import fresh_url, interleaved, rate
 from tests.journeys import COOP, harvest, register_parties
-from verify.bundle import Bundle, verify_bundle
+from verify.bundle import Bundle
 from verify.notes import Signer, Verifier
 from verify.records import Record, signing_message
+from verify.verification import verify_bundle
 
 LOT = "B1"
 

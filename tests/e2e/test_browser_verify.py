@@ -30,7 +30,7 @@ from ledger.log.logkey import LogKey
 from tests.journeys import PLATFORM, kiwi_journey
 from tests.ledger.test_bundle import records_of
 from tests.verify.test_verify_vectors import INDEX, VECTORS, python_outcome
-from verify.bundle import Bundle, BundleRecord, verify_bundle
+from verify.bundle import Bundle, BundleRecord
 from verify.canonical import canonical_bytes
 from verify.checkpoints import Checkpoint
 from verify.encoding import encode_base64
@@ -39,6 +39,7 @@ from verify.keys import key_id
 from verify.merkle import leaf_hash, root_from_leaf_hashes
 from verify.notes import Signer, Verifier, sign_note
 from verify.records import record_hash, signing_message
+from verify.verification import verify_bundle
 
 ROOT = Path(__file__).resolve().parents[2]
 STATIC = ROOT / "api" / "static"

@@ -17,10 +17,12 @@ from ledger.log import TransparencyLog
 from ledger.log.logkey import LogKey
 from tests.journeys import COOP, harvest, kiwi_journey
 from tests.ledger.test_tamper import Store
-from verify.bundle import Bundle, BundleResult, SeenCheckpoint, verify_bundle
+from verify.bundle import Bundle
 from verify.canonical import canonical_bytes
 from verify.errors import ChainBroken, RootMismatch, VerificationError
 from verify.notes import Signer
+from verify.policy import SeenCheckpoint
+from verify.verification import BundleResult, verify_bundle
 
 
 @pytest.fixture

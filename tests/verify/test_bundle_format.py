@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from verify import bundle as bundle_module
 from verify import policy
-from verify.bundle import Bundle, BundleResult
+from verify.bundle import Bundle
 from verify.encoding import decode_base64
 from verify.errors import MalformedInput, VerificationError
 from verify.merkle import (
@@ -29,6 +29,7 @@ from verify.merkle import (
     verify_inclusion,
 )
 from verify.policy import InclusionChecker, decode_hashes
+from verify.verification import BundleResult
 
 VECTORS = Path(__file__).resolve().parents[1] / "vectors" / "bundles"
 

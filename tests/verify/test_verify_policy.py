@@ -15,10 +15,11 @@ from ledger.log import TransparencyLog
 from ledger.log.logkey import LogKey
 from tests.journeys import COOP, kiwi_journey
 from tests.vectors.bundles.scenario import LOG, WITNESS, sign_checkpoint
-from verify.bundle import Bundle, SeenCheckpoint, verify_bundle
+from verify.bundle import Bundle
 from verify.errors import MalformedInput, NoteInvalid, ProofInvalid, RootMismatch
 from verify.notes import Signer, Verifier
-from verify.policy import parse_proof_lines
+from verify.policy import SeenCheckpoint, parse_proof_lines
+from verify.verification import verify_bundle
 
 VECTORS = Path(__file__).resolve().parents[1] / "vectors" / "bundles"
 BUNDLE = Bundle.from_json((VECTORS / "valid.json").read_bytes())
