@@ -24,7 +24,7 @@ def test_importing_verify_loads_nothing_of_the_ledger_or_the_service() -> None:
         "import importlib, pkgutil, verify\n"
         "for module in pkgutil.iter_modules(verify.__path__):\n"
         "    importlib.import_module(f'verify.{module.name}')\n"
-        "from verify.verification import verify_bundle\n"
+        "from verify import Bundle, verify_bundle\n"
         f"loaded = {{name.split('.')[0] for name in sys.modules}} & set({FORBIDDEN!r})\n"
         "assert not loaded, loaded\n"
     )
