@@ -72,6 +72,25 @@ class Bundle:
         return next((proof for old, proof in self.consistency if old == size), None)
 
     @classmethod
+    def from_json(cls, raw: bytes | str) -> Bundle:
+        """Parse bundle JSON; raises ``MalformedInput`` naming the bad part."""
+        value = _load(raw)
+        note, checkpoint = parse_checkpoint(value["checkpoint"])
+        entries = _list(value["records"], "records", MAX_RECORDS)
+        if not entries:
+            raise MalformedInput("records is empty")
+        known: dict[str, bytes] = {}
+        records = tuple(_record(entry, f"records[{i}]", known) for i, entry in enumerate(entries))
+        seen: set[bytes] = set()
+        for item in records:
+            if item.raw in seen:
+                digest = record_hash(item.raw).hex()
+                raise MalformedInput(f"record {digest[:16]}… appears twice", record=digest)
+            seen.add(item.raw)
+        return cls(value["lot"], note, checkpoint, records,
+                   parse_consistency(value.get("consistency", []), MAX_CONSISTENCY))
+
+    @classmethod
     def of(cls, lot: str, checkpoint: str, records: Iterable[BundleRecord],
            consistency: Iterable[tuple[int, Sequence[bytes]]] = ()) -> Bundle:
         """A bundle from a log's parts: ``checkpoint`` is the signed checkpoint note as the log
@@ -93,25 +112,6 @@ class Bundle:
             value["consistency"] = [{"from": size, "proof": [encode_base64(h) for h in proof]}
                                     for size, proof in self.consistency]
         return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode() + b"\n"
-
-    @classmethod
-    def from_json(cls, raw: bytes | str) -> Bundle:
-        """Parse bundle JSON; raises ``MalformedInput`` naming the bad part."""
-        value = _load(raw)
-        note, checkpoint = parse_checkpoint(value["checkpoint"])
-        entries = _list(value["records"], "records", MAX_RECORDS)
-        if not entries:
-            raise MalformedInput("records is empty")
-        known: dict[str, bytes] = {}
-        records = tuple(_record(entry, f"records[{i}]", known) for i, entry in enumerate(entries))
-        seen: set[bytes] = set()
-        for item in records:
-            if item.raw in seen:
-                digest = record_hash(item.raw).hex()
-                raise MalformedInput(f"record {digest[:16]}… appears twice", record=digest)
-            seen.add(item.raw)
-        return cls(value["lot"], note, checkpoint, records,
-                   parse_consistency(value.get("consistency", []), MAX_CONSISTENCY))
 
 
 def _reject(text: str) -> Any:
