@@ -1,5 +1,5 @@
 """Proof bundles: one lot's records with everything needed to check them offline (DESIGN §4
-item 6). The format is in docs/bundle.md; ``verify.bundle`` checks it.
+item 6). The format is in docs/bundle.md; ``verify.verification`` checks it.
 
 A bundle holds, all cut at one checkpoint (records whose leaf index is below its size):
 
@@ -14,6 +14,9 @@ A bundle holds, all cut at one checkpoint (records whose leaf index is below its
    with any witness cosignatures; and, on request, consistency proofs to it from earlier
    published tree sizes.
 
+The bundle is a ``verify.bundle.Bundle``, the model the verifier parses, and is written by
+its ``to_json``: the builder and the verifier cannot disagree on the format.
+
 Records are read as the store holds them (signature and bytes) and placed in the log by the
 notification the integrator gave them, never through a read model: a store changed after the
 log integrated it gives a bundle that fails verification, which is the point.
@@ -21,11 +24,8 @@ log integrated it gives a bundle that fails verification, which is the point.
 
 from __future__ import annotations
 
-import base64
-import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy import Connection, bindparam, text
 
@@ -38,12 +38,12 @@ from ledger.log.nodes import NodeCache
 from ledger.log.service import TransparencyLog
 from ledger.persistence.store import EventStore, events_table, notification_column, split_state
 from ledger.persistence.tables import log_leaves
-from verify.bundle import FORMAT, VERSION
+from verify.bundle import Bundle, BundleRecord
 from verify.errors import VerificationError
 from verify.merkle import inclusion_proof
 from verify.records import Record
 
-__all__ = ["MEDIA_TYPE", "build_bundle", "bundle_json"]
+__all__ = ["MEDIA_TYPE", "build_bundle"]
 
 MEDIA_TYPE = "application/vnd.agritrace.bundle+json"
 
@@ -67,8 +67,8 @@ class _Stored:
 
 
 def build_bundle(ledger: Ledger, log: TransparencyLog, lot: str, *,
-                 since: Sequence[int] = (), integrate: bool = True) -> dict[str, Any]:
-    """The bundle of ``lot`` as a JSON-ready dict (serialise it with ``bundle_json``).
+                 since: Sequence[int] = (), integrate: bool = True) -> Bundle:
+    """The bundle of ``lot``; ``bundle.to_json()`` gives the bytes to write or serve.
 
     Integrates the log first (when ``integrate``) if the latest checkpoint does not yet
     cover the lot's last record; records after the checkpoint are left out. ``since`` lists
@@ -88,25 +88,9 @@ def build_bundle(ledger: Ledger, log: TransparencyLog, lot: str, *,
         chosen = _collect(_Reader(store, connection), f"lot/{code}", size)
         proofs = NodeCache(connection).prefetch(
             lambda get: [inclusion_proof(item.leaf or 0, size, get) for item in chosen])
-    bundle: dict[str, Any] = {
-        "format": FORMAT, "version": VERSION, "lot": code, "checkpoint": checkpoint.note,
-        "records": [{"index": item.leaf, "record": _b64(item.raw),
-                     "signature": _b64(item.signature), "proof": [_b64(h) for h in proof]}
-                    for item, proof in zip(chosen, proofs, strict=True)],
-    }
-    consistency = _consistency(log, since, size)
-    if consistency:
-        bundle["consistency"] = consistency
-    return bundle
-
-
-def bundle_json(bundle: dict[str, Any]) -> bytes:
-    """The bytes to write or serve (UTF-8 JSON, ending in a newline)."""
-    return json.dumps(bundle, ensure_ascii=False, separators=(",", ":")).encode() + b"\n"
-
-
-def _b64(raw: bytes) -> str:
-    return base64.b64encode(raw).decode("ascii")
+    records = [BundleRecord(item.leaf or 0, item.raw, item.signature, tuple(proof))
+               for item, proof in zip(chosen, proofs, strict=True)]
+    return Bundle.of(code, checkpoint.note, records, _consistency(log, since, size))
 
 
 def _covering_checkpoint(log: TransparencyLog, last: _Stored,
@@ -124,15 +108,15 @@ def _latest_size(log: TransparencyLog) -> int:
         return 0
 
 
-def _consistency(log: TransparencyLog, since: Iterable[int], size: int) -> list[dict[str, Any]]:
-    entries = []
+def _consistency(log: TransparencyLog, since: Iterable[int],
+                 size: int) -> list[tuple[int, tuple[bytes, ...]]]:
+    proofs = []
     for old in sorted(set(since)):
         if type(old) is not int or not 1 <= old <= size:
             raise InvalidInput(f"must be a published tree size from 1 to {size}", field="since")
         if old < size:
-            proof = log.consistency(old, size)
-            entries.append({"from": old, "proof": [_b64(h) for h in proof.hashes]})
-    return entries
+            proofs.append((old, log.consistency(old, size).hashes))
+    return proofs
 
 
 def _collect(reader: _Reader, start: str, size: int) -> list[_Stored]:

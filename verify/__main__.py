@@ -19,10 +19,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
-from verify.bundle import MAX_BUNDLE_BYTES, Bundle, BundleResult, verify_bundle
+from verify.bundle import MAX_BUNDLE_BYTES, Bundle
 from verify.errors import MalformedInput, VerificationError
 from verify.notes import Verifier
 from verify.policy import SeenCheckpoint, parse_proof_lines
+from verify.verification import BundleResult, verify_bundle
 
 __all__ = ["STEPS", "main", "run"]
 

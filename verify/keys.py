@@ -1,7 +1,7 @@
 """Organisation keys: Ed25519 public keys, key ids and record signatures.
 
 A key id is the first 8 bytes (16 hex digits) of SHA-256("agritrace/key/v1\\n" || public key).
-Public keys travel as standard base64 of the 32 raw bytes.
+Public keys travel as canonical standard base64 of the 32 raw bytes (``verify.encoding``).
 
 Proof of possession: a key an organisation holds itself is registered only with the key's own
 Ed25519 signature over ``"agritrace/key-possession/v1\\n" || organisation id || "\\n" || key
@@ -11,13 +11,12 @@ message names the organisation, so the proof cannot be replayed for another one.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
+from verify.encoding import decode_base64, encode_base64
 from verify.errors import BadSignature, MalformedInput
 from verify.records import Record, signing_message
 
@@ -35,17 +34,12 @@ def key_id(public_key: bytes) -> str:
 
 
 def encode_public_key(public_key: bytes) -> str:
-    return base64.b64encode(public_key).decode("ascii")
+    return encode_base64(public_key)
 
 
 def decode_public_key(text: object) -> bytes:
-    """Raw 32 public-key bytes from base64 text; raises ``MalformedInput``."""
-    if not isinstance(text, str):
-        raise MalformedInput("public key must be a base64 string")
-    try:
-        raw = base64.b64decode(text, validate=True)
-    except (binascii.Error, ValueError) as error:
-        raise MalformedInput(f"public key is not base64: {error}") from error
+    """Raw 32 public-key bytes from canonical base64 text; raises ``MalformedInput``."""
+    raw = decode_base64(text, "public key")
     if len(raw) != 32:
         raise MalformedInput(f"public key must be 32 bytes, not {len(raw)}")
     return raw

@@ -1,22 +1,19 @@
-"""Signed notes, checkpoints, cosignatures and proofs in the C2SP text formats, Ed25519 only.
+"""Signed notes, https://c2sp.org/signed-note: text signed by named keys, Ed25519 only.
 
-- signed-note, https://c2sp.org/signed-note: text, a blank line, then lines
-  ``— <key name> base64(key ID || signature)``; key ID = SHA-256(name || 0x0A || type || key)[:4].
-  Verifier keys are ``name+hexid+base64(type || public key)``, signer keys
-  ``PRIVATE+KEY+name+hexid+base64(type || seed)``.
-- tlog-checkpoint, https://c2sp.org/tlog-checkpoint: origin, tree size, base64 root hash,
-  optional extension lines.
-- tlog-cosignature, https://c2sp.org/tlog-cosignature: cosignature/v1, type 0x04, signature
-  = uint64 big-endian timestamp || Ed25519 over "cosignature/v1\\ntime <t>\\n" + checkpoint.
-- tlog-proof, https://c2sp.org/tlog-proof: index, inclusion proof and checkpoint in one text.
+A note is UTF-8 text ending in a newline, a blank line, then one line per signature,
+``— <key name> base64(key ID || signature)``, where key ID = SHA-256(name || 0x0A || type ||
+key)[:4]. Verifier keys are ``name+hexid+base64(type || public key)``, signer keys
+``PRIVATE+KEY+name+hexid+base64(type || seed)``. Two signature types are known: Ed25519
+(0x01), signing the note text, and the witness cosignature of ``verify.cosignatures`` (0x04),
+signing a message built from the note text, which must be a checkpoint
+(``verify.checkpoints``).
 
-Parsing raises NoteInvalid (notes, checkpoints) or MalformedInput (keys, ambiguous key sets,
-proof texts); a bad signature by a known key raises BadSignature.
+Parsing raises NoteInvalid (notes, signature lines) or MalformedInput (keys, ambiguous key
+sets); a bad signature by a known key raises BadSignature.
 """
 
 from __future__ import annotations
 
-import base64
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -26,21 +23,19 @@ from typing import Final
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from verify.encoding import decode_base64, encode_base64
 from verify.errors import BadSignature, MalformedInput, NoteInvalid
 
 __all__ = [
     "COSIGNATURE_V1",
     "ED25519",
     "MAX_SIGNATURES",
-    "Checkpoint",
     "Note",
     "Signature",
     "Signer",
-    "TlogProof",
     "Verifier",
-    "cosign_note",
-    "cosignature_message",
-    "cosignature_timestamp",
+    "check_note_text",
+    "is_note_line",
     "note_key_id",
     "open_note",
     "sign_note",
@@ -53,34 +48,10 @@ COSIGNATURE_V1: Final = 0x04  # tlog-cosignature timestamped Ed25519 type
 MAX_SIGNATURES: Final = 100
 _SIG_PREFIX: Final = "— "  # em dash (U+2014), space
 _CONTROL = re.compile("[\x00-\x09\x0b-\x1f]")
-_DECIMAL = re.compile("0|[1-9][0-9]{0,19}")  # at most 20 digits: a uint64 fits
 _HEX_ID = re.compile("[0-9a-fA-F]{8}")
 
 
-def _b64decode(text: str) -> bytes:
-    """Canonical standard base64 only, so parsing then formatting gives the same text."""
-    raw = base64.b64decode(text.encode("ascii"), validate=True)  # ValueError when bad
-    if _b64encode(raw) != text:
-        raise ValueError("non-canonical base64")
-    return raw
-
-
-def _b64encode(raw: bytes) -> str:
-    return base64.b64encode(raw).decode("ascii")
-
-
-def _hash32(text: str, what: str) -> bytes:
-    """A canonical base64 SHA-256 hash, or ValueError."""
-    try:
-        raw = _b64decode(text)
-    except ValueError:
-        raise ValueError(f"{what} is not base64") from None
-    if len(raw) != 32:
-        raise ValueError(f"{what} is not 32 bytes")
-    return raw
-
-
-def _check_text(text: str) -> None:
+def check_note_text(text: str) -> None:
     """Note text: UTF-8, no control characters but newline, ends in a newline."""
     try:
         text.encode("utf-8")
@@ -88,6 +59,11 @@ def _check_text(text: str) -> None:
         raise NoteInvalid("note is not valid UTF-8") from None
     if _CONTROL.search(text) or not text.endswith("\n"):
         raise NoteInvalid("note text has control characters or does not end in a newline")
+
+
+def is_note_line(line: str) -> bool:
+    """A non-empty line of note text: no newline or other control character."""
+    return bool(line) and "\n" not in line and not _CONTROL.search(line)
 
 
 def _valid_name(name: str) -> bool:
@@ -112,8 +88,8 @@ def _parse_key(text: str) -> tuple[str, int, int, bytes]:
     name, _, rest = text.partition("+")
     hex_id, _, encoded = rest.partition("+")
     try:
-        raw = _b64decode(encoded)
-    except ValueError:
+        raw = decode_base64(encoded, "key")
+    except MalformedInput:
         raw = b""
     if not (_valid_name(name) and _HEX_ID.fullmatch(hex_id) and len(raw) == 33):
         raise MalformedInput(f"malformed key for {name!r}")
@@ -147,7 +123,7 @@ class Verifier:
         return verifier
 
     def to_vkey(self) -> str:
-        encoded = _b64encode(bytes([self.sig_type]) + self.public_key)
+        encoded = encode_base64(bytes([self.sig_type]) + self.public_key)
         return f"{self.name}+{self.key_id:08x}+{encoded}"
 
     def verify(self, message: bytes, signature: bytes) -> None:
@@ -196,7 +172,7 @@ class Signer:
         return signer
 
     def to_skey(self) -> str:
-        encoded = _b64encode(bytes([self.sig_type]) + self.seed)
+        encoded = encode_base64(bytes([self.sig_type]) + self.seed)
         return f"PRIVATE+KEY+{self.name}+{self.key_id:08x}+{encoded}"
 
     def sign(self, message: bytes) -> bytes:
@@ -220,15 +196,15 @@ class Signature:
     def from_line(cls, line: str) -> Signature:
         name, _, encoded = line.removeprefix(_SIG_PREFIX).partition(" ")
         try:
-            raw = _b64decode(encoded)
-        except ValueError:
+            raw = decode_base64(encoded, "signature")
+        except MalformedInput:
             raw = b""
         if not line.startswith(_SIG_PREFIX) or not _valid_name(name) or len(raw) < 5:
             raise NoteInvalid(f"malformed signature line {line[:60]!r}")
         return cls(name, int.from_bytes(raw[:4], "big"), raw[4:])
 
     def to_line(self) -> str:
-        encoded = _b64encode(self.key_id.to_bytes(4, "big") + self.signature)
+        encoded = encode_base64(self.key_id.to_bytes(4, "big") + self.signature)
         return f"{_SIG_PREFIX}{self.name} {encoded}\n"
 
 
@@ -240,7 +216,7 @@ class Note:
     signatures: tuple[Signature, ...] = ()
 
     def __post_init__(self) -> None:
-        _check_text(self.text)
+        check_note_text(self.text)
         if len(self.signatures) > MAX_SIGNATURES:
             raise NoteInvalid(f"note has more than {MAX_SIGNATURES} signatures")
 
@@ -252,7 +228,7 @@ class Note:
                 signed = signed.decode("utf-8")
             except UnicodeDecodeError:
                 raise NoteInvalid("note is not valid UTF-8") from None
-        _check_text(signed)
+        check_note_text(signed)
         split = signed.rfind("\n\n")  # the text may hold blank lines; the last one separates
         if split < 0 or split + 2 == len(signed):
             raise NoteInvalid("note has no signature block")
@@ -267,7 +243,7 @@ class Note:
 
 def sign_note(text: str, signers: Iterable[Signer]) -> Note:
     """Sign ``text`` (which must end in a newline) with Ed25519 note signers."""
-    _check_text(text)
+    check_note_text(text)
     sigs = []
     for s in signers:
         if s.sig_type != ED25519:
@@ -282,10 +258,11 @@ def _check_signature(note: Note, sig: Signature, verifier: Verifier) -> None:
             raise BadSignature(f"signature by {sig.name} is not 64 bytes")
         verifier.verify(note.text.encode("utf-8"), sig.signature)
         return
-    if len(sig.signature) != 72:
-        raise BadSignature(f"cosignature by {sig.name} is not 72 bytes")
-    message = cosignature_message(Checkpoint.from_text(note.text), cosignature_timestamp(sig))
-    verifier.verify(message, sig.signature[8:])
+    # A cosignature signs a message built from a checkpoint; that format builds on notes, so
+    # it is imported where it is needed rather than at the top.
+    from verify.cosignatures import verify_cosignature
+
+    verify_cosignature(note, sig, verifier)
 
 
 def verified_signers(note: Note, verifiers: Iterable[Verifier]) -> tuple[Verifier, ...]:
@@ -321,101 +298,3 @@ def open_note(signed: str | bytes, verifiers: Iterable[Verifier]) -> Note:
     note = Note.from_text(signed)
     verify_note(note, verifiers)
     return note
-
-
-@dataclass(frozen=True)
-class Checkpoint:
-    """A tlog-checkpoint note body: origin, tree size, root hash, extension lines."""
-
-    origin: str
-    size: int
-    root_hash: bytes
-    extensions: tuple[str, ...] = ()
-
-    def __post_init__(self) -> None:
-        lines = (self.origin, *self.extensions)
-        if not all(lines) or any("\n" in x or _CONTROL.search(x) for x in lines):
-            raise NoteInvalid("checkpoint origin and extension lines must be non-empty lines")
-        if not 0 <= self.size < 2**64 or len(self.root_hash) != 32:
-            raise NoteInvalid("checkpoint size or root hash out of range")
-
-    @classmethod
-    def from_text(cls, text: str) -> Checkpoint:
-        """Parse a checkpoint note text (without signatures). Raises NoteInvalid."""
-        _check_text(text)
-        lines = text[:-1].split("\n")
-        if len(lines) < 3 or not _DECIMAL.fullmatch(lines[1]):
-            raise NoteInvalid("checkpoint needs origin, decimal tree size and root hash")
-        try:
-            root = _hash32(lines[2], "checkpoint root hash")
-        except ValueError as exc:
-            raise NoteInvalid(str(exc)) from None
-        return cls(lines[0], int(lines[1]), root, tuple(lines[3:]))
-
-    def to_text(self) -> str:
-        lines = (self.origin, str(self.size), _b64encode(self.root_hash), *self.extensions)
-        return "".join(line + "\n" for line in lines)
-
-
-def cosignature_message(checkpoint: Checkpoint, timestamp: int) -> bytes:
-    """The cosignature/v1 signed message; requires 0 <= timestamp <= 2**63 - 1."""
-    if not 0 <= timestamp < 2**63:
-        raise NoteInvalid(f"cosignature timestamp {timestamp} out of range")
-    return f"cosignature/v1\ntime {timestamp}\n{checkpoint.to_text()}".encode()
-
-
-def cosignature_timestamp(signature: Signature) -> int:
-    """The POSIX time in a cosignature/v1 signature: its first 8 bytes, big-endian."""
-    if len(signature.signature) != 72:
-        raise NoteInvalid(f"signature by {signature.name} is not a cosignature/v1")
-    return int.from_bytes(signature.signature[:8], "big")
-
-
-def cosign_note(note: Note, cosigner: Signer, timestamp: int) -> Note:
-    """Add a cosignature/v1 by ``cosigner`` (type COSIGNATURE_V1) to a checkpoint note."""
-    if cosigner.sig_type != COSIGNATURE_V1:
-        raise ValueError(f"{cosigner.name} is not a cosignature/v1 key")
-    message = cosignature_message(Checkpoint.from_text(note.text), timestamp)
-    raw = timestamp.to_bytes(8, "big") + cosigner.sign(message)
-    return Note(note.text, (*note.signatures, Signature(cosigner.name, cosigner.key_id, raw)))
-
-
-_PROOF_HEADER: Final = "c2sp.org/tlog-proof@v1"
-
-
-@dataclass(frozen=True)
-class TlogProof:
-    """A tlog-proof: leaf index, inclusion proof, signed checkpoint text, optional extra."""
-
-    index: int
-    proof: tuple[bytes, ...]
-    checkpoint: str
-    extra: bytes | None = None
-
-    def __post_init__(self) -> None:
-        if self.index < 0 or any(len(h) != 32 for h in self.proof) or not self.checkpoint:
-            raise MalformedInput("tlog-proof index, hashes or checkpoint out of range")
-
-    @classmethod
-    def from_text(cls, text: str) -> TlogProof:
-        """Parse a tlog-proof; the checkpoint is kept verbatim. Raises MalformedInput."""
-        head, sep, checkpoint = text.partition("\n\n")
-        lines = head.split("\n")
-        extra = None
-        try:
-            if not sep or not checkpoint or lines.pop(0) != _PROOF_HEADER or not lines:
-                raise ValueError("not a tlog-proof")
-            if lines[0].startswith("extra "):
-                extra = _b64decode(lines.pop(0).removeprefix("extra "))
-            index = lines.pop(0) if lines else ""
-            if not (index.startswith("index ") and _DECIMAL.fullmatch(index[6:])):
-                raise ValueError("tlog-proof has no decimal index line")
-            proof = tuple(_hash32(line, "tlog-proof hash") for line in lines)
-        except ValueError as exc:
-            raise MalformedInput(str(exc)) from None
-        return cls(int(index[6:]), proof, checkpoint, extra)
-
-    def to_text(self) -> str:
-        extra = "" if self.extra is None else f"extra {_b64encode(self.extra)}\n"
-        hashes = "".join(_b64encode(h) + "\n" for h in self.proof)
-        return f"{_PROOF_HEADER}\n{extra}index {self.index}\n{hashes}\n{self.checkpoint}"

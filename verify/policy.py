@@ -1,8 +1,8 @@
 """What the log must prove in a bundle, and to whom: the pinned log key, witnesses, history.
 
 Parsing at the edge (``parse_checkpoint``, ``parse_consistency``, ``decode_hashes``...) raises
-``MalformedInput``. The log's steps of ``verify.bundle.verify_bundle`` (the record steps are
-in that module):
+``MalformedInput``. The log's steps of ``verify.verification.verify_bundle`` (the record steps
+are in that module):
 
 1. ``verify_log_signature``: the checkpoint note has a valid signature by a pinned log key,
    and that key is named after the checkpoint's origin (https://c2sp.org/tlog-checkpoint);
@@ -22,22 +22,21 @@ can never be met (no log key, more witnesses required than pinned) is ``Malforme
 
 from __future__ import annotations
 
-import binascii
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from verify.checkpoints import Checkpoint
+from verify.encoding import decode_hash
 from verify.errors import MalformedInput, NoteInvalid, ProofInvalid, RootMismatch
-from verify.merkle import HASH_SIZE, node_hash, verify_consistency
-from verify.notes import ED25519, Checkpoint, Note, Verifier, verified_signers
+from verify.merkle import node_hash, verify_consistency
+from verify.notes import ED25519, Note, Verifier, verified_signers
 
 __all__ = [
     "MAX_PROOF_HASHES",
     "InclusionChecker",
     "SeenCheckpoint",
     "check_policy",
-    "decode_base64",
     "decode_hashes",
     "parse_checkpoint",
     "parse_consistency",
@@ -49,9 +48,6 @@ __all__ = [
 
 MAX_NOTE_CHARS = 32 * 1024
 MAX_PROOF_HASHES = 64  # a tree of 2**64 leaves needs no more
-_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
-# Canonical base64 of 32 bytes: the 43rd character carries 4 bits and two zero padding bits.
-_HASH_BASE64 = re.compile(r"[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=")
 
 
 def parse_checkpoint(text: Any, limit: int = MAX_NOTE_CHARS) -> tuple[Note, Checkpoint]:
@@ -63,29 +59,6 @@ def parse_checkpoint(text: Any, limit: int = MAX_NOTE_CHARS) -> tuple[Note, Chec
         return note, Checkpoint.from_text(note.text)
     except NoteInvalid as error:
         raise MalformedInput(f"checkpoint is unreadable: {error.reason}") from error
-
-
-def decode_base64(value: Any, what: str, limit: int) -> bytes:
-    """Canonical standard base64 of at most ``limit`` bytes; raises MalformedInput."""
-    if type(value) is not str or len(value) > (limit + 2) // 3 * 4:
-        raise MalformedInput(f"{what} must be base64 of at most {limit} bytes")
-    try:
-        raw = binascii.a2b_base64(value, strict_mode=True)  # b64decode(validate=True)
-    except (binascii.Error, ValueError):
-        raw = None
-    if raw is None or len(value) != (len(raw) + 2) // 3 * 4 or _padding_bits(value):
-        raise MalformedInput(f"{what} is not canonical base64")
-    return raw
-
-
-def _padding_bits(text: str) -> int:
-    """The unused bits of the last character, which canonical base64 leaves zero. With
-    strict decoding and the canonical length, the only other way to be non-canonical."""
-    if text.endswith("=="):
-        return _ALPHABET.index(text[-3]) & 15
-    if text.endswith("="):
-        return _ALPHABET.index(text[-2]) & 3
-    return 0
 
 
 def decode_hashes(value: Any, what: str,
@@ -101,13 +74,7 @@ def decode_hashes(value: Any, what: str,
     for i, item in enumerate(value):
         raw = cache.get(item) if type(item) is str else None
         if raw is None:
-            if type(item) is str and _HASH_BASE64.fullmatch(item):
-                raw = binascii.a2b_base64(item)  # canonical by the pattern: no re-encoding
-            else:
-                raw = decode_base64(item, f"{what}[{i}]", HASH_SIZE)
-            if len(raw) != HASH_SIZE:
-                raise MalformedInput(f"{what}[{i}] is {len(raw)} bytes, not {HASH_SIZE}")
-            cache[item] = raw
+            raw = cache[item] = decode_hash(item, f"{what}[{i}]")
         hashes.append(raw)
     return tuple(hashes)
 

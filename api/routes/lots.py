@@ -18,7 +18,7 @@ from api.deps import CallerDep, ChainsDep, LedgerDep, LogDep, LotPath, ReaderDep
 from api.schemas import LotHistoryPublic, LotRowPublic, SearchPublic
 from api.schemas import errors as documented
 from api.schemas.common import ORG_PATTERN
-from ledger.bundles import MEDIA_TYPE, build_bundle, bundle_json
+from ledger.bundles import MEDIA_TYPE, build_bundle
 from ledger.domain.fields import timestamp
 from ledger.persistence.projections import LotQuery
 from ledger.views import lot_summary, record_view
@@ -43,7 +43,7 @@ def lot_bundle(lot: LotPath, ledger: LedgerDep, log: LogDep, _: ReaderDep,
     """The lot's proof bundle: its records and every ancestor's, with inclusion proofs
     against one signed checkpoint; check it offline with ``agritrace-verify``."""
     bundle = build_bundle(ledger, log, lot, since=since or ())
-    return Response(bundle_json(bundle), media_type=MEDIA_TYPE,
+    return Response(bundle.to_json(), media_type=MEDIA_TYPE,
                     headers={"Content-Disposition": f'inline; filename="{quote(lot)}.bundle.json"'})
 
 

@@ -1,6 +1,6 @@
 // C2SP signed notes, checkpoints and cosignatures (https://c2sp.org/signed-note,
 // https://c2sp.org/tlog-checkpoint, https://c2sp.org/tlog-cosignature), Ed25519 only, read
-// exactly as verify/notes.py reads them.
+// exactly as verify/notes.py, verify/checkpoints.py and verify/cosignatures.py read them.
 
 import { concat, decodeBase64Validated, encodeBase64, utf8 } from "./verify-bytes.js";
 import { BadSignature, MalformedInput, NoteInvalid } from "./verify-errors.js";

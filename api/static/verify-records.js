@@ -2,7 +2,15 @@
 // is RFC 8785 canonical JSON; each continues its chain, links to earlier records, and is
 // signed by a key its organisation registered and had not revoked at that point.
 
-import { concat, decodeBase64Validated, decodeUtf8, equal, hex, utf8 } from "./verify-bytes.js";
+import {
+  concat,
+  decodeBase64Validated,
+  decodeUtf8,
+  encodeBase64,
+  equal,
+  hex,
+  utf8,
+} from "./verify-bytes.js";
 import {
   BadSignature,
   ChainBroken,
@@ -133,8 +141,8 @@ async function keyId(crypto, publicKey) {
 function publicKeyOf(record) {
   const text = record.data.public_key;
   const raw = typeof text === "string" ? decodeBase64Validated(text) : null;
-  if (raw === null || raw.length !== 32) {
-    throw new MalformedInput(`${where(record)}: public key must be 32 bytes of base64`, {
+  if (raw === null || raw.length !== 32 || encodeBase64(raw) !== text) {
+    throw new MalformedInput(`${where(record)}: public key must be 32 bytes of canonical base64`, {
       record: record.hashHex,
     });
   }

@@ -1,5 +1,5 @@
 // The browser verifier for agritrace proof bundles (format v1, docs/bundle.md): the same
-// checks as the Python verifier (verify/bundle.py), in the same numbered steps, with the
+// checks as the Python verifier (verify/verification.py), in the same numbered steps, with the
 // same error classes, so both give one verdict for one bundle.
 //
 // 0. parse: strict JSON, limits, shapes, duplicates (MalformedInput);

@@ -13,7 +13,7 @@ from typing import Annotated
 import typer
 from rich.text import Text
 
-from ledger.bundles import build_bundle, bundle_json
+from ledger.bundles import build_bundle
 from ledger.cli.context import DbOption, err, open_log, opened
 from ledger.cli.errors import EXIT_INVALID, fail
 from ledger.cli.groups import app
@@ -31,7 +31,7 @@ def bundle(lot: str, output: OutputOption, since: SinceOption = None,
            db: DbOption = None) -> None:
     """Write the proof bundle of LOT to a file (integrating the log first if needed)."""
     with opened(db) as ledger:
-        data = bundle_json(build_bundle(ledger, open_log(ledger), lot, since=since or ()))
+        data = build_bundle(ledger, open_log(ledger), lot, since=since or ()).to_json()
     try:
         output.write_bytes(data)
     except OSError as error:

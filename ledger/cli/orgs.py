@@ -13,9 +13,9 @@ from ledger.cli.context import DbOption, JsonFlag, opened, out, print_json
 from ledger.cli.errors import fail
 from ledger.cli.groups import key_app, org_app, prefix_app
 from ledger.views import organisation_view
+from verify.encoding import decode_base64
 from verify.errors import VerificationError
 from verify.keys import decode_public_key, key_id
-from verify.policy import decode_base64
 
 __all__: list[str] = []
 

@@ -35,9 +35,10 @@ from ledger.log.integrator import read_state
 from ledger.log.nodes import Frontier
 from ledger.persistence.store import EventStore, StoredRecord
 from ledger.persistence.tables import log_leaves, log_nodes
+from verify.checkpoints import Checkpoint
 from verify.errors import VerificationError
 from verify.merkle import Node, leaf_hash
-from verify.notes import Checkpoint, Verifier, open_note, verify_note
+from verify.notes import Verifier, open_note, verify_note
 
 __all__ = ["LogAuditReport", "audit_log", "read_saved_checkpoint"]
 

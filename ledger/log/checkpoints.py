@@ -24,9 +24,10 @@ from ledger.errors import AuditFailed, InvalidInput, NotFound
 from ledger.log.logkey import LogKey
 from ledger.log.nodes import NodeCache
 from ledger.persistence.tables import log_checkpoints
+from verify.checkpoints import Checkpoint
 from verify.errors import VerificationError
 from verify.merkle import consistency_proof, verify_consistency
-from verify.notes import Checkpoint, Note, Signature, sign_note
+from verify.notes import Note, Signature, sign_note
 
 __all__ = [
     "PublishedCheckpoint",

@@ -22,7 +22,7 @@ from ledger.log.checkpoints import PublishedCheckpoint, checkpoint_at, latest_ch
 from ledger.log.nodes import NodeCache
 from ledger.persistence.tables import log_leaves
 from verify.merkle import HASH_SIZE, consistency_proof, inclusion_proof
-from verify.notes import TlogProof
+from verify.proofs import TlogProof
 
 __all__ = [
     "ConsistencyProof",

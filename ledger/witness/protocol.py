@@ -8,14 +8,13 @@ HTTP status the spec requires: 400, 403, 404, 409 (with the witness's size) or 4
 
 from __future__ import annotations
 
-import base64
-import binascii
 import re
 from dataclasses import dataclass
 from typing import ClassVar
 
 from ledger.errors import InvalidInput, LedgerError, NotFound, NotPermitted, WrongState
-from verify.merkle import HASH_SIZE
+from verify.encoding import decode_hash, encode_base64
+from verify.errors import MalformedInput
 
 __all__ = [
     "MAX_PROOF_LINES",
@@ -98,15 +97,12 @@ class AddCheckpoint:
         return cls(int(old), proof, note)
 
     def to_body(self) -> bytes:
-        lines = [f"old {self.old_size}", *(base64.b64encode(h).decode() for h in self.proof)]
+        lines = [f"old {self.old_size}", *(encode_base64(h) for h in self.proof)]
         return ("\n".join(lines) + "\n\n" + self.note).encode("utf-8")
 
 
 def _hash(line: str) -> bytes:
     try:
-        raw = base64.b64decode(line, validate=True)
-    except binascii.Error:
-        raw = b""
-    if len(raw) != HASH_SIZE or base64.b64encode(raw).decode() != line:
-        raise ValueError(f"proof line {line[:48]!r} is not a base64 SHA-256 hash")
-    return raw
+        return decode_hash(line, "proof line")
+    except MalformedInput:
+        raise ValueError(f"proof line {line[:48]!r} is not a base64 SHA-256 hash") from None

@@ -49,17 +49,17 @@ from ledger.witness.protocol import (
     RootConflict,
     UnknownOrigin,
 )
+from verify.checkpoints import Checkpoint
+from verify.cosignatures import cosign_note
 from verify.errors import VerificationError
 from verify.merkle import verify_consistency
 from verify.notes import (
     COSIGNATURE_V1,
     ED25519,
-    Checkpoint,
     Note,
     Signature,
     Signer,
     Verifier,
-    cosign_note,
     verified_signers,
 )
 

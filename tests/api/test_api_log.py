@@ -29,9 +29,12 @@ from ledger.log.tiles import split_entry_bundle
 from ledger.persistence.store import EventStore
 from ledger.witness import Witness, load_witness_key, trusted_logs, witness_server
 from tests.ledger.test_log_helpers import ORG, harvests
-from verify.bundle import Bundle, verify_bundle
+from verify.bundle import Bundle
+from verify.checkpoints import Checkpoint
 from verify.merkle import leaf_hash, root_from_leaf_hashes, verify_consistency, verify_inclusion
-from verify.notes import Checkpoint, Note, TlogProof, Verifier, open_note, verified_signers
+from verify.notes import Note, Verifier, open_note, verified_signers
+from verify.proofs import TlogProof
+from verify.verification import verify_bundle
 
 
 @dataclass

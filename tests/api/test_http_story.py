@@ -25,10 +25,11 @@ from tests.api.test_http_helpers import (  # noqa: F401 - fixtures
     log_key_file_fixture,
 )
 from tests.journeys import COOP, INSPECTOR, KIWI, ORIGIN, PLATFORM, possession
-from verify.bundle import Bundle, verify_bundle
+from verify.bundle import Bundle
 from verify.keys import encode_public_key, key_id
 from verify.notes import Verifier
 from verify.records import ZERO_HASH, Record
+from verify.verification import verify_bundle
 
 
 def test_kiwifruit_from_harvest_to_recall(api: Api) -> None:

@@ -26,16 +26,17 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from ledger.application import Ledger
-from ledger.bundles import build_bundle, bundle_json
+from ledger.bundles import build_bundle
 from ledger.config import Settings
 from ledger.log import TransparencyLog
 from ledger.log.logkey import LogKey
 from tests.benchmarks.bench_recording import STORED
 from tests.benchmarks.common import fresh_url, interleaved, rate
 from tests.journeys import COOP, harvest, register_parties
-from verify.bundle import Bundle, verify_bundle
+from verify.bundle import Bundle
 from verify.notes import Signer, Verifier
 from verify.records import Record, signing_message
+from verify.verification import verify_bundle
 
 LOT = "B1"
 
@@ -52,7 +53,7 @@ def make_bundle(records: int) -> tuple[bytes, Verifier]:
             ledger.record_batch(COOP, [entry] * min(100, remaining))
             remaining -= 100
         log = TransparencyLog(ledger.store, LogKey(Signer.generate("bench.example/log")))
-        text = bundle_json(build_bundle(ledger, log, LOT))
+        text = build_bundle(ledger, log, LOT).to_json()
         verifier = log.key.verifier
         ledger.close()
     return text, verifier

@@ -4,24 +4,25 @@ tampered with. SQLite and PostgreSQL.
 
 from __future__ import annotations
 
-import base64
 import json
 from typing import Any
 
 import pytest
 
 from ledger.application import Ledger
-from ledger.bundles import MEDIA_TYPE, build_bundle, bundle_json
+from ledger.bundles import MEDIA_TYPE, build_bundle
 from ledger.demo import seed_demo
 from ledger.errors import InvalidInput, LotNotFound, NotFound
 from ledger.log import TransparencyLog
 from ledger.log.logkey import LogKey
 from tests.journeys import COOP, harvest, kiwi_journey
 from tests.ledger.test_tamper import Store
-from verify.bundle import Bundle, BundleResult, SeenCheckpoint, verify_bundle
+from verify.bundle import Bundle
 from verify.canonical import canonical_bytes
 from verify.errors import ChainBroken, RootMismatch, VerificationError
 from verify.notes import Signer
+from verify.policy import SeenCheckpoint
+from verify.verification import BundleResult, verify_bundle
 
 
 @pytest.fixture
@@ -29,22 +30,23 @@ def log(ledger: Ledger) -> TransparencyLog:
     return TransparencyLog(ledger.store, LogKey(Signer.generate("agritrace.test/bundle-log")))
 
 
-def verified(log: TransparencyLog, bundle: dict[str, Any], **options: Any) -> BundleResult:
+def verified(log: TransparencyLog, bundle: Bundle, **options: Any) -> BundleResult:
     """Verify ``bundle`` as a client would: from its bytes, with only the log's public key."""
-    return verify_bundle(Bundle.from_json(bundle_json(bundle)), [log.key.verifier], **options)
+    return verify_bundle(Bundle.from_json(bundle.to_json()), [log.key.verifier], **options)
 
 
-def records_of(bundle: dict[str, Any]) -> list[dict[str, Any]]:
-    return [json.loads(base64.b64decode(entry["record"])) for entry in bundle["records"]]
+def records_of(bundle: Bundle) -> list[dict[str, Any]]:
+    return [json.loads(entry.raw) for entry in bundle.records]
 
 
 def test_every_demo_lot_bundle_verifies_offline(ledger: Ledger, log: TransparencyLog) -> None:
     lots = seed_demo(ledger)
     for lot in lots:
         bundle = build_bundle(ledger, log, lot)
+        assert Bundle.from_json(bundle.to_json()) == bundle  # one model, written and read
         result = verified(log, bundle)
         assert result.lot == lot
-        assert result.records == len(bundle["records"])
+        assert result.records == len(bundle.records)
         assert result.checkpoint_size == log.latest_checkpoint().size
     # The packed kiwifruit carries its whole provenance: the grade lot, the collection it was
     # graded from, the three households' harvests, and the keys of everyone who signed.
@@ -72,9 +74,9 @@ def test_an_ancestor_chain_stops_at_the_linked_record(ledger: Ledger,
 def test_private_values_appear_only_as_commitments(ledger: Ledger,
                                                    log: TransparencyLog) -> None:
     seed_demo(ledger)
-    text = bundle_json(build_bundle(ledger, log, "KW26-SBD-G1"))
-    decoded = b"".join(base64.b64decode(entry["record"])
-                       for entry in json.loads(text)["records"])
+    bundle = build_bundle(ledger, log, "KW26-SBD-G1")
+    text = bundle.to_json()
+    decoded = b"".join(entry.raw for entry in bundle.records)
     for secret in ("石光明", "SBD-017", "龙秀英"):
         assert secret.encode() not in decoded
         assert secret.encode() not in text
@@ -86,7 +88,7 @@ def test_the_bundle_integrates_the_log_first_and_cuts_at_its_checkpoint(
     with pytest.raises(NotFound):
         build_bundle(ledger, log, "KG1", integrate=False)  # nothing published yet
     bundle = build_bundle(ledger, log, "KG1")
-    assert verified(log, bundle).records == len(bundle["records"])
+    assert verified(log, bundle).records == len(bundle.records)
     # A record added after the checkpoint is left out unless the log integrates it.
     ledger.record(COOP, "Inspected", {"kind": "visual", "verdict": "pass"}, lot="KH0")
     later = build_bundle(ledger, log, "KH0", integrate=False)
@@ -107,7 +109,7 @@ def test_consistency_proofs_from_earlier_checkpoints(ledger: Ledger,
     seen = log.latest_checkpoint()
     ledger.record(COOP, "Inspected", {"kind": "visual", "verdict": "pass"}, lot="KH0")
     bundle = build_bundle(ledger, log, "KH0", since=[seen.size])  # integrates the new record
-    assert [entry["from"] for entry in bundle["consistency"]] == [seen.size]
+    assert [size for size, _ in bundle.consistency] == [seen.size]
     result = verified(log, bundle, since=SeenCheckpoint.from_text(seen.note))
     assert result.consistent_with == seen.size
     with pytest.raises(InvalidInput):

@@ -7,12 +7,11 @@ PostgreSQL.
 from __future__ import annotations
 
 import os
-from typing import Any
 
 import pytest
 
 from ledger.application import Ledger
-from ledger.bundles import build_bundle, bundle_json
+from ledger.bundles import build_bundle
 from ledger.config import Settings
 from ledger.log import TransparencyLog
 from ledger.log.logkey import LogKey
@@ -20,6 +19,7 @@ from ledger.recording.records import build_record
 from tests.journeys import COOP, PLATFORM, harvest, kiwi_journey, register_parties
 from tests.ledger.test_bundle import records_of, verified
 from tests.ledger.test_tamper import Store
+from verify.bundle import Bundle
 from verify.errors import UnknownKey
 from verify.notes import Signer
 
@@ -39,7 +39,7 @@ def log(ledger: Ledger) -> TransparencyLog:
     return TransparencyLog(ledger.store, LogKey(Signer.generate("agritrace.test/keys-log")))
 
 
-def org_records(bundle: dict[str, Any], org: str) -> list[str]:
+def org_records(bundle: Bundle, org: str) -> list[str]:
     return [r["type"] for r in records_of(bundle) if r["chain"] == f"org/{org}"]
 
 
@@ -52,12 +52,12 @@ def test_keys_added_after_an_organisation_handled_a_lot_stay_out(ledger: Ledger,
     assert len(ledger.organisation(PLATFORM).active_keys) == 201
     log.integrate()  # the checkpoint covers every new key record
     bundle = build_bundle(ledger, log, "KG1")
-    assert bundle["checkpoint"] != before["checkpoint"]
+    assert bundle.note != before.note
     result = verified(log, bundle)
     assert PLATFORM in result.organisations
     assert org_records(bundle, PLATFORM) == ["OrganisationRegistered"]
-    assert len(bundle["records"]) == len(before["records"]) == result.records
-    assert len(bundle_json(bundle)) < 2 * len(bundle_json(before))
+    assert len(bundle.records) == len(before.records) == result.records
+    assert len(bundle.to_json()) < 2 * len(before.to_json())
 
 
 def test_the_history_before_the_last_signature_stays_whole(ledger: Ledger,

@@ -24,7 +24,8 @@ from typer.testing import CliRunner, Result
 from ledger.cli import app
 from ledger.witness import AddCheckpoint, load_witness_key, submit_checkpoint
 from tests.ledger.test_cli import HARVEST
-from verify.notes import Checkpoint, Note, Signature, Verifier, open_note, verified_signers
+from verify.checkpoints import Checkpoint
+from verify.notes import Note, Signature, Verifier, open_note, verified_signers
 
 Run = Callable[..., Result]
 WITNESS = "witness.test/office"

@@ -23,7 +23,8 @@ from tests.ledger.test_log_helpers import (
     roll_back_log,
     sql,
 )
-from verify.notes import Checkpoint, sign_note
+from verify.checkpoints import Checkpoint
+from verify.notes import sign_note
 
 
 def _log(ledger: Ledger, records: int) -> TransparencyLog:

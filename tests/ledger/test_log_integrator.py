@@ -41,8 +41,9 @@ from tests.ledger.test_log_helpers import (
     new_key,
     stored_leaves,
 )
+from verify.checkpoints import Checkpoint
 from verify.merkle import root_from_leaf_hashes
-from verify.notes import Checkpoint, Signer, Verifier, open_note
+from verify.notes import Signer, Verifier, open_note
 
 
 class Crash(Exception):

@@ -14,6 +14,7 @@ from ledger.errors import InvalidInput, LedgerError, NotFound
 from ledger.log import TileAddress, TransparencyLog, parse_tile_path, tile_path
 from ledger.log.tiles import split_entry_bundle
 from tests.ledger.test_log_helpers import harvests, new_key, ref_path, ref_proof
+from verify.checkpoints import Checkpoint
 from verify.merkle import (
     leaf_hash,
     node_hash,
@@ -21,7 +22,8 @@ from verify.merkle import (
     verify_consistency,
     verify_inclusion,
 )
-from verify.notes import Checkpoint, TlogProof, Verifier, open_note
+from verify.notes import Verifier, open_note
+from verify.proofs import TlogProof
 
 
 @pytest.fixture

@@ -33,15 +33,15 @@ from ledger.witness import (
 )
 from ledger.witness.http import WitnessUnreachable
 from tests.ledger.test_log_helpers import expected_nodes, new_key
+from verify.checkpoints import Checkpoint
+from verify.cosignatures import cosignature_timestamp
 from verify.merkle import consistency_proof, leaf_hash, root_from_leaf_hashes
 from verify.notes import (
     COSIGNATURE_V1,
-    Checkpoint,
     Note,
     Signature,
     Signer,
     Verifier,
-    cosignature_timestamp,
     sign_note,
     verified_signers,
 )

@@ -11,25 +11,23 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import CONFORMANCE
+from verify.checkpoints import Checkpoint
+from verify.cosignatures import cosign_note, cosignature_message, cosignature_timestamp
 from verify.errors import BadSignature, MalformedInput, NoteInvalid, VerificationError
 from verify.merkle import leaf_hash
 from verify.notes import (
     COSIGNATURE_V1,
-    Checkpoint,
     Note,
     Signature,
     Signer,
-    TlogProof,
     Verifier,
-    cosign_note,
-    cosignature_message,
-    cosignature_timestamp,
     note_key_id,
     open_note,
     sign_note,
     verified_signers,
     verify_note,
 )
+from verify.proofs import TlogProof
 
 VECTORS: dict[str, Any] = json.loads(
     (CONFORMANCE / "tlog" / "vectors_extracted.json").read_text(encoding="utf-8")

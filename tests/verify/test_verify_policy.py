@@ -10,15 +10,16 @@ from pathlib import Path
 import pytest
 
 from ledger.application import Ledger
-from ledger.bundles import build_bundle, bundle_json
+from ledger.bundles import build_bundle
 from ledger.log import TransparencyLog
 from ledger.log.logkey import LogKey
 from tests.journeys import COOP, kiwi_journey
 from tests.vectors.bundles.scenario import LOG, WITNESS, sign_checkpoint
-from verify.bundle import Bundle, SeenCheckpoint, verify_bundle
+from verify.bundle import Bundle
 from verify.errors import MalformedInput, NoteInvalid, ProofInvalid, RootMismatch
 from verify.notes import Signer, Verifier
-from verify.policy import parse_proof_lines
+from verify.policy import SeenCheckpoint, parse_proof_lines
+from verify.verification import verify_bundle
 
 VECTORS = Path(__file__).resolve().parents[1] / "vectors" / "bundles"
 BUNDLE = Bundle.from_json((VECTORS / "valid.json").read_bytes())
@@ -75,7 +76,7 @@ def test_an_older_bundle_needs_a_proof_to_the_checkpoint_seen_since(ledger: Ledg
     # from the bundle's tree to the newer one ties them together.
     log = TransparencyLog(ledger.store, LogKey(Signer.generate("agritrace.test/policy-log")))
     kiwi_journey(ledger)
-    older = Bundle.from_json(bundle_json(build_bundle(ledger, log, "KG1")))
+    older = Bundle.from_json(build_bundle(ledger, log, "KG1").to_json())
     ledger.record(COOP, "Inspected", {"kind": "visual", "verdict": "pass"}, lot="KH0")
     log.integrate()
     newer = log.latest_checkpoint()

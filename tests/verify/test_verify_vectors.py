@@ -15,9 +15,10 @@ import pytest
 from tests.vectors.bundles.generate import main as generate
 from verify import errors
 from verify.__main__ import main as verify_main
-from verify.bundle import Bundle, verify_bundle
+from verify.bundle import Bundle
 from verify.notes import Verifier
 from verify.policy import SeenCheckpoint
+from verify.verification import verify_bundle
 
 VECTORS = Path(__file__).resolve().parents[1] / "vectors" / "bundles"
 Outcome = tuple[int, int | None, str | None]

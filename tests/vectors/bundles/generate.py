@@ -17,13 +17,13 @@ from hashlib import sha256
 from pathlib import Path
 from typing import Any
 
-from ledger.bundles import bundle_json
 from tests.vectors.bundles.kit import (
     Bundle,
     Kit,
     Vector,
     b64,
     bad,
+    dump,
     flip,
     replace_signature,
     unb64,
@@ -250,6 +250,7 @@ def main(out: Path = HERE) -> None:
         scenario = build(Path(folder))
         try:
             kit = Kit(scenario)
+            assert dump(scenario.base) == kit.text(), "dump must write as the ledger does"
             for old in [*out.glob("*.json"), *out.glob("*.checkpoint")]:
                 old.unlink()
             (out / "log.vkey").write_text(LOG.verifier.to_vkey() + "\n")
@@ -258,7 +259,7 @@ def main(out: Path = HERE) -> None:
                 (out / name).write_text(note)
             for vector in vectors:
                 made = vector.make(kit)
-                data = made if isinstance(made, bytes) else bundle_json(made)
+                data = made if isinstance(made, bytes) else dump(made)
                 (out / f"{vector.name}.json").write_bytes(data)
         finally:
             scenario.ledger.close()

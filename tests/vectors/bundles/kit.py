@@ -10,10 +10,10 @@ from dataclasses import dataclass
 from hashlib import sha256
 from typing import Any
 
-from ledger.bundles import bundle_json
 from tests.vectors.bundles.scenario import Forger, Scenario, resign
+from verify.checkpoints import Checkpoint
 from verify.keys import key_id
-from verify.notes import Checkpoint, Note, Signature
+from verify.notes import Note, Signature
 from verify.records import signing_message
 
 Bundle = dict[str, Any]
@@ -33,6 +33,12 @@ class Vector:
     make: Callable[[Kit], Bundle | bytes]
     since: str | None = None
     witnesses: bool = True  # pin witness.vkey and require one cosignature
+
+
+def dump(bundle: Bundle) -> bytes:
+    """A bundle document, changed or not, written as ``verify.bundle.Bundle.to_json`` writes
+    a valid one: compact UTF-8 JSON ending in a newline."""
+    return json.dumps(bundle, ensure_ascii=False, separators=(",", ":")).encode() + b"\n"
 
 
 def flip(raw: bytes, at: int = 0) -> bytes:
@@ -59,7 +65,7 @@ class Kit:
         return copy.deepcopy(self.scenario.base)
 
     def text(self) -> bytes:
-        return bundle_json(self.scenario.base)
+        return self.scenario.bundle.to_json()
 
     @staticmethod
     def find(bundle: Bundle, chain: str, seq: int) -> int:

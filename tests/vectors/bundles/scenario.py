@@ -32,9 +32,12 @@ from ledger.keys.signing import SigningKey
 from ledger.log import TransparencyLog
 from ledger.log.checkpoints import PublishedCheckpoint, attach_cosignatures
 from ledger.log.logkey import LogKey
+from verify.bundle import Bundle
 from verify.canonical import canonical_bytes
+from verify.checkpoints import Checkpoint
+from verify.cosignatures import cosign_note
 from verify.merkle import inclusion_proof, leaf_hash, node_hash, root_from_leaf_hashes
-from verify.notes import COSIGNATURE_V1, Checkpoint, Note, Signer, cosign_note, sign_note
+from verify.notes import COSIGNATURE_V1, Note, Signer, sign_note
 from verify.records import signing_message
 
 
@@ -60,13 +63,14 @@ class Scenario:
     ledger: Ledger
     log: TransparencyLog
     seen: PublishedCheckpoint
-    base: dict[str, Any]
+    bundle: Bundle  # the real bundle, as ledger.bundles.build_bundle makes it
+    base: dict[str, Any]  # its JSON document, for the vectors to change
     leaves: list[tuple[bytes, bytes]]  # (record bytes, signature) of the whole log, in order
     revoked_key: SigningKey  # the inspector's key before rotation
 
     def bundle_of(self, lot: str) -> dict[str, Any]:
         """Another lot's real bundle, against the same checkpoint."""
-        return build_bundle(self.ledger, self.log, lot, integrate=False)
+        return _document(build_bundle(self.ledger, self.log, lot, integrate=False))
 
     def key_of(self, raw: bytes) -> SigningKey:
         """The server-held private key that signed ``raw``."""
@@ -96,9 +100,14 @@ def build(folder: Path) -> Scenario:
     cosigned = cosign_note(Note.from_text(latest.note), WITNESS, COSIGNED_AT)
     with ledger.store.engine.begin() as connection:
         attach_cosignatures(connection, latest.size, [cosigned.signatures[-1]])
-    base = build_bundle(ledger, log, LOT, since=[seen.size])
+    bundle = build_bundle(ledger, log, LOT, since=[seen.size])
     leaves = [(stored.raw, stored.signature) for stored in ledger.store.records()]
-    return Scenario(ledger, log, seen, base, leaves, revoked_key)
+    return Scenario(ledger, log, seen, bundle, _document(bundle), leaves, revoked_key)
+
+
+def _document(bundle: Bundle) -> dict[str, Any]:
+    value: dict[str, Any] = json.loads(bundle.to_json())
+    return value
 
 
 def sign_checkpoint(size: int, root: bytes, *, signer: Signer = LOG, origin: str | None = None,
