@@ -21,7 +21,8 @@ import {
 } from "./verify-errors.js";
 import { parseStrict } from "./verify-json.js";
 
-const MAX_RECORD_BYTES = 256 * 1024;
+// A C2SP tlog-tiles entry holds at most 65,535 bytes; every record must fit one (as verify/records.py).
+const MAX_RECORD_BYTES = 65535;
 const FIELDS = [
   "chain",
   "data",
