@@ -21,9 +21,8 @@ protocol (``api.serving``). With ``uvicorn --factory api.app:create_app`` (as
 
 from __future__ import annotations
 
-import threading
 from collections.abc import AsyncIterator
-from contextlib import AbstractContextManager, asynccontextmanager, nullcontext
+from contextlib import asynccontextmanager
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -57,59 +56,14 @@ from api.sheets import LabelSheets
 from ledger.access.grants import Authenticator
 from ledger.application import Ledger
 from ledger.config import Settings
-from ledger.log import BatchResult, TransparencyLog, load_log_key
+from ledger.log import TransparencyLog, load_log_key
+from ledger.log.background import BackgroundIntegrator, write_lock
 from ledger.persistence.idempotency import IdempotencyKeys, fingerprint_secret
 from ledger.persistence.lookup import ChainReader
 
-__all__ = ["BackgroundIntegrator", "create_app", "write_lock"]
+__all__ = ["create_app"]
 
 STATIC = Path(__file__).resolve().parent / "static"
-
-
-class BackgroundIntegrator:
-    """The log's integrator (with cosigning) in a daemon thread, from ``start`` until
-    ``stop``; each batch runs inside ``writes`` (see ``write_lock``)."""
-
-    def __init__(self, log: TransparencyLog, *, idle: float = 0.5,
-                 writes: AbstractContextManager[Any] | None = None) -> None:
-        self.log = log
-        self.idle = idle
-        self.writes = writes or nullcontext()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    @property
-    def running(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
-
-    def start(self) -> None:
-        self._stop.clear()
-        self._thread = threading.Thread(target=self.log.integrator.run, args=(self._stop,),
-                                        kwargs={"idle": self.idle, "step": self._batch},
-                                        daemon=True, name="agritrace-integrator")
-        self._thread.start()
-
-    def _batch(self) -> BatchResult:
-        with self.writes:
-            return self.log.integrate_batch()
-
-    def stop(self, timeout: float = 60.0) -> None:
-        """Ask the thread to stop and wait for its batch (and any witness call) to end."""
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            self._thread = None
-
-
-def write_lock(ledger: Ledger) -> AbstractContextManager[Any]:
-    """What this process's writers hold while they write: on SQLite, one lock.
-
-    SQLite has one writer at a time anyway. Without the lock, the integrator (holding the
-    database's write lock) can wait for a connection from the event store's pool, while a
-    recording thread holds the pool's queue waiting for the pool's one writer connection,
-    whose transaction waits for the integrator: a deadlock until the pool times out. Taking
-    turns in-process first avoids it. PostgreSQL needs no such lock."""
-    return threading.Lock() if ledger.store.backend.kind == "sqlite" else nullcontext()
 
 
 def create_app(settings: Settings | None = None,
@@ -125,7 +79,7 @@ def create_app(settings: Settings | None = None,
     except BaseException:
         ledger.close()
         raise
-    writes = write_lock(ledger)
+    writes = write_lock(ledger.store)
     integrator = BackgroundIntegrator(transparency_log, idle=service.idle, writes=writes)
 
     @asynccontextmanager
