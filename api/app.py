@@ -1,12 +1,11 @@
 """The HTTP service: ``create_app(settings, service)`` builds the FastAPI application.
 
-One ``Ledger`` and one ``TransparencyLog`` per process, on ``app.state`` with the service
-settings, the metrics, the rate limiter, the idempotency keys, the chain reader (parsed
-records kept for reading) and the label sheets drawn (``api.sheets``); closed at shutdown.
+One ``Ledger`` and one ``TransparencyLog`` per process, with everything else the routes use,
+in one frozen ``api.services.Services`` on ``app.state.services``; closed at shutdown.
 Unless ``service.integrate`` is false, the lifespan runs the log's integrator in a background
 thread that appends new records, signs checkpoints and collects witness cosignatures;
 shutdown stops it before the store is closed. On SQLite, recording and integrating in one
-process take turns (``write_lock``). Routes are plain ``def``:
+process take turns (``ledger.log.background.write_lock``). Routes are plain ``def``:
 the ledger blocks, so FastAPI runs them in its thread pool. Errors become JSON in one place
 (``api.errors``). Bodies over ``service.max_body_bytes`` are 413 (``api.middleware.limits``); JSON
 bodies with repeated names, lone surrogates or absurd nesting are 422 (``api.middleware.bodies``);
@@ -23,7 +22,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -36,8 +34,8 @@ from api.errors import install_error_handlers
 from api.middleware.bodies import JsonBodies
 from api.middleware.cors import PublicReadCORS
 from api.middleware.headers import SecurityHeaders
-from api.middleware.limits import BodySizeGuard, RateLimiter
-from api.middleware.metrics import Metrics, MetricsMiddleware
+from api.middleware.limits import BodySizeGuard
+from api.middleware.metrics import MetricsMiddleware
 from api.routes import (
     docs,
     health,
@@ -50,16 +48,10 @@ from api.routes import (
     scan,
     tokens,
 )
+from api.services import Services, services_of
 from api.serving import READ_TIMEOUTS
 from api.settings import ServiceSettings
-from api.sheets import LabelSheets
-from ledger.access.grants import Authenticator
-from ledger.application import Ledger
 from ledger.config import Settings
-from ledger.log import TransparencyLog, load_log_key
-from ledger.log.background import BackgroundIntegrator, write_lock
-from ledger.persistence.idempotency import IdempotencyKeys, fingerprint_secret
-from ledger.persistence.lookup import ChainReader
 
 __all__ = ["create_app"]
 
@@ -71,50 +63,30 @@ def create_app(settings: Settings | None = None,
     """The application over one ledger; both settings default to the environment."""
     settings = settings or Settings.from_env()
     service = service or ServiceSettings.from_env()
-    ledger = Ledger(settings)
-    try:
-        transparency_log = TransparencyLog(ledger.store, load_log_key(settings),
-                                           batch_size=service.batch_size,
-                                           witnesses=service.witnesses)
-    except BaseException:
-        ledger.close()
-        raise
-    writes = write_lock(ledger.store)
-    integrator = BackgroundIntegrator(transparency_log, idle=service.idle, writes=writes)
+    services = Services.open(settings, service)
 
     @asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[dict[str, Any]]:
-        if service.integrate:
-            integrator.start()
+    async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, Any]]:
+        running = services_of(app)
+        if running.settings.integrate:
+            running.integrator.start()
         try:
-            yield {READ_TIMEOUTS: (service.header_timeout, service.body_timeout)}
+            yield {READ_TIMEOUTS: (running.settings.header_timeout,
+                                   running.settings.body_timeout)}
         finally:
-            integrator.stop()
-            ledger.close()
+            running.close()
 
     app = FastAPI(title="agritrace", summary="农产品追溯账本 produce traceability ledger",
                   description=DESCRIPTION, version="1", lifespan=lifespan,
                   # /docs is served from the package (api.routes.docs), never from a CDN.
                   docs_url=None, redoc_url=None, swagger_ui_oauth2_redirect_url=None)
-    app.state.ledger = ledger
-    app.state.log = transparency_log
-    app.state.integrator = integrator
-    app.state.writes = writes
-    app.state.service = service
-    app.state.metrics = Metrics()
-    app.state.limiter = RateLimiter(service.rate_per_second, service.rate_burst)
-    app.state.sheets = LabelSheets()
-    app.state.idempotency = IdempotencyKeys(
-        ledger.store.engine, fingerprint_secret(settings.master_key),
-        lease=timedelta(seconds=service.idempotency_lease))
-    app.state.chains = ChainReader(ledger.store)
-    app.state.authenticator = Authenticator(ledger.authenticate, ttl=service.token_cache)
+    app.state.services = services
     install_error_handlers(app)
     app.add_middleware(JsonBodies)
     app.add_middleware(PublicReadCORS)  # the resolver and public reads, from any origin
     # Consumers scan on slow rural connections: the page is ~30 KB as HTML, ~7 KB gzipped.
     app.add_middleware(GZipMiddleware, minimum_size=1024)
-    app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
+    app.add_middleware(MetricsMiddleware, metrics=services.metrics)
     app.add_middleware(BodySizeGuard, limit=service.max_body_bytes)
     if service.trusted_proxies:
         app.add_middleware(ProxyHeadersMiddleware,

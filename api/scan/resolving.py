@@ -1,5 +1,6 @@
-"""What the resolver routes share: the per-app services and resolving a Digital Link to a
-lot (the responses are in ``api.scan.responses``).
+"""What the resolver routes share: their services (one set per app, kept in
+``api.services``) and resolving a Digital Link to a lot (the responses are in
+``api.scan.responses``).
 
 A code resolves when its lot exists, carries that GTIN, and (for ``/21/{serial}``) the
 serial is one the lot's Packed record assigned. A well-formed code that does not is
@@ -18,13 +19,12 @@ from ledger.application import Ledger
 from ledger.consumer import LotSummary, SummaryCache
 from ledger.consumer.cache import VersionedCache
 from ledger.consumer.scans import ScanCounter
-from ledger.digitallink.uris import DigitalLink, public_url
+from ledger.digitallink.uris import DigitalLink
 from ledger.domain.fields import lot_code
 from ledger.errors import InvalidInput, NotFound
 from ledger.log import TransparencyLog
 
-__all__ = ["NotRegistered", "RenderedPages", "Scanning", "etag", "raw_path", "resolve",
-           "scanning"]
+__all__ = ["NotRegistered", "RenderedPages", "Scanning", "etag", "raw_path", "resolve"]
 
 
 class NotRegistered(NotFound):
@@ -56,20 +56,6 @@ class Scanning:
     @property
     def witnesses(self) -> list[str]:
         return [witness.key.to_vkey() for witness in self.log.cosigner.witnesses]
-
-
-def scanning(request: Request) -> Scanning:
-    """The app's resolver services, made on first use from ``app.state.ledger`` and
-    ``app.state.log`` (set by ``api.app.create_app``)."""
-    state = request.app.state
-    found: Scanning | None = getattr(state, "scanning", None)
-    if found is None:
-        ledger: Ledger = state.ledger
-        found = Scanning(ledger=ledger, log=state.log, summaries=SummaryCache(ledger),
-                         scans=ScanCounter(ledger.store.engine), pages=RenderedPages(),
-                         host=public_url())
-        state.scanning = found
-    return found
 
 
 def raw_path(request: Request, prefix: str = "") -> str:
