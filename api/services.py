@@ -23,6 +23,7 @@ from api.middleware.metrics import Metrics
 from api.scan.resolving import RenderedPages, Scanning
 from api.settings import ServiceSettings
 from api.sheets import LabelSheets
+from api.workers import shared_directory
 from ledger.access.grants import Authenticator
 from ledger.application import Ledger
 from ledger.config import Settings
@@ -66,7 +67,7 @@ class Services:
             return cls(
                 settings=service, ledger=ledger, log=log,
                 integrator=BackgroundIntegrator(log, idle=service.idle, writes=writes),
-                writes=writes, metrics=Metrics(),
+                writes=writes, metrics=Metrics(shared_directory()),
                 limiter=RateLimiter(service.rate_per_second, service.rate_burst),
                 idempotency=IdempotencyKeys(
                     ledger.store.engine, fingerprint_secret(settings.master_key),

@@ -270,13 +270,13 @@ def test_health_and_metrics_report_requests_records_and_the_log(api: Api, lot: s
     # 5 organisations, the cooperative's GS1 prefix, a harvest; nothing in the log yet
     assert health["log"] == {"size": 0, "lag": 7}
     text = api.get(ADMIN, "/metrics").text
-    assert 'agritrace_http_requests_total{method="GET",route="/lots/{lot}",status="404"} 1' \
+    assert 'agritrace_http_requests_total{method="GET",route="/lots/{lot}",status="404"} 1.0' \
         in text
-    assert 'agritrace_http_request_duration_seconds_bucket{method="GET",route="/lots/{lot}",' \
-           'le="+Inf"} 2' in text
-    assert "agritrace_records_recorded_total 1" in text
-    assert "agritrace_log_tree_size 0" in text
-    assert "agritrace_log_integrator_lag 7" in text
+    assert 'agritrace_http_request_duration_seconds_bucket{le="+Inf",method="GET",' \
+           'route="/lots/{lot}"} 2.0' in text
+    assert "agritrace_records_recorded_total 1.0" in text
+    assert "agritrace_log_tree_size 0.0" in text
+    assert "agritrace_log_integrator_lag 7.0" in text
 
 
 def test_a_busy_or_unreachable_store_is_503_not_500(api: Api, lot: str,
