@@ -1,12 +1,11 @@
 """The HTTP service: ``create_app(settings, service)`` builds the FastAPI application.
 
-One ``Ledger`` and one ``TransparencyLog`` per process, on ``app.state`` with the service
-settings, the metrics, the rate limiter, the idempotency keys, the chain reader (parsed
-records kept for reading) and the label sheets drawn (``api.sheets``); closed at shutdown.
+One ``Ledger`` and one ``TransparencyLog`` per process, with everything else the routes use,
+in one frozen ``api.services.Services`` on ``app.state.services``; closed at shutdown.
 Unless ``service.integrate`` is false, the lifespan runs the log's integrator in a background
 thread that appends new records, signs checkpoints and collects witness cosignatures;
 shutdown stops it before the store is closed. On SQLite, recording and integrating in one
-process take turns (``write_lock``). Routes are plain ``def``:
+process take turns (``ledger.log.background.write_lock``). Routes are plain ``def``:
 the ledger blocks, so FastAPI runs them in its thread pool. Errors become JSON in one place
 (``api.errors``). Bodies over ``service.max_body_bytes`` are 413 (``api.middleware.limits``); JSON
 bodies with repeated names, lone surrogates or absurd nesting are 422 (``api.middleware.bodies``);
@@ -21,10 +20,8 @@ protocol (``api.serving``). With ``uvicorn --factory api.app:create_app`` (as
 
 from __future__ import annotations
 
-import threading
 from collections.abc import AsyncIterator
-from contextlib import AbstractContextManager, asynccontextmanager, nullcontext
-from datetime import timedelta
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -37,8 +34,8 @@ from api.errors import install_error_handlers
 from api.middleware.bodies import JsonBodies
 from api.middleware.cors import PublicReadCORS
 from api.middleware.headers import SecurityHeaders
-from api.middleware.limits import BodySizeGuard, RateLimiter
-from api.middleware.metrics import Metrics, MetricsMiddleware
+from api.middleware.limits import BodySizeGuard
+from api.middleware.metrics import MetricsMiddleware
 from api.routes import (
     docs,
     health,
@@ -51,65 +48,14 @@ from api.routes import (
     scan,
     tokens,
 )
+from api.services import Services, services_of
 from api.serving import READ_TIMEOUTS
 from api.settings import ServiceSettings
-from api.sheets import LabelSheets
-from ledger.access.grants import Authenticator
-from ledger.application import Ledger
 from ledger.config import Settings
-from ledger.log import BatchResult, TransparencyLog, load_log_key
-from ledger.persistence.idempotency import IdempotencyKeys, fingerprint_secret
-from ledger.persistence.lookup import ChainReader
 
-__all__ = ["BackgroundIntegrator", "create_app", "write_lock"]
+__all__ = ["create_app"]
 
 STATIC = Path(__file__).resolve().parent / "static"
-
-
-class BackgroundIntegrator:
-    """The log's integrator (with cosigning) in a daemon thread, from ``start`` until
-    ``stop``; each batch runs inside ``writes`` (see ``write_lock``)."""
-
-    def __init__(self, log: TransparencyLog, *, idle: float = 0.5,
-                 writes: AbstractContextManager[Any] | None = None) -> None:
-        self.log = log
-        self.idle = idle
-        self.writes = writes or nullcontext()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    @property
-    def running(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
-
-    def start(self) -> None:
-        self._stop.clear()
-        self._thread = threading.Thread(target=self.log.integrator.run, args=(self._stop,),
-                                        kwargs={"idle": self.idle, "step": self._batch},
-                                        daemon=True, name="agritrace-integrator")
-        self._thread.start()
-
-    def _batch(self) -> BatchResult:
-        with self.writes:
-            return self.log.integrate_batch()
-
-    def stop(self, timeout: float = 60.0) -> None:
-        """Ask the thread to stop and wait for its batch (and any witness call) to end."""
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            self._thread = None
-
-
-def write_lock(ledger: Ledger) -> AbstractContextManager[Any]:
-    """What this process's writers hold while they write: on SQLite, one lock.
-
-    SQLite has one writer at a time anyway. Without the lock, the integrator (holding the
-    database's write lock) can wait for a connection from the event store's pool, while a
-    recording thread holds the pool's queue waiting for the pool's one writer connection,
-    whose transaction waits for the integrator: a deadlock until the pool times out. Taking
-    turns in-process first avoids it. PostgreSQL needs no such lock."""
-    return threading.Lock() if ledger.store.backend.kind == "sqlite" else nullcontext()
 
 
 def create_app(settings: Settings | None = None,
@@ -117,50 +63,30 @@ def create_app(settings: Settings | None = None,
     """The application over one ledger; both settings default to the environment."""
     settings = settings or Settings.from_env()
     service = service or ServiceSettings.from_env()
-    ledger = Ledger(settings)
-    try:
-        transparency_log = TransparencyLog(ledger.store, load_log_key(settings),
-                                           batch_size=service.batch_size,
-                                           witnesses=service.witnesses)
-    except BaseException:
-        ledger.close()
-        raise
-    writes = write_lock(ledger)
-    integrator = BackgroundIntegrator(transparency_log, idle=service.idle, writes=writes)
+    services = Services.open(settings, service)
 
     @asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[dict[str, Any]]:
-        if service.integrate:
-            integrator.start()
+    async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, Any]]:
+        running = services_of(app)
+        if running.settings.integrate:
+            running.integrator.start()
         try:
-            yield {READ_TIMEOUTS: (service.header_timeout, service.body_timeout)}
+            yield {READ_TIMEOUTS: (running.settings.header_timeout,
+                                   running.settings.body_timeout)}
         finally:
-            integrator.stop()
-            ledger.close()
+            running.close()
 
     app = FastAPI(title="agritrace", summary="农产品追溯账本 produce traceability ledger",
                   description=DESCRIPTION, version="1", lifespan=lifespan,
                   # /docs is served from the package (api.routes.docs), never from a CDN.
                   docs_url=None, redoc_url=None, swagger_ui_oauth2_redirect_url=None)
-    app.state.ledger = ledger
-    app.state.log = transparency_log
-    app.state.integrator = integrator
-    app.state.writes = writes
-    app.state.service = service
-    app.state.metrics = Metrics()
-    app.state.limiter = RateLimiter(service.rate_per_second, service.rate_burst)
-    app.state.sheets = LabelSheets()
-    app.state.idempotency = IdempotencyKeys(
-        ledger.store.engine, fingerprint_secret(settings.master_key),
-        lease=timedelta(seconds=service.idempotency_lease))
-    app.state.chains = ChainReader(ledger.store)
-    app.state.authenticator = Authenticator(ledger.authenticate, ttl=service.token_cache)
+    app.state.services = services
     install_error_handlers(app)
     app.add_middleware(JsonBodies)
     app.add_middleware(PublicReadCORS)  # the resolver and public reads, from any origin
     # Consumers scan on slow rural connections: the page is ~30 KB as HTML, ~7 KB gzipped.
     app.add_middleware(GZipMiddleware, minimum_size=1024)
-    app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
+    app.add_middleware(MetricsMiddleware, metrics=services.metrics)
     app.add_middleware(BodySizeGuard, limit=service.max_body_bytes)
     if service.trusted_proxies:
         app.add_middleware(ProxyHeadersMiddleware,

@@ -1,9 +1,10 @@
-"""Dependencies the routes declare: the process's ledger and log, who is calling, and the
-path parameters (lot, organisation, record hash) with their patterns.
+"""Dependencies the routes declare: the process's services (the ledger, the log, ...), who is
+calling, and the path parameters (lot, organisation, record hash) with their patterns.
 
-``create_app`` puts the ledger, the log and the rest of the process's state on ``app.state``;
-routes name what they need with the ``Annotated`` aliases. Every dependency here is
-``async`` and reads only memory, except the token check, which runs in the thread pool:
+``create_app`` keeps the process's services in one ``api.services.Services``; routes name
+what they need with the ``Annotated`` aliases (``ServicesDep`` for all of them, ``LedgerDep``,
+``LogDep``, ... for one). Every dependency here is ``async`` and reads only memory, except
+the token check, which runs in the thread pool:
 
 - ``ReaderDep``: public endpoints. No token is needed; a request without one spends from its
   address's rate limit (429 when spent). A token, when sent, must be valid (401 otherwise).
@@ -25,17 +26,20 @@ from starlette.concurrency import run_in_threadpool
 
 from api.middleware.limits import RateLimiter, client_address, within
 from api.middleware.metrics import Metrics
+from api.scan.resolving import Scanning
 from api.schemas.common import HASH_PATTERN, LOT_PATTERN, ORG_PATTERN
-from ledger.access.grants import Authenticator, Caller
+from api.services import Services, services_of
+from ledger.access.grants import Caller
 from ledger.application import Ledger
 from ledger.errors import Unauthenticated
 from ledger.log import TransparencyLog
 from ledger.persistence.lookup import ChainReader
 
 __all__ = [
-    "AdminDep", "CallerDep", "ChainsDep", "Credentials", "HashPath", "LedgerDep", "LogDep",
-    "LotPath", "MetricsDep", "OrgPath", "ReaderDep", "ScraperDep", "get_caller", "get_ledger",
-    "get_log", "get_reader", "presented",
+    "AdminDep", "CallerDep", "ChainsDep", "Credentials", "HashPath", "LedgerDep", "LimiterDep",
+    "LogDep", "LotPath", "MetricsDep", "OrgPath", "ReaderDep", "ScanningDep", "ScraperDep",
+    "ServicesDep", "get_caller", "get_ledger", "get_log", "get_reader", "get_services",
+    "presented",
 ]
 
 LotPath = Annotated[str, Path(pattern=LOT_PATTERN, examples=["KG1"],
@@ -52,30 +56,43 @@ bearer = HTTPBearer(auto_error=False, scheme_name="token",
 Credentials = Annotated[HTTPAuthorizationCredentials | None, Security(bearer)]
 
 
-async def get_ledger(request: Request) -> Ledger:
-    ledger: Ledger = request.app.state.ledger
-    return ledger
+async def get_services(request: Request) -> Services:
+    return services_of(request.app)
 
 
-async def get_log(request: Request) -> TransparencyLog:
-    log: TransparencyLog = request.app.state.log
-    return log
+ServicesDep = Annotated[Services, Depends(get_services)]
 
 
-async def get_metrics(request: Request) -> Metrics:
-    metrics: Metrics = request.app.state.metrics
-    return metrics
+async def get_ledger(services: ServicesDep) -> Ledger:
+    return services.ledger
 
 
-async def get_chains(request: Request) -> ChainReader:
-    chains: ChainReader = request.app.state.chains
-    return chains
+async def get_log(services: ServicesDep) -> TransparencyLog:
+    return services.log
+
+
+async def get_metrics(services: ServicesDep) -> Metrics:
+    return services.metrics
+
+
+async def get_chains(services: ServicesDep) -> ChainReader:
+    return services.chains
+
+
+async def get_limiter(services: ServicesDep) -> RateLimiter:
+    return services.limiter
+
+
+async def get_scanning(services: ServicesDep) -> Scanning:
+    return services.scanning
 
 
 LedgerDep = Annotated[Ledger, Depends(get_ledger)]
 LogDep = Annotated[TransparencyLog, Depends(get_log)]
 MetricsDep = Annotated[Metrics, Depends(get_metrics)]
 ChainsDep = Annotated[ChainReader, Depends(get_chains)]
+LimiterDep = Annotated[RateLimiter, Depends(get_limiter)]
+ScanningDep = Annotated[Scanning, Depends(get_scanning)]
 
 
 def presented(request: Request) -> str | None:
@@ -90,27 +107,26 @@ def presented(request: Request) -> str | None:
     return token.strip()
 
 
-async def _authenticated(request: Request, token: str | None) -> Caller:
+async def _authenticated(services: Services, token: str | None) -> Caller:
     # The token lookup may read the database: off the event loop.
-    authenticator: Authenticator = request.app.state.authenticator
-    return await run_in_threadpool(authenticator.caller, token)
+    return await run_in_threadpool(services.authenticator.caller, token)
 
 
-async def get_caller(request: Request, _: Credentials) -> Caller:
-    return await _authenticated(request, presented(request))
+async def get_caller(request: Request, services: ServicesDep, _: Credentials) -> Caller:
+    return await _authenticated(services, presented(request))
 
 
-async def get_reader(request: Request, _: Credentials) -> Caller | None:
-    limiter: RateLimiter = request.app.state.limiter
+async def get_reader(request: Request, services: ServicesDep,
+                     _: Credentials) -> Caller | None:
     address = client_address(request)
     try:
         token = presented(request)
         if token is not None:
-            return await _authenticated(request, token)
+            return await _authenticated(services, token)
     except Unauthenticated:
-        limiter.take(address)  # a bad token is no way around the limit
+        services.limiter.take(address)  # a bad token is no way around the limit
         raise
-    limiter.take(address)
+    services.limiter.take(address)
     return None
 
 
@@ -119,14 +135,14 @@ async def get_admin(caller: Annotated[Caller, Depends(get_caller)]) -> Caller:
     return caller
 
 
-async def get_scraper(request: Request, _: Credentials) -> None:
-    if within(client_address(request), request.app.state.service.metrics_allow):
+async def get_scraper(request: Request, services: ServicesDep, _: Credentials) -> None:
+    if within(client_address(request), services.settings.metrics_allow):
         return
     token = presented(request)
     if token is None:
         raise Unauthenticated("send an admin token, or scrape from an address allowed by "
                               "AGRITRACE_METRICS_ALLOW", field="authorization")
-    (await _authenticated(request, token)).require_admin()
+    (await _authenticated(services, token)).require_admin()
 
 
 ReaderDep = Annotated[Caller | None, Depends(get_reader)]

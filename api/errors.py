@@ -37,6 +37,7 @@ from sqlalchemy import exc as sql
 from starlette.exceptions import HTTPException
 
 from api.middleware.limits import ServiceBusy, TooManyRequests
+from api.services import services_of
 from ledger.errors import (
     AlreadyExists,
     ChainConflict,
@@ -124,7 +125,7 @@ def _http_error(request: Request, error: HTTPException) -> JSONResponse:
     if error.status_code == 404 and reason == "Not Found":  # routing found no route
         reason = f"nothing is served at {request.url.path}"
     elif error.status_code == 413:  # RFC 9110's name for it, as api.limits answers
-        name, limit = "ContentTooLarge", request.app.state.service.max_body_bytes
+        name, limit = "ContentTooLarge", services_of(request.app).settings.max_body_bytes
         reason = f"the request body is over the limit of {limit:,} bytes"
     return JSONResponse(_body(name, None, reason), status_code=error.status_code,
                         headers=error.headers)

@@ -33,6 +33,7 @@ from fastapi.responses import JSONResponse
 from api.deps import Credentials, presented
 from api.middleware.metrics import Metrics
 from api.schemas import BatchIn, InclusionProofPublic, RecordedPublic, SignedIn, StepIn
+from api.services import services_of
 from api.settings import ServiceSettings
 from ledger.access.grants import Authenticator
 from ledger.application import Ledger, Receipt
@@ -188,10 +189,10 @@ async def get_recorder(
     token = presented(request)
     if token is None:
         raise Unauthenticated("send a token: Authorization: Bearer at_…", field="authorization")
-    state = request.app.state
-    return Recorder(state.ledger, state.log, state.idempotency, state.service, state.metrics,
-                    token, idempotency_key, wait, request.method, request.url.path,
-                    state.writes, state.authenticator)
+    services = services_of(request.app)
+    return Recorder(services.ledger, services.log, services.idempotency, services.settings,
+                    services.metrics, token, idempotency_key, wait, request.method,
+                    request.url.path, services.writes, services.authenticator)
 
 
 RecorderDep = Annotated[Recorder, Depends(get_recorder)]

@@ -54,6 +54,8 @@ class TimedH11Protocol(H11Protocol):
         self._reading: str | None = None  # "head" or "body" while a deadline runs
         self._head_begun = False  # some of the awaited head has arrived
 
+    # uvicorn's own H11Protocol.connection_made takes an asyncio.Transport where asyncio's
+    # Protocol has a BaseTransport, with the same ignore: the override follows uvicorn's.
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         connection = transport.get_extra_info("socket")
         if connection is not None and connection.family in _TCP:

@@ -1,7 +1,8 @@
 """What only the HTTP service needs: its integrator and witnesses, and its request limits.
 
 The store and keys come from ``ledger.config.Settings``; this adds what only the service needs,
-read from the environment by ``ServiceSettings.from_env``:
+read from the environment by ``ServiceSettings.from_env`` (pydantic-settings; a value that
+cannot be read is ``InvalidInput`` naming its variable):
 
 - ``AGRITRACE_INTEGRATE``: ``0``, ``false`` or ``no`` turns the integrator thread off (another
   process integrates); it is on by default.
@@ -35,11 +36,21 @@ read from the environment by ``ServiceSettings.from_env``:
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
 from ipaddress import IPv4Network, IPv6Network, ip_network
+from typing import Annotated, Any
+
+from pydantic import Field, ValidationError, ValidationInfo, field_validator
+from pydantic.fields import FieldInfo
+from pydantic_core import PydanticUseDefault
+from pydantic_settings import (
+    BaseSettings,
+    EnvSettingsSource,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
 
 from ledger.errors import InvalidInput
 from ledger.log import WitnessEndpoint
@@ -47,66 +58,130 @@ from ledger.log import WitnessEndpoint
 __all__ = ["Network", "ServiceSettings", "parse_networks", "parse_witness", "parse_witnesses"]
 
 ADD_CHECKPOINT = "/add-checkpoint"
+LIMIT = 1e9  # every number read here is below it
 Network = IPv4Network | IPv6Network
+SWITCH = {"1": True, "true": True, "yes": True, "0": False, "false": False, "no": False}
 
 
-@dataclass(frozen=True)
-class ServiceSettings:
-    """The integrator thread (on unless ``integrate`` is false) and its witnesses."""
+class ServiceSettings(BaseSettings):
+    """The integrator thread (on unless ``integrate`` is false), its witnesses, and the
+    request limits. ``from_env()`` reads them from the ``AGRITRACE_*`` variables each field
+    names; the fields without a variable are set in code only. Made with keyword arguments
+    (by field name), the given values win over the environment's."""
 
-    integrate: bool = True
-    witnesses: tuple[WitnessEndpoint, ...] = ()
+    model_config = SettingsConfigDict(frozen=True, validate_by_name=True,
+                                      arbitrary_types_allowed=True)
+
+    integrate: bool = Field(default=True, validation_alias="AGRITRACE_INTEGRATE")
+    witnesses: Annotated[tuple[WitnessEndpoint, ...], NoDecode] = Field(
+        default=(), validation_alias="AGRITRACE_WITNESSES")
     batch_size: int = 1000  # records per integration transaction (and per checkpoint)
     idle: float = 0.5  # seconds the integrator rests when caught up
-    rate_per_second: float = 20.0  # anonymous requests per client address; 0: no limit
-    rate_burst: int = 60
-    max_body_bytes: int = 1 << 20
-    wait_timeout: float = 5.0  # seconds ?wait=true waits for a checkpoint covering the record
+    # anonymous requests per second per client address; 0: no limit
+    rate_per_second: float = Field(default=20.0, validation_alias="AGRITRACE_RATE_LIMIT")
+    rate_burst: int = Field(default=60, validation_alias="AGRITRACE_RATE_BURST")
+    max_body_bytes: int = Field(default=1 << 20, validation_alias="AGRITRACE_MAX_BODY")
+    # seconds ?wait=true waits for a checkpoint covering the record
+    wait_timeout: float = Field(default=5.0, validation_alias="AGRITRACE_WAIT_TIMEOUT")
     conflict_retries: int = 2  # times a server-signed step is retried on a new head
-    token_cache: float = 1.0  # seconds a token's grant is remembered (ledger.access)
-    header_timeout: float = 10.0  # seconds to send a request's head
-    body_timeout: float = 30.0  # seconds, after the head, to send the body
-    trusted_proxies: tuple[Network, ...] = ()  # peers whose X-Forwarded-For names the client
-    metrics_allow: tuple[Network, ...] = ()  # addresses that read /metrics without a token
-    idempotency_lease: float = 30.0  # seconds before a retry may take a running key over
+    # seconds a token's grant is remembered (ledger.access)
+    token_cache: float = Field(default=1.0, validation_alias="AGRITRACE_TOKEN_CACHE")
+    header_timeout: float = Field(default=10.0, validation_alias="AGRITRACE_HEADER_TIMEOUT")
+    body_timeout: float = Field(default=30.0, validation_alias="AGRITRACE_BODY_TIMEOUT")
+    # peers whose X-Forwarded-For names the client
+    trusted_proxies: Annotated[tuple[Network, ...], NoDecode] = Field(
+        default=(), validation_alias="AGRITRACE_TRUSTED_PROXIES")
+    # addresses that read /metrics without a token
+    metrics_allow: Annotated[tuple[Network, ...], NoDecode] = Field(
+        default=(), validation_alias="AGRITRACE_METRICS_ALLOW")
+    # seconds before a retry may take a running key over
+    idempotency_lease: float = Field(default=30.0,
+                                     validation_alias="AGRITRACE_IDEMPOTENCY_LEASE")
 
     @classmethod
     def from_env(cls) -> ServiceSettings:
-        switch = os.environ.get("AGRITRACE_INTEGRATE", "1").strip().lower()
-        if switch not in ("1", "true", "yes", "0", "false", "no"):
-            raise InvalidInput("must be 1 or 0 (true or false)", field="AGRITRACE_INTEGRATE")
-        specs = os.environ.get("AGRITRACE_WITNESSES", "").split()
-        return cls(integrate=switch in ("1", "true", "yes"), witnesses=parse_witnesses(specs),
-                   rate_per_second=_number("AGRITRACE_RATE_LIMIT", cls.rate_per_second),
-                   rate_burst=int(_number("AGRITRACE_RATE_BURST", cls.rate_burst, whole=True)),
-                   max_body_bytes=int(_number("AGRITRACE_MAX_BODY", cls.max_body_bytes,
-                                              whole=True)),
-                   wait_timeout=_number("AGRITRACE_WAIT_TIMEOUT", cls.wait_timeout),
-                   token_cache=_number("AGRITRACE_TOKEN_CACHE", cls.token_cache),
-                   header_timeout=_number("AGRITRACE_HEADER_TIMEOUT", cls.header_timeout,
-                                          positive=True),
-                   body_timeout=_number("AGRITRACE_BODY_TIMEOUT", cls.body_timeout,
-                                        positive=True),
-                   trusted_proxies=parse_networks(
-                       os.environ.get("AGRITRACE_TRUSTED_PROXIES", ""),
-                       "AGRITRACE_TRUSTED_PROXIES"),
-                   metrics_allow=parse_networks(os.environ.get("AGRITRACE_METRICS_ALLOW", ""),
-                                                "AGRITRACE_METRICS_ALLOW"),
-                   idempotency_lease=_number("AGRITRACE_IDEMPOTENCY_LEASE",
-                                             cls.idempotency_lease, positive=True))
+        """The settings the environment names; ``InvalidInput`` naming the variable for a
+        value that cannot be read."""
+        try:
+            return cls()
+        except ValidationError as error:
+            first = error.errors()[0]
+            raise InvalidInput(first["msg"], field=str(first["loc"][0])) from error
+
+    @classmethod
+    def settings_customise_sources(
+            cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,
+            env_settings: PydanticBaseSettingsSource,
+            dotenv_settings: PydanticBaseSettingsSource,
+            file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return init_settings, _Variables(settings_cls)
+
+    @field_validator("integrate", mode="before")
+    @classmethod
+    def _switch(cls, value: Any, info: ValidationInfo) -> Any:
+        if not isinstance(value, str):
+            return value
+        if value.strip().lower() not in SWITCH:
+            raise InvalidInput("must be 1 or 0 (true or false)", field=_variable(info))
+        return SWITCH[value.strip().lower()]
+
+    @field_validator("witnesses", mode="before")
+    @classmethod
+    def _witnesses(cls, value: Any) -> Any:
+        return parse_witnesses(value.split()) if isinstance(value, str) else value
+
+    @field_validator("trusted_proxies", "metrics_allow", mode="before")
+    @classmethod
+    def _networks(cls, value: Any, info: ValidationInfo) -> Any:
+        return parse_networks(value, _variable(info)) if isinstance(value, str) else value
+
+    @field_validator("rate_per_second", "wait_timeout", "token_cache", mode="before")
+    @classmethod
+    def _number(cls, value: Any, info: ValidationInfo) -> Any:
+        return _read_number(value, _variable(info))
+
+    @field_validator("rate_burst", "max_body_bytes", mode="before")
+    @classmethod
+    def _whole(cls, value: Any, info: ValidationInfo) -> Any:
+        return _read_number(value, _variable(info), whole=True)
+
+    @field_validator("header_timeout", "body_timeout", "idempotency_lease", mode="before")
+    @classmethod
+    def _positive(cls, value: Any, info: ValidationInfo) -> Any:
+        return _read_number(value, _variable(info), positive=True)
 
 
-def _number(name: str, default: float, *, whole: bool = False,
-            positive: bool = False) -> float:
-    text = os.environ.get(name, "").strip()
-    if not text:
-        return default
-    try:
-        value = int(text) if whole else float(text)
-    except ValueError as error:
-        raise InvalidInput("must be a whole number" if whole else "must be a number",
-                           field=name) from error
-    if not 0 <= value < 1e9 or (positive and value == 0):
+class _Variables(EnvSettingsSource):
+    """The environment, for the fields that name a variable (their validation alias)."""
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        if field.validation_alias is None:
+            return None, field_name, False
+        return super().get_field_value(field, field_name)
+
+
+def _variable(info: ValidationInfo) -> str:
+    """The variable that names the field being validated."""
+    assert info.field_name is not None  # noqa: S101 - field validators always have one
+    alias = ServiceSettings.model_fields[info.field_name].validation_alias
+    return alias if isinstance(alias, str) else info.field_name
+
+
+def _read_number(value: Any, name: str, *, whole: bool = False,
+                 positive: bool = False) -> Any:
+    """A number from ``value`` (text, or a number given in code) in [0, 10^9), over 0 when
+    ``positive``; blank text leaves the default."""
+    if isinstance(value, str):
+        text = value.strip()
+        if not text:
+            raise PydanticUseDefault
+        try:
+            value = int(text) if whole else float(text)
+        except ValueError as error:
+            raise InvalidInput("must be a whole number" if whole else "must be a number",
+                               field=name) from error
+    if isinstance(value, int | float) and not (0 <= value < LIMIT and (value or not positive)):
         raise InvalidInput("must be over 0 and under 10^9" if positive
                            else "must be between 0 and 10^9", field=name)
     return value

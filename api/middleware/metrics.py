@@ -1,91 +1,95 @@
-"""Prometheus metrics in the text exposition format (version 0.0.4), without a client library.
+"""Prometheus metrics (prometheus-client), in the text exposition format (version 0.0.4).
 
 Counted by ``MetricsMiddleware`` around every HTTP request: requests by method, route template
 and status (``/lots/{lot}``, never the raw path, so the number of series stays bounded) and a
 latency histogram by method and route. Recording routes add the records they made. At scrape
-time the store adds the log's size and the integrator's lag. Each worker process counts its
-own requests, as Prometheus expects of multi-process servers; ``process_start_time_seconds``
-tells the processes apart.
+time the store adds the log's size and the integrator's lag.
+
+A process that serves alone counts in memory, each app in its own registry. The workers of
+one ``--workers N`` run count into one directory (``api.workers``) in prometheus-client's
+multiprocess mode, and a scrape sums every worker's counts, whichever worker answers it;
+``process_start_time_seconds`` then has one series per live worker, by ``pid``.
 """
 
 from __future__ import annotations
 
-import threading
 import time
-from bisect import bisect_left
-from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from pathlib import Path
 
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    disable_created_metrics,
+    generate_latest,
+)
+from prometheus_client.metrics_core import GaugeMetricFamily, Metric
+from prometheus_client.multiprocess import MultiProcessCollector
+from prometheus_client.registry import Collector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from api.workers import use_directory
 
 __all__ = ["BUCKETS", "Metrics", "MetricsMiddleware"]
 
 BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 UNMATCHED = "<unmatched>"
 
+# A counter's creation time is one more series per counter that no dashboard here reads.
+# (prometheus-client leaves this function unannotated.)
+disable_created_metrics()  # type: ignore[no-untyped-call]
+
 
 class Metrics:
-    """Counters of one process. Requests are counted on the event loop; records from the
-    worker threads, under a lock."""
+    """The service's counters: in this app's own registry, or, with ``directory``, in the
+    files the run's workers share there."""
 
-    def __init__(self) -> None:
-        self.started = time.time()
-        self.requests: dict[tuple[str, str, int], int] = defaultdict(int)
-        self.latency: dict[tuple[str, str], list[int]] = {}
-        self.latency_sum: dict[tuple[str, str], float] = defaultdict(float)
-        self.records = 0
-        self._lock = threading.Lock()
+    def __init__(self, directory: Path | None = None) -> None:
+        self.registry = CollectorRegistry()
+        counted: CollectorRegistry | None = self.registry
+        if directory is not None:
+            use_directory(directory)
+            # prometheus-client leaves this constructor unannotated.
+            MultiProcessCollector(  # type: ignore[no-untyped-call]
+                self.registry, path=str(directory))
+            counted = None  # the collector reads them back from the files
+        self.requests = Counter("agritrace_http_requests",
+                                "HTTP requests by method, route and status.",
+                                ["method", "route", "status"], registry=counted)
+        self.latency = Histogram("agritrace_http_request_duration_seconds",
+                                 "HTTP request latency.", ["method", "route"],
+                                 buckets=BUCKETS, registry=counted)
+        self.records = Counter("agritrace_records_recorded", "Records recorded.",
+                               registry=counted)
+        self.started = Gauge("process_start_time_seconds",
+                             "Start time of the process (Unix time).", registry=counted,
+                             multiprocess_mode="liveall")
+        self.started.set(time.time())
 
     def observe(self, method: str, route: str, status: int, seconds: float) -> None:
-        self.requests[(method, route, status)] += 1
-        counts = self.latency.setdefault((method, route), [0] * (len(BUCKETS) + 1))
-        counts[bisect_left(BUCKETS, seconds)] += 1
-        self.latency_sum[(method, route)] += seconds
+        self.requests.labels(method, route, str(status)).inc()
+        self.latency.labels(method, route).observe(seconds)
 
     def recorded(self, count: int) -> None:
-        with self._lock:
-            self.records += count
+        self.records.inc(count)
 
     def render(self, gauges: Iterable[tuple[str, str, float]] = ()) -> str:
         """The exposition text; ``gauges`` are (name, help, value) read at scrape time."""
-        lines = [
-            "# HELP agritrace_http_requests_total HTTP requests by method, route and status.",
-            "# TYPE agritrace_http_requests_total counter"]
-        for (method, route, status), count in sorted(self.requests.items()):
-            series = _labels(method=method, route=route, status=str(status))
-            lines.append(f"agritrace_http_requests_total{series} {count}")
-        lines += ["# HELP agritrace_http_request_duration_seconds HTTP request latency.",
-                  "# TYPE agritrace_http_request_duration_seconds histogram"]
-        for (method, route), counts in sorted(self.latency.items()):
-            cumulative = 0
-            for bound, hits in zip((*BUCKETS, float("inf")), counts, strict=True):
-                cumulative += hits
-                le = "+Inf" if bound == float("inf") else repr(bound)
-                lines.append(f"agritrace_http_request_duration_seconds_bucket"
-                             f"{_labels(method=method, route=route, le=le)} {cumulative}")
-            series = _labels(method=method, route=route)
-            lines.append(f"agritrace_http_request_duration_seconds_sum{series} "
-                         f"{self.latency_sum[(method, route)]:.6f}")
-            lines.append(f"agritrace_http_request_duration_seconds_count{series} "
-                         f"{cumulative}")
-        lines += ["# HELP agritrace_records_recorded_total Records this process recorded.",
-                  "# TYPE agritrace_records_recorded_total counter",
-                  f"agritrace_records_recorded_total {self.records}",
-                  "# HELP process_start_time_seconds Start time of the process (Unix time).",
-                  "# TYPE process_start_time_seconds gauge",
-                  f"process_start_time_seconds {self.started:.3f}"]
-        for name, text, value in gauges:
-            lines += [f"# HELP {name} {text}", f"# TYPE {name} gauge", f"{name} {value:g}"]
-        return "\n".join(lines) + "\n"
+        counts = generate_latest(self.registry).decode()
+        return counts + generate_latest(_Readings(gauges)).decode()
 
 
-def _labels(**labels: str) -> str:
-    escaped = (f'{key}="{_escape(value)}"' for key, value in labels.items())
-    return "{" + ",".join(escaped) + "}"
+class _Readings(Collector):
+    """Gauges read at scrape time (from the store), not kept between scrapes."""
 
+    def __init__(self, gauges: Iterable[tuple[str, str, float]]) -> None:
+        self.gauges = list(gauges)
 
-def _escape(value: str) -> str:
-    return value.replace("\\", r"\\").replace('"', r"\"").replace("\n", r"\n")
+    def collect(self) -> Iterator[Metric]:
+        for name, text, value in self.gauges:
+            yield GaugeMetricFamily(name, text, value=value)
 
 
 class MetricsMiddleware:

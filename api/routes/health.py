@@ -54,7 +54,7 @@ def healthz(ledger: LedgerDep) -> JSONResponse:
                              "description": "Prometheus text exposition format 0.0.4."},
                        **documented(401, 403, plain=True)})
 def metrics(ledger: LedgerDep, counted: MetricsDep, _: ScraperDep) -> PlainTextResponse:
-    """Requests by route and status, latency histograms, records recorded by this process,
+    """Requests by route and status, latency histograms, records recorded (by every worker),
     and, read from the store, the log's tree size and the integrator's lag. For an admin
     token, or a scraper at an address in AGRITRACE_METRICS_ALLOW."""
     gauges: list[tuple[str, str, float]] = []

@@ -7,7 +7,6 @@ values, only commitments. Search needs a token: it enumerates the whole ledger.
 
 from __future__ import annotations
 
-from html import escape
 from typing import Annotated, Literal
 from urllib.parse import quote
 
@@ -15,6 +14,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from api.deps import CallerDep, ChainsDep, LedgerDep, LogDep, LotPath, ReaderDep
+from api.pages import render
 from api.schemas import LotHistoryPublic, LotRowPublic, SearchPublic
 from api.schemas import errors as documented
 from api.schemas.common import ORG_PATTERN
@@ -97,32 +97,5 @@ def search_lots(
 @router.get("/", response_class=HTMLResponse, responses=documented(401, 429, plain=True))
 def index(ledger: LedgerDep, _: ReaderDep) -> HTMLResponse:
     """A small bilingual page listing the lots (the demo lots after ``agritrace demo``)."""
-    firsts = ledger.chains("lot")[:INDEX_LIMIT]
-    rows = "\n".join(
-        f'<li><a href="/lots/{quote(first.subject)}">{escape(first.subject)}</a> '
-        f"{escape(str(first.data.get('product', {}).get('name', '')))} "
-        f"<small>{escape(first.type)} {escape(first.time)}</small></li>"
-        for first in firsts)
-    body = (f"<ul>\n{rows}\n</ul>" if rows else
-            "<p>尚无批次。运行 <code>agritrace demo</code> 写入演示数据。<br>"
-            "No lots yet: run <code>agritrace demo</code> to seed the demo data.</p>")
-    return HTMLResponse(PAGE.format(body=body))
-
-
-PAGE = """<!doctype html>
-<html lang="zh-CN">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>agritrace 农产品追溯 · produce traceability</title>
-</head>
-<body>
-<h1>农产品追溯账本 <small lang="en">Produce traceability ledger</small></h1>
-<p>每条记录都经签名并哈希链接。<span lang="en">Every record is signed and hash-chained.</span></p>
-<h2>批次 <small lang="en">Lots</small></h2>
-{body}
-<p><a href="/healthz">healthz</a> · <a href="/log/checkpoint">checkpoint 检查点</a> ·
-<a href="/docs">API docs</a></p>
-</body>
-</html>
-"""
+    lots = ledger.chains("lot")[:INDEX_LIMIT]
+    return HTMLResponse(render("index.html", "zh", lots=lots))

@@ -21,10 +21,12 @@ from fastapi.responses import HTMLResponse, Response
 from markupsafe import Markup
 from starlette.concurrency import run_in_threadpool
 
+from api.deps import LimiterDep, ScanningDep, ServicesDep
+from api.middleware.limits import RateLimiter
 from api.pages import language_of, render
-from api.scan.resolving import NotRegistered, raw_path, resolve, scanning
+from api.scan.resolving import NotRegistered, Scanning, raw_path, resolve
 from api.scan.responses import answers, problem
-from api.sheets import SHEET_LABELS, LabelSheets
+from api.sheets import SHEET_LABELS
 from ledger.digitallink.uris import MAX_PATH, parse_digital_link
 from ledger.domain.fields import lot_code
 from ledger.errors import InvalidInput, NotFound
@@ -41,17 +43,14 @@ from ledger.labels.certificate import ComplianceCertificate
 __all__ = ["limited", "router"]
 
 
-def limited(request: Request) -> None:
+def limited(request: Request, limiter: LimiterDep) -> None:
     """Spend one request from the address's bucket (429 when it is spent)."""
-    charge(request, 1)
+    charge(request, limiter, 1)
 
 
-def charge(request: Request, cost: float) -> None:
-    """Spend ``cost`` from the address's bucket (``app.state.limiter``, when the app has
-    one; 429 when it is spent)."""
-    limiter = getattr(request.app.state, "limiter", None)
-    if limiter is not None:
-        limiter.take(request.client.host if request.client else "unknown", cost)
+def charge(request: Request, limiter: RateLimiter, cost: float) -> None:
+    """Spend ``cost`` from the address's bucket (429 when it is spent)."""
+    limiter.take(request.client.host if request.client else "unknown", cost)
 
 
 router = APIRouter(tags=["labels 标签"], dependencies=[Depends(limited)])
@@ -65,8 +64,7 @@ FORMATS = {".png": "image/png", ".svg": "image/svg+xml"}
                                "image/svg+xml": {"schema": {"type": "string"}}},
                               400, 404, 429),
             summary="QR code of a Digital Link 数字链接二维码")
-def qr_code(path: str, request: Request) -> Response:
-    services = scanning(request)
+def qr_code(path: str, request: Request, services: ScanningDep) -> Response:
     sent = raw_path(request, "/qr")
     suffix = sent[-4:].lower()
     if suffix not in FORMATS:
@@ -96,7 +94,7 @@ def _size(text: str) -> int:
 @router.get("/lots/{lot}/labels.pdf", response_class=Response,
             responses=answers(PDF, 400, 404, 409, 429, 503, pages=False),
             summary="Label sheet of a packed lot 标签")
-async def label_sheet(lot: str, request: Request,
+async def label_sheet(lot: str, request: Request, shared: ServicesDep,
                       first: Annotated[int | None, Query(ge=1, le=10**12,
                                                          description="first serial")] = None,
                       count: Annotated[int | None, Query(
@@ -105,12 +103,11 @@ async def label_sheet(lot: str, request: Request,
     """A4 sheets of 70 × 37 mm labels: product, lot, grade, net weight, pack date and the QR
     code; one per unit of a serialised lot, at most 200 a request (``Link: rel="next"``
     names the next range)."""
-    services = scanning(request)
+    services = shared.scanning
     summary = await run_in_threadpool(services.summaries.summary, lot_code(lot, "lot"))
     labels = labels_for(summary, services.host, first=first, count=count, limit=SHEET_LABELS)
-    sheets: LabelSheets = request.app.state.sheets
-    pdf = await sheets.pdf(labels, f"标签 labels {summary.lot}", draw=label_sheet_pdf,
-                           charge=lambda: charge(request, len(labels)))
+    pdf = await shared.sheets.pdf(labels, f"标签 labels {summary.lot}", draw=label_sheet_pdf,
+                                  charge=lambda: charge(request, shared.limiter, len(labels)))
     headers = {"Content-Disposition": f'inline; filename="{summary.lot}.labels.pdf"'}
     packing = summary.packing
     last = labels[-1].serial
@@ -120,8 +117,7 @@ async def label_sheet(lot: str, request: Request,
     return Response(pdf, media_type="application/pdf", headers=headers)
 
 
-def _certificate(request: Request, lot: str) -> ComplianceCertificate:
-    services = scanning(request)
+def _certificate(services: Scanning, lot: str) -> ComplianceCertificate:
     return compliance_certificate(services.summaries.summary(lot_code(lot, "lot")),
                                   services.host)
 
@@ -129,9 +125,9 @@ def _certificate(request: Request, lot: str) -> ComplianceCertificate:
 @router.get("/lots/{lot}/certificate", response_class=HTMLResponse,
             responses=answers({"text/html": {"schema": {"type": "string"}}}, 400, 404, 429),
             summary="The lot's compliance certificate 承诺达标合格证")
-def certificate_page(lot: str, request: Request) -> Response:
+def certificate_page(lot: str, request: Request, services: ScanningDep) -> Response:
     try:
-        certificate = _certificate(request, lot)
+        certificate = _certificate(services, lot)
     except InvalidInput as error:
         return problem(request, 400, error, code=lot[:MAX_PATH])
     except NotFound as error:
@@ -147,8 +143,8 @@ def certificate_page(lot: str, request: Request) -> Response:
 @router.get("/lots/{lot}/certificate.pdf", response_class=Response,
             responses=answers(PDF, 400, 404, 429, pages=False),
             summary="The compliance certificate as PDF 承诺达标合格证 PDF")
-def certificate_document(lot: str, request: Request) -> Response:
-    certificate = _certificate(request, lot)
+def certificate_document(lot: str, services: ScanningDep) -> Response:
+    certificate = _certificate(services, lot)
     return Response(certificate_pdf(certificate), media_type="application/pdf",
                     headers={"Content-Disposition":
                              f'inline; filename="{certificate.lot}.certificate.pdf"'})

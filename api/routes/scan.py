@@ -32,6 +32,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.convertors import Convertor, register_url_convertor
 
+from api.deps import ScanningDep
 from api.pages import wants
 from api.routes import printing
 from api.scan.gs1resolver import resolver_description
@@ -44,7 +45,7 @@ from api.scan.linkset import (
     linkset_link,
     recall_status,
 )
-from api.scan.resolving import NotRegistered, Scanning, raw_path, resolve, scanning
+from api.scan.resolving import NotRegistered, Scanning, raw_path, resolve
 from api.scan.responses import answers, consumer_page, problem
 from ledger.consumer import LotSummary
 from ledger.consumer.scans import ScanStats, scan_warnings
@@ -66,8 +67,7 @@ PAGE = {"text/html": {"schema": {"type": "string"}}, "application/json": {"schem
 @router.get("/01/{path:path}", response_model=None,
             responses=answers({**PAGE, LINKSET_TYPE: {"schema": ANY}}, 304, 307, 400, 404),
             summary="Resolve a GS1 Digital Link 解析 GS1 数字链接")
-def resolve_digital_link(path: str, request: Request) -> Response:
-    services = scanning(request)
+def resolve_digital_link(path: str, request: Request, services: ScanningDep) -> Response:
     sent = raw_path(request)
     try:
         link = parse_digital_link(sent)
@@ -116,7 +116,7 @@ register_url_convertor("gs1compressed", _Compressed())
 @router.get("/{compressed:gs1compressed}", response_model=None,
             responses=answers({**PAGE, LINKSET_TYPE: {"schema": ANY}}, 304, 307, 400, 404),
             summary="Resolve a compressed GS1 Digital Link 解析压缩的 GS1 数字链接")
-def resolve_compressed(compressed: str, request: Request) -> Response:
+def resolve_compressed(compressed: str, request: Request, services: ScanningDep) -> Response:
     """The answer of the uncompressed Digital Link, which the ``Link`` header names
     (``rel="owl:sameAs"``)."""
     try:
@@ -127,8 +127,8 @@ def resolve_compressed(compressed: str, request: Request) -> Response:
     uncompressed = Request({**request.scope, "path": found.path,
                             "raw_path": found.path.encode("ascii"),
                             "query_string": query.encode("ascii")}, request.receive)
-    response = resolve_digital_link(found.path, uncompressed)
-    same = (f"{scanning(request).host}{found.path}"
+    response = resolve_digital_link(found.path, uncompressed, services)
+    same = (f"{services.host}{found.path}"
             + (f"?{urlencode(found.query)}" if found.query else ""))
     links = [response.headers.get("link"), f'<{same}>; rel="owl:sameAs"']
     response.headers["Link"] = ", ".join(link for link in links if link)
@@ -136,18 +136,17 @@ def resolve_compressed(compressed: str, request: Request) -> Response:
 
 
 @router.get("/.well-known/gs1resolver", summary="The resolver description file 解析器说明")
-def gs1resolver(request: Request) -> JSONResponse:
+def gs1resolver(services: ScanningDep) -> JSONResponse:
     """What this GS1 Digital Link resolver serves (GS1-Conformant Resolver standard)."""
-    return JSONResponse(resolver_description(scanning(request).host),
+    return JSONResponse(resolver_description(services.host),
                         headers={"Cache-Control": "public, max-age=3600"})
 
 
 @router.get("/lots/{lot}/page", response_model=None, responses=answers(PAGE, 304, 400, 404),
             summary="A lot's consumer page 批次追溯页面")
-def lot_page(lot: str, request: Request) -> Response:
+def lot_page(lot: str, request: Request, services: ScanningDep) -> Response:
     """The consumer page by lot code, for lots without a GTIN (harvest, collection and grade
     lots); a packed lot's page is its Digital Link."""
-    services = scanning(request)
     try:
         version, summary = services.summaries.versioned(lot_code(lot, "lot"))
     except InvalidInput as error:

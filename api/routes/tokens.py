@@ -12,9 +12,9 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi import APIRouter, Path, Query, Response
 
-from api.deps import AdminDep, CallerDep, LedgerDep, OrgPath
+from api.deps import AdminDep, CallerDep, LedgerDep, OrgPath, ServicesDep
 from api.schemas import (
     CallerPublic,
     TokenEventPublic,
@@ -25,7 +25,7 @@ from api.schemas import (
 )
 from api.schemas import errors as documented
 from api.schemas.common import ORG_PATTERN
-from ledger.access.grants import Authenticator, Caller
+from ledger.access.grants import Caller
 from ledger.errors import NotPermitted
 
 __all__ = ["router"]
@@ -58,7 +58,7 @@ def tokens(org: OrgPath, ledger: LedgerDep, caller: CallerDep) -> list[TokenPubl
 @router.delete("/tokens/{token_id}", status_code=204, response_class=Response,
                responses=documented(400, 401, 403, 404))
 def revoke(token_id: TokenPath, ledger: LedgerDep, caller: CallerDep,
-           request: Request) -> Response:
+           services: ServicesDep) -> Response:
     """Revoke a token: an organisation its own, an admin any. This process refuses it at
     once; other worker processes within ``AGRITRACE_TOKEN_CACHE`` seconds (one)."""
     if not caller.admin:
@@ -67,8 +67,7 @@ def revoke(token_id: TokenPath, ledger: LedgerDep, caller: CallerDep,
             raise NotPermitted(f"token {token_id} is not one of {caller.org}'s tokens",
                                field="token_id")
     ledger.revoke_token(token_id, by=_who(caller))
-    authenticator: Authenticator = request.app.state.authenticator
-    authenticator.forget(token_id)
+    services.authenticator.forget(token_id)
     return Response(status_code=204)
 
 

@@ -1,5 +1,6 @@
-"""What the resolver routes share: the per-app services and resolving a Digital Link to a
-lot (the responses are in ``api.scan.responses``).
+"""What the resolver routes share: their services (one set per app, kept in
+``api.services``) and resolving a Digital Link to a lot (the responses are in
+``api.scan.responses``).
 
 A code resolves when its lot exists, carries that GTIN, and (for ``/21/{serial}``) the
 serial is one the lot's Packed record assigned. A well-formed code that does not is
@@ -8,8 +9,6 @@ serial is one the lot's Packed record assigned. A well-formed code that does not
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 from hashlib import sha256
 from typing import Any
@@ -18,50 +17,29 @@ from fastapi import Request
 
 from ledger.application import Ledger
 from ledger.consumer import LotSummary, SummaryCache
+from ledger.consumer.cache import VersionedCache
 from ledger.consumer.scans import ScanCounter
-from ledger.digitallink.uris import DigitalLink, public_url
+from ledger.digitallink.uris import DigitalLink
 from ledger.domain.fields import lot_code
 from ledger.errors import InvalidInput, NotFound
 from ledger.log import TransparencyLog
 
-__all__ = ["NotRegistered", "RenderedPages", "Scanning", "raw_path", "resolve", "scanning"]
+__all__ = ["NotRegistered", "RenderedPages", "Scanning", "etag", "raw_path", "resolve"]
 
 
 class NotRegistered(NotFound):
     """A well-formed code that names no registered lot or unit."""
 
 
-class RenderedPages:
-    """Rendered pages, each valid for one store version: a lot's page changes only when a
-    record is added (a unit's page also with its warnings, which are part of the key).
-    Bounded, least recently used first out."""
+def etag(html: str) -> str:
+    """The entity tag of a rendered page."""
+    return f'"{sha256(html.encode()).hexdigest()[:24]}"'
 
-    def __init__(self, size: int = 512) -> None:
-        self.size = size
-        self._entries: OrderedDict[tuple[Any, ...], tuple[int, str, str]] = OrderedDict()
-        self._lock = threading.Lock()
 
-    def get(self, key: tuple[Any, ...], version: int) -> tuple[str, str] | None:
-        """``(html, etag)`` rendered for ``key`` at ``version``, if kept."""
-        with self._lock:
-            hit = self._entries.get(key)
-            if hit is None or hit[0] != version:
-                return None
-            self._entries.move_to_end(key)
-            return hit[1], hit[2]
-
-    @staticmethod
-    def etag(html: str) -> str:
-        return f'"{sha256(html.encode()).hexdigest()[:24]}"'
-
-    def put(self, key: tuple[Any, ...], version: int, html: str) -> tuple[str, str]:
-        etag = self.etag(html)
-        with self._lock:
-            self._entries[key] = (version, html, etag)
-            self._entries.move_to_end(key)
-            while len(self._entries) > self.size:
-                self._entries.popitem(last=False)
-        return html, etag
+# Rendered pages with their entity tags, each valid for one store version: a lot's page
+# changes only when a record is added (a unit's page also with its warnings, which are part
+# of the key).
+RenderedPages = VersionedCache[tuple[Any, ...], tuple[str, str]]
 
 
 @dataclass
@@ -78,20 +56,6 @@ class Scanning:
     @property
     def witnesses(self) -> list[str]:
         return [witness.key.to_vkey() for witness in self.log.cosigner.witnesses]
-
-
-def scanning(request: Request) -> Scanning:
-    """The app's resolver services, made on first use from ``app.state.ledger`` and
-    ``app.state.log`` (set by ``api.app.create_app``)."""
-    state = request.app.state
-    found: Scanning | None = getattr(state, "scanning", None)
-    if found is None:
-        ledger: Ledger = state.ledger
-        found = Scanning(ledger=ledger, log=state.log, summaries=SummaryCache(ledger),
-                         scans=ScanCounter(ledger.store.engine), pages=RenderedPages(),
-                         host=public_url())
-        state.scanning = found
-    return found
 
 
 def raw_path(request: Request, prefix: str = "") -> str:

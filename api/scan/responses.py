@@ -14,7 +14,7 @@ from markupsafe import Markup
 from api.pages import language_of, render, wants
 from api.scan.coldchart import chart
 from api.scan.linkset import linkset_link
-from api.scan.resolving import Scanning
+from api.scan.resolving import Scanning, etag
 from ledger.consumer import LotSummary
 from ledger.consumer.scans import ScanStats, scan_warnings
 from ledger.consumer.summary import PUBLIC_ORIGIN
@@ -91,21 +91,22 @@ def consumer_page(request: Request, services: Scanning, summary: LotSummary, ver
     key = (summary.lot, lang, link.path if link else None, passed)
     kept = services.pages.get(key, version)
     if kept is None:
-        kept = services.pages.put(key, version, _render(services, summary, lang, link, passed))
-    html, etag = kept
+        page = _render(services, summary, lang, link, passed)
+        kept = services.pages.put(key, version, (page, etag(page)))
+    html, tag = kept
     if link is not None and link.serial is not None:
         warnings = [(name, {"scans": stats.scans if stats else 0,
                             "date": local_date(best_before) if best_before else ""})
                     for name in scan_warnings(stats, best_before)]
         html = html.replace(WARNINGS, render("_warnings.html", lang, warnings=warnings), 1)
-        etag = services.pages.etag(html)
+        tag = etag(html)
     else:
         html = html.replace(WARNINGS, "", 1)
     headers = {"Content-Language": lang, "Cache-Control": "no-cache",
-               "Vary": "Accept, Accept-Language", "ETag": etag}
+               "Vary": "Accept, Accept-Language", "ETag": tag}
     if link is not None:
         headers["Link"] = linkset_link(link.uri(services.host))
-    if etag in request.headers.get("if-none-match", ""):
+    if tag in request.headers.get("if-none-match", ""):
         return Response(status_code=304, headers=headers)
     return HTMLResponse(html, headers=headers)
 

@@ -48,12 +48,10 @@ def integrate_all(log: TransparencyLog, pending: int) -> tuple[int, BatchResult]
     added = 0
     with progress_bar() as progress:
         task = progress.add_task("integrating 并入日志", total=pending or None)
-        while True:
-            result = log.integrate_batch()
+        for result in log.batches():  # the first batch always runs
             added += result.leaves
             progress.advance(task, result.leaves)
-            if result.busy or result.leaves < log.integrator.batch_size:
-                return added, result
+    return added, result
 
 
 def _checkpoint_size(log: TransparencyLog) -> str:

@@ -12,6 +12,7 @@ Modules, one job each:
                    witness an inspector's office runs)
 - ``audit``        recompute the tree from the records and check the log against it
 - ``service``      ``TransparencyLog``, the façade the API and CLI use
+- ``background``   the integrator in a thread, as the HTTP service runs it
 
 Errors are ``ledger.errors`` classes; the witness's refusals carry their HTTP status::
 

@@ -17,9 +17,7 @@ keep serving); on SQLite the batch's first statement takes the database's write 
 
 from __future__ import annotations
 
-import logging
-import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from hashlib import sha256
@@ -39,10 +37,7 @@ from ledger.persistence.store import EventStore, StoredRecord
 from ledger.persistence.tables import log_leaves, log_state
 from verify.merkle import Node, leaf_hash
 
-__all__ = ["BatchResult", "CheckpointPolicy", "Integrator", "read_state"]
-
-log = logging.getLogger(__name__)
-
+__all__ = ["BatchResult", "CheckpointPolicy", "Integrator", "batches", "caught_up", "read_state"]
 
 @dataclass(frozen=True)
 class CheckpointPolicy:
@@ -75,6 +70,21 @@ class BatchResult:
     position: int
     checkpoint: PublishedCheckpoint | None = None
     busy: bool = False
+
+
+def caught_up(result: BatchResult, batch_size: int) -> bool:
+    """Whether integrating goes on later: the batch was short (nothing more to read), or
+    another process holds the integrator lock."""
+    return result.busy or result.leaves < batch_size
+
+
+def batches(step: Callable[[], BatchResult], batch_size: int) -> Iterator[BatchResult]:
+    """Run ``step`` (one batch of ``batch_size``) until caught up, yielding each result."""
+    while True:
+        result = step()
+        yield result
+        if caught_up(result, batch_size):
+            return
 
 
 def read_state(connection: Connection) -> tuple[int, int]:
@@ -122,32 +132,9 @@ class Integrator:
             checkpoint = self._publish_if_due(connection, frontier, nodes)
             return BatchResult(len(records), frontier.size, position, checkpoint)
 
-    def integrate(self, *, max_batches: int | None = None) -> int:
-        """Integrate batches until caught up (or ``max_batches``); returns leaves appended."""
-        total = batches = 0
-        while max_batches is None or batches < max_batches:
-            result = self.integrate_batch()
-            total += result.leaves
-            batches += 1
-            if result.busy or result.leaves < self.batch_size:
-                break
-        return total
-
-    def run(self, stop: threading.Event, *, idle: float = 0.5,
-            step: Callable[[], BatchResult] | None = None) -> None:
-        """Integrate until ``stop`` is set, resting ``idle`` seconds when caught up or when
-        another process integrates. Errors are logged and retried after a rest. ``step``
-        replaces ``integrate_batch`` (``TransparencyLog`` adds cosigning)."""
-        batch = step or self.integrate_batch
-        while not stop.is_set():
-            try:
-                result = batch()
-            except Exception:
-                log.exception("log integration failed; retrying in %.1f s", idle)
-                stop.wait(idle)
-                continue
-            if result.busy or result.leaves < self.batch_size:
-                stop.wait(idle)
+    def integrate(self) -> int:
+        """Integrate batches until caught up; returns leaves appended."""
+        return sum(result.leaves for result in batches(self.integrate_batch, self.batch_size))
 
     def _lock(self, connection: Connection) -> bool:
         if self.store.backend.kind == "postgres":

@@ -9,15 +9,14 @@ against a published size, consistency proof between two published sizes, tiles.
 
 from __future__ import annotations
 
-import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 from ledger.errors import InvalidInput, NotFound
 from ledger.log.audit import LogAuditReport, audit_log
 from ledger.log.checkpoints import PublishedCheckpoint, checkpoint_at, latest_checkpoint
 from ledger.log.cosigning import Cosigner, WitnessEndpoint
-from ledger.log.integrator import BatchResult, CheckpointPolicy, Integrator
+from ledger.log.integrator import BatchResult, CheckpointPolicy, Integrator, batches
 from ledger.log.logkey import LogKey
 from ledger.log.proofs import (
     ConsistencyProof,
@@ -64,19 +63,14 @@ class TransparencyLog:
             return BatchResult(result.leaves, result.size, result.position, cosigned)
         return result
 
+    def batches(self) -> Iterator[BatchResult]:
+        """Integrate batch by batch until caught up, yielding what each batch did. (The HTTP
+        service integrates in a thread: ``ledger.log.background``.)"""
+        return batches(self.integrate_batch, self.integrator.batch_size)
+
     def integrate(self) -> int:
         """Integrate until caught up; returns the number of leaves appended."""
-        total = 0
-        while True:
-            result = self.integrate_batch()
-            total += result.leaves
-            if result.busy or result.leaves < self.integrator.batch_size:
-                return total
-
-    def run(self, stop: threading.Event, *, idle: float = 0.5) -> None:
-        """Integrate (and cosign) in the background until ``stop`` is set: for a thread in
-        ``agritrace serve``. With several processes on PostgreSQL one integrates at a time."""
-        self.integrator.run(stop, idle=idle, step=self.integrate_batch)
+        return sum(result.leaves for result in self.batches())
 
     # -- reading -----------------------------------------------------------------------
 

@@ -20,6 +20,7 @@ with warnings.catch_warnings():
     from fastapi.testclient import TestClient
 
 from api.app import create_app
+from api.services import services_of
 from api.settings import ServiceSettings, parse_witness
 from ledger.application import Ledger
 from ledger.config import Settings
@@ -82,11 +83,11 @@ def log_key_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def served(settings: Settings, log_key_file: Path) -> Iterator[Served]:
     """The demo data, integrated, behind a service whose own integrator is off."""
     app = create_app(settings, ServiceSettings(integrate=False))
-    seed_demo(app.state.ledger)
-    app.state.log.integrate()
+    seed_demo(services_of(app).ledger)
+    services_of(app).log.integrate()
     with TestClient(app) as client:
         vkey = client.get("/log/key").text.strip()
-        yield Served(client, app.state.ledger, app.state.log, vkey)
+        yield Served(client, services_of(app).ledger, services_of(app).log, vkey)
 
 
 def test_checkpoint_is_a_signed_note_over_every_record(served: Served) -> None:
@@ -217,10 +218,10 @@ def test_an_empty_log_has_no_checkpoint_yet(settings: Settings, log_key_file: Pa
 def test_the_service_integrates_in_the_background(settings: Settings,
                                                   log_key_file: Path) -> None:
     app = create_app(settings, ServiceSettings(idle=0.05))
-    seed_demo(app.state.ledger)
-    records = app.state.ledger.store.max_notification_id()
+    seed_demo(services_of(app).ledger)
+    records = services_of(app).ledger.store.max_notification_id()
     with TestClient(app) as client:
-        assert app.state.integrator.running
+        assert services_of(app).integrator.running
         deadline = time.monotonic() + 20
         while True:
             response = client.get("/log/checkpoint")
@@ -228,14 +229,14 @@ def test_the_service_integrates_in_the_background(settings: Settings,
                 break
             assert time.monotonic() < deadline, "the integrator did not catch up"
             time.sleep(0.05)
-    assert not app.state.integrator.running  # shutdown stopped the thread
+    assert not services_of(app).integrator.running  # shutdown stopped the thread
 
 
 def test_configured_witnesses_cosign_each_checkpoint(settings: Settings, log_key_file: Path,
                                                      tmp_path: Path) -> None:
     first = create_app(settings, ServiceSettings(integrate=False))
-    vkey = first.state.log.vkey
-    first.state.ledger.close()
+    vkey = services_of(first).log.vkey
+    services_of(first).ledger.close()
     office = Witness(load_witness_key(tmp_path / "witness-key", "witness.test/office"),
                      tmp_path / "witness.json", trusted_logs([vkey]))
     server = witness_server(office, "127.0.0.1", 0)
@@ -244,8 +245,8 @@ def test_configured_witnesses_cosign_each_checkpoint(settings: Settings, log_key
         port = server.server_address[1]
         witness = parse_witness(f"http://127.0.0.1:{port}={office.vkey}")
         app = create_app(settings, ServiceSettings(integrate=False, witnesses=(witness,)))
-        seed_demo(app.state.ledger)
-        app.state.log.integrate()
+        seed_demo(services_of(app).ledger)
+        services_of(app).log.integrate()
         with TestClient(app) as client:
             note = Note.from_text(client.get("/log/checkpoint").text)
     finally:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Iterator
+from dataclasses import FrozenInstanceError
 from itertools import pairwise
 from pathlib import Path
 
@@ -20,6 +21,7 @@ with warnings.catch_warnings():
     from fastapi.testclient import TestClient
 
 from api.app import create_app
+from api.services import Services, services_of
 from api.settings import ServiceSettings
 from ledger.config import Settings
 from ledger.demo import DEMO_LOTS, seed_demo
@@ -32,9 +34,18 @@ def client(settings: Settings, tmp_path: Path,
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("AGRITRACE_LOG_KEY_FILE", str(tmp_path / "log-key"))
     app = create_app(settings, ServiceSettings(integrate=False))
-    seed_demo(app.state.ledger)
+    seed_demo(services_of(app).ledger)
     with TestClient(app) as opened:  # the context runs the lifespan: the ledger is closed
         yield opened
+
+
+def test_the_app_keeps_its_services_in_one_frozen_object(client: TestClient) -> None:
+    state = client.app.state  # type: ignore[attr-defined]
+    services = services_of(client.app)  # type: ignore[arg-type]
+    assert isinstance(services, Services)
+    assert vars(state)["_state"] == {"services": services}  # nothing else on app.state
+    with pytest.raises(FrozenInstanceError):
+        services.ledger = services.ledger  # type: ignore[misc]
 
 
 def test_health_reports_a_reachable_store(client: TestClient) -> None:
@@ -51,7 +62,7 @@ def test_health_reports_an_unreachable_store(client: TestClient,
     def unreachable() -> int:
         raise ConnectionError("database is down")
 
-    store = client.app.state.ledger.store  # type: ignore[attr-defined]
+    store = services_of(client.app).ledger.store  # type: ignore[arg-type]
     monkeypatch.setattr(store, "max_notification_id", unreachable)
     response = client.get("/healthz")
     assert response.status_code == 503

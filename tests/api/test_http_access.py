@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from api.app import create_app
+from api.services import services_of
 from api.settings import parse_networks
 from ledger.config import Settings
 from ledger.keys.signing import SigningKey
@@ -151,7 +152,7 @@ class Fresh:
             org, step, data = steps[setup]
             ledger.record(org, step, {k: v for k, v in data.items() if k != "time"}, lot=lot)
         if setup == "integrated":
-            self.api.client.app.state.log.integrate()  # type: ignore[attr-defined]
+            services_of(self.api.client.app).log.integrate()  # type: ignore[arg-type]
         organisation = ledger.organisation(COOP)
         server_keys = [k for k in organisation.active_keys
                        if k != key_id(self.client_key.public_key)]

@@ -15,6 +15,7 @@ import pytest
 import uvicorn
 
 from api.app import create_app
+from api.services import services_of
 from ledger.config import Settings
 from ledger.records_audit import audit_store
 from tests.api.test_http_helpers import (  # noqa: F401 - fixtures
@@ -56,7 +57,7 @@ class Server:
 def served(settings: Settings, log_key_file: Path) -> Iterator[tuple[str, dict[str, str]]]:
     app = create_app(settings, service(integrate=True, idle=0.05))
     with Server(app) as url:
-        admin = app.state.ledger.issue_token(None).token
+        admin = services_of(app).ledger.issue_token(None).token
         with httpx.Client(base_url=url) as client:
             tokens = register(client, admin)
             for lot in LOTS:
@@ -64,9 +65,9 @@ def served(settings: Settings, log_key_file: Path) -> Iterator[tuple[str, dict[s
                                    headers={"Authorization": f"Bearer {tokens[COOP]}"})
                 assert made.status_code == 201, made.text
         yield url, tokens
-        app.state.log.integrate()
-        audit_store(app.state.ledger.store)
-        app.state.log.audit()  # the log holds every record, and its checkpoints verify
+        services_of(app).log.integrate()
+        audit_store(services_of(app).ledger.store)
+        services_of(app).log.audit()  # the log holds every record, and its checkpoints verify
 
 
 def test_eight_clients_on_the_same_lots_lose_nothing(

@@ -14,6 +14,7 @@ import pytest
 from eventsourcing import persistence
 
 from api.app import create_app
+from api.services import services_of
 from ledger.access.grants import Authenticator
 from ledger.access.tokens import Grant
 from ledger.config import Settings
@@ -178,7 +179,7 @@ def test_wrong_state_is_409_and_wrong_party_403_with_the_reason(api: Api, lot: s
 def test_oversized_bodies_are_413(settings: Settings, log_key_file: Path) -> None:
     app = create_app(settings, service(max_body_bytes=1000))
     with TestClient(app) as client:
-        tokens = register(client, app.state.ledger.issue_token(None).token)
+        tokens = register(client, services_of(app).ledger.issue_token(None).token)
         auth = {"Authorization": f"Bearer {tokens[COOP]}"}
         big = {**harvest_body(), "harvester": "张" * 2000}
         declared = client.post("/lots/KH1/harvest", json=big, headers=auth)
@@ -199,7 +200,7 @@ def test_public_endpoints_are_rate_limited_per_address(settings: Settings,
                                                        log_key_file: Path) -> None:
     app = create_app(settings, service(rate_per_second=0.5, rate_burst=3))
     with TestClient(app) as client:
-        token = app.state.ledger.issue_token(None).token
+        token = services_of(app).ledger.issue_token(None).token
         statuses = [client.get("/lots/NOPE").status_code for _ in range(5)]
         assert statuses == [404, 404, 404, 429, 429]
         limited = client.get("/log/key")
@@ -234,7 +235,7 @@ def test_a_retry_with_the_same_key_returns_the_first_response(api: Api, lot: str
     assert api.post(COOP, "/lots/KH2/harvest", harvest_body(),
                     **{"Idempotency-Key": "k2"}).status_code == 201
     # A request still running under the key: the retry waits its turn.
-    keys = api.client.app.state.idempotency  # type: ignore[attr-defined]
+    keys = services_of(api.client.app).idempotency
     keys.claim(COOP, "k3", keys.fingerprint("POST", f"/lots/{lot}/storage", STORAGE))
     running = api.post(COOP, f"/lots/{lot}/storage", STORAGE, **{"Idempotency-Key": "k3"})
     assert (running.status_code, running.json()["error"]) == (409, "RequestInProgress")
@@ -269,13 +270,13 @@ def test_health_and_metrics_report_requests_records_and_the_log(api: Api, lot: s
     # 5 organisations, the cooperative's GS1 prefix, a harvest; nothing in the log yet
     assert health["log"] == {"size": 0, "lag": 7}
     text = api.get(ADMIN, "/metrics").text
-    assert 'agritrace_http_requests_total{method="GET",route="/lots/{lot}",status="404"} 1' \
+    assert 'agritrace_http_requests_total{method="GET",route="/lots/{lot}",status="404"} 1.0' \
         in text
-    assert 'agritrace_http_request_duration_seconds_bucket{method="GET",route="/lots/{lot}",' \
-           'le="+Inf"} 2' in text
-    assert "agritrace_records_recorded_total 1" in text
-    assert "agritrace_log_tree_size 0" in text
-    assert "agritrace_log_integrator_lag 7" in text
+    assert 'agritrace_http_request_duration_seconds_bucket{le="+Inf",method="GET",' \
+           'route="/lots/{lot}"} 2.0' in text
+    assert "agritrace_records_recorded_total 1.0" in text
+    assert "agritrace_log_tree_size 0.0" in text
+    assert "agritrace_log_integrator_lag 7.0" in text
 
 
 def test_a_busy_or_unreachable_store_is_503_not_500(api: Api, lot: str,

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from api.app import create_app
+from api.services import services_of
 from ledger.application import Ledger
 from ledger.config import Settings
 from tests.api.test_http_helpers import TestClient, log_key_file_fixture, service  # noqa: F401
@@ -27,9 +28,9 @@ EXAMPLES = 4
 @pytest.fixture
 def served(settings: Settings, log_key_file: Path) -> Iterator[tuple[TestClient, list[str]]]:
     app = create_app(settings, service())
-    ledger: Ledger = app.state.ledger
+    ledger: Ledger = services_of(app).ledger
     kiwi_journey(ledger)
-    app.state.log.integrate()
+    services_of(app).log.integrate()
     tokens = [ledger.issue_token(org).token for org in (COOP, INSPECTOR, None)]
     with TestClient(app) as client:
         yield client, tokens

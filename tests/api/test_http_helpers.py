@@ -23,6 +23,7 @@ with warnings.catch_warnings():
     from fastapi.testclient import TestClient as TestClient
 
 from api.app import create_app
+from api.services import services_of
 from api.settings import ServiceSettings
 from ledger.application import Ledger
 from ledger.config import Settings
@@ -48,7 +49,7 @@ class Api:
 
     @property
     def ledger(self) -> Ledger:
-        ledger: Ledger = self.client.app.state.ledger  # type: ignore[attr-defined]
+        ledger: Ledger = services_of(self.client.app).ledger
         return ledger
 
     def headers(self, who: str | None, **extra: str) -> dict[str, str]:
@@ -105,7 +106,7 @@ def register(client: httpx.Client, admin: str) -> dict[str, str]:
 def api_fixture(settings: Settings, log_key_file: Path) -> Iterator[Api]:
     app = create_app(settings, service())
     with TestClient(app) as client:
-        admin = app.state.ledger.issue_token(None, label="test admin").token
+        admin = services_of(app).ledger.issue_token(None, label="test admin").token
         yield Api(client, register(client, admin))
 
 

@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import select, update
 
 from api.schemas import HarvestIn, StorageIn
+from api.services import services_of
 from ledger.persistence.idempotency import IdempotencyKeys, RequestTakenOver
 from ledger.persistence.tables import idempotency_keys
 from tests.api.test_http_helpers import (  # noqa: F401 - fixtures
@@ -52,7 +53,7 @@ def test_a_fingerprint_is_keyed_and_forgotten_when_a_value_of_its_lot_is_erased(
     stored = _fingerprints(api)
     # Without the server's secret, a guessed name cannot be checked against the table.
     assert stored["harvest-KF1"] != _unkeyed("/lots/KF1/harvest", payload)
-    keys: IdempotencyKeys = api.client.app.state.idempotency  # type: ignore[attr-defined]
+    keys: IdempotencyKeys = services_of(api.client.app).idempotency
     assert stored["harvest-KF1"] == keys.fingerprint("POST", "/lots/KF1/harvest", payload)
 
     private = api.ok(api.get(COOP, "/lots/KF1/private"), 200)["values"]
@@ -72,7 +73,7 @@ def test_a_key_left_running_by_a_dead_request_is_taken_over_and_records_once(
         api: Api) -> None:
     api.ok(api.post(COOP, "/lots/KD1/harvest", harvest_body()))
     path, key = "/lots/KD1/storage", {"Idempotency-Key": "k-dead-owner"}
-    keys: IdempotencyKeys = api.client.app.state.idempotency  # type: ignore[attr-defined]
+    keys: IdempotencyKeys = services_of(api.client.app).idempotency
     payload = StorageIn.model_validate(STORAGE).model_dump(mode="json", by_alias=True,
                                                            exclude_none=True)
     # A request claimed the key, and its process died before it recorded.

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from api.services import services_of
 from tests.api.test_http_helpers import (
     SHIPMENT,
     Api,
@@ -34,7 +35,7 @@ def _harvest(api: Api, lot: str) -> str:
 def _public_views(api: Api, lot: str, digest: str) -> dict[str, bytes]:
     """Every public place a record's bytes show up: lot JSON, the record by hash, the
     bundle, and the log's entry tiles."""
-    log = api.client.app.state.log  # type: ignore[attr-defined]
+    log = services_of(api.client.app).log
     log.integrate()
     size = log.latest_checkpoint().size
     assert size < 256

@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 
 from api.schemas import InclusionProofPublic
+from api.services import services_of
 from ledger.keys.signing import SigningKey
 from ledger.recording.records import build_record, now
 from ledger.records_audit import audit_store
@@ -99,7 +100,7 @@ def test_kiwifruit_from_harvest_to_recall(api: Api) -> None:
     assert {row["code"] for row in searched["lots"]} == {"KC1", "KG1", "KG2"}
 
     # The lot's bundle verifies offline, and the whole store audits clean.
-    api.client.app.state.log.integrate()  # type: ignore[attr-defined]
+    services_of(api.client.app).log.integrate()  # type: ignore[arg-type]
     bundle = api.client.get("/lots/KG1/bundle")
     vkey = api.client.get("/log/key").text.strip()
     verify_bundle(Bundle.from_json(bundle.content), [Verifier.from_vkey(vkey)])

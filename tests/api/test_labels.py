@@ -18,6 +18,7 @@ import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,7 @@ import pytest
 import zxingcpp
 from PIL import Image, ImageDraw
 
+from api.services import Services, services_of
 from ledger.config import Settings
 from ledger.demo import KIWI_GTIN, seed_day
 from ledger.digitallink.uris import parse_digital_link
@@ -172,7 +174,7 @@ def test_the_certificate_page_and_pdf_render_the_signed_record(client: TestClien
                                                                tmp_path: Path) -> None:
     page = client.get("/lots/KW26-SBD-G1/certificate", headers=BROWSER)
     assert page.status_code == 200
-    ledger: Any = client.app.state.ledger  # type: ignore[attr-defined]
+    ledger: Any = services_of(client.app).ledger
     issued = seed_day(ledger) - timedelta(days=2)  # the demo packs and certifies then
     for text in ("承诺达标合格证", "HN-HY-2026-091601", "猕猴桃 kiwifruit", "1500 kg (300 × 5 kg)",
                  "十八洞村", issued.isoformat(), "0743-7120000", "我单位承诺"):
@@ -190,7 +192,7 @@ def test_the_certificate_page_and_pdf_render_the_signed_record(client: TestClien
 
 def test_issuing_a_certificate_records_it_and_the_files_are_written(
         client: TestClient, tmp_path: Path) -> None:
-    ledger: Any = client.app.state.ledger  # type: ignore[attr-defined]
+    ledger: Any = services_of(client.app).ledger
     receipts = issue_compliance_certificate(ledger, "coop-xiangxi", "KW26-SBD-G2",
                                             number="HGZ-G2-001")
     (receipt,) = receipts
@@ -215,7 +217,7 @@ def test_label_and_certificate_functions_refuse_lots_they_cannot_print(
         client: TestClient) -> None:
     from ledger.consumer import public_summary
 
-    ledger: Any = client.app.state.ledger  # type: ignore[attr-defined]
+    ledger: Any = services_of(client.app).ledger
     with pytest.raises(WrongState):  # never packed
         labels_for(public_summary(ledger, "OR26-MY-B"), PUBLIC)
     with pytest.raises(InvalidInput):
@@ -227,16 +229,17 @@ def test_label_and_certificate_functions_refuse_lots_they_cannot_print(
         f"(01){KIWI_GTIN}(10)KW26-SBD-G1(21)299", f"(01){KIWI_GTIN}(10)KW26-SBD-G1(21)300"]
 
 
-def test_printing_spends_from_the_rate_limit(client: TestClient,
-                                             monkeypatch: pytest.MonkeyPatch) -> None:
+def test_printing_spends_from_the_rate_limit(client: TestClient) -> None:
     from api.middleware.limits import RateLimiter
 
-    state: Any = client.app.state  # type: ignore[attr-defined]
-    monkeypatch.setattr(state, "limiter", RateLimiter(0.001, 2))
-    codes = [client.get(f"/qr{G1}/21/{n}.png").status_code for n in range(1, 4)]
-    assert codes == [200, 200, 429]
-    assert client.get("/lots/KW26-SBD-G1/labels.pdf?count=1").status_code == 429
-    assert client.get(G1, headers=BROWSER).status_code == 200  # reading the page is not
+    kept = _use(client.app, limiter=RateLimiter(0.001, 2))
+    try:
+        codes = [client.get(f"/qr{G1}/21/{n}.png").status_code for n in range(1, 4)]
+        assert codes == [200, 200, 429]
+        assert client.get("/lots/KW26-SBD-G1/labels.pdf?count=1").status_code == 429
+        assert client.get(G1, headers=BROWSER).status_code == 200  # reading the page is not
+    finally:
+        client.app.state.services = kept  # type: ignore[attr-defined]
 
 
 # -- label sheets cost CPU: bounded, kept, drawn a few at a time, charged by cost ----------
@@ -267,16 +270,20 @@ def _counting(monkeypatch: pytest.MonkeyPatch, seconds: float = 0.0) -> dict[str
 
 @pytest.fixture
 def fresh_sheets(client: TestClient) -> Iterator[None]:
-    """No sheet kept, no rate limit; the app's own put back after the test (the app's
-    state keeps attributes apart from its ``__dict__``, which monkeypatch cannot restore)."""
+    """No sheet kept, no rate limit; the app's own put back after the test."""
     from api.middleware.limits import RateLimiter
     from api.sheets import LabelSheets
 
-    state: Any = client.app.state  # type: ignore[attr-defined]
-    kept = state.sheets, getattr(state, "limiter", None)
-    state.sheets, state.limiter = LabelSheets(), RateLimiter(0, 1)
+    kept = _use(client.app, sheets=LabelSheets(), limiter=RateLimiter(0, 1))
     yield
-    state.sheets, state.limiter = kept
+    client.app.state.services = kept  # type: ignore[attr-defined]
+
+
+def _use(app: Any, **changes: Any) -> Services:
+    """Give ``app`` its services with ``changes``; returns those it had."""
+    kept = services_of(app)
+    app.state.services = replace(kept, **changes)
+    return kept
 
 
 def test_a_sheet_request_asks_for_at_most_200_labels(client: TestClient,
@@ -286,7 +293,7 @@ def test_a_sheet_request_asks_for_at_most_200_labels(client: TestClient,
     over = client.get("/lots/KW26-SBD-G1/labels.pdf?count=201")
     assert (over.status_code, over.json()["field"]) == (400, "count")
     assert "200" in over.json()["reason"]
-    ledger: Any = client.app.state.ledger  # type: ignore[attr-defined]
+    ledger: Any = services_of(client.app).ledger
     summary = public_summary(ledger, "KW26-SBD-G1")
     assert len(labels_for(summary, PUBLIC, limit=200)) == 200  # 300 serials: the first 200
     with pytest.raises(InvalidInput, match="between 1 and 200"):
@@ -318,8 +325,7 @@ def test_a_sheet_that_must_be_drawn_costs_a_token_per_label(client: TestClient,
                                                            fresh_sheets: None) -> None:
     from api.middleware.limits import RateLimiter
 
-    state: Any = client.app.state  # type: ignore[attr-defined]
-    state.limiter = RateLimiter(0.01, 30)
+    _use(client.app, limiter=RateLimiter(0.01, 30))
     url = "/lots/KW26-SBD-G1/labels.pdf?first={}&count=24"
     assert client.get(url.format(1)).status_code == 200  # 1 + 24 of 30 tokens
     assert client.get(url.format(1)).status_code == 200  # kept: 1 token
@@ -339,11 +345,11 @@ def test_sheets_are_drawn_a_few_at_a_time_and_health_stays_fast(
     monkeypatch.delenv("AGRITRACE_LOG_KEY", raising=False)
     app = scan_app(Settings(db_url=f"sqlite:///{tmp_path / 'a.db'}",
                             master_key=os.urandom(32)), tmp_path, monkeypatch)
-    app.state.limiter = RateLimiter(0, 1)
+    _use(app, limiter=RateLimiter(0, 1))
     drawn = _counting(monkeypatch)
     with Served(app) as served, httpx.Client(base_url=served.url, timeout=60) as http:
         # Six different sheets at once, one slot: drawn one after another, all answered.
-        app.state.sheets = LabelSheets(renders=1, wait=60)
+        _use(app, sheets=LabelSheets(renders=1, wait=60))
         statuses, health = _at_once(http, [f"/lots/KW26-SBD-G1/labels.pdf?first={1 + 24 * i}"
                                            f"&count=24" for i in range(6)])
         assert statuses == [200] * 6
@@ -354,7 +360,7 @@ def test_sheets_are_drawn_a_few_at_a_time_and_health_stays_fast(
         assert max(health) < 1.0
         # Too many at once for the slots: the rest are told to come back.
         slow = _counting(monkeypatch, seconds=1.0)
-        app.state.sheets = LabelSheets(renders=2, wait=0.2)
+        _use(app, sheets=LabelSheets(renders=2, wait=0.2))
         answers: list[httpx.Response] = []
         statuses, _ = _at_once(http, [f"/lots/KW26-SBD-G1/labels.pdf?first={200 + i}&count=1"
                                       for i in range(5)], keep=answers)

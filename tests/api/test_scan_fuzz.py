@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from api.app import create_app
+from api.services import services_of
 from ledger.config import Settings
 from ledger.demo import seed_demo
 from tests.api.test_http_helpers import TestClient, log_key_file_fixture, service  # noqa: F401
@@ -24,8 +25,8 @@ OURS = ("/01/", "/qr/", "/lots/{lot}/page", "/lots/{lot}/labels", "/lots/{lot}/c
 @pytest.fixture
 def served(settings: Settings, log_key_file: Path) -> Iterator[TestClient]:
     app = create_app(settings, service())
-    seed_demo(app.state.ledger)
-    app.state.log.integrate()
+    seed_demo(services_of(app).ledger)
+    services_of(app).log.integrate()
     with TestClient(app) as client:
         yield client
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from api.services import services_of
 from ledger.application import Ledger
 from ledger.config import Settings
 from ledger.labels import issue_compliance_certificate
@@ -55,7 +56,7 @@ def record_injection(ledger: Ledger) -> None:
 def client(settings: Settings, tmp_path: Path,
            monkeypatch: pytest.MonkeyPatch) -> Iterator[TestClient]:
     app = scan_app(settings, tmp_path, monkeypatch, seed=False)
-    record_injection(app.state.ledger)
+    record_injection(services_of(app).ledger)
     with TestClient(app) as opened:
         yield opened
 

@@ -27,6 +27,7 @@ with warnings.catch_warnings():
 
 from api.app import create_app
 from api.scan.linkset import BUNDLE, GS1
+from api.services import services_of
 from api.settings import ServiceSettings
 from ledger.config import Settings
 from ledger.consumer.scans import SUSPICIOUS_SCANS
@@ -50,7 +51,7 @@ def scan_app(settings: Settings, folder: Path, monkeypatch: pytest.MonkeyPatch |
             os.environ[name] = value
     app = create_app(settings, ServiceSettings(integrate=False))
     if seed:
-        seed_demo(app.state.ledger)
+        seed_demo(services_of(app).ledger)
     return app
 
 
@@ -279,7 +280,7 @@ def _summary_bytes(client: TestClient, lot: str) -> bytes:
 
 
 def test_pages_show_no_private_values(client: TestClient) -> None:
-    ledger: Any = client.app.state.ledger  # type: ignore[attr-defined]
+    ledger: Any = services_of(client.app).ledger
     for lot in ("KW26-SBD-G1", "KW26-SBD-H01", "KW26-SBD-C01", "TEA26-BJ-001"):
         for body in (_summary_bytes(client, lot).decode(),
                      client.get(f"/lots/{lot}/page").text):
@@ -309,7 +310,7 @@ def test_an_unchanged_page_revalidates_with_its_etag(client: TestClient) -> None
     assert again.content == b""
     english = client.get(G1 + "?lang=en", headers={**BROWSER, "If-None-Match": etag})
     assert english.status_code == 200  # another language is another page
-    ledger: Any = client.app.state.ledger  # type: ignore[attr-defined]
+    ledger: Any = services_of(client.app).ledger
     ledger.record("samr-xiangxi", "Inspected", {"kind": "visual", "verdict": "pass"},
                   lot="KW26-SBD-G1")
     changed = client.get(G1, headers={**BROWSER, "If-None-Match": etag})

@@ -22,6 +22,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from tempfile import TemporaryDirectory
 from typing import Any
@@ -29,7 +30,8 @@ from typing import Any
 import httpx
 from fastapi import FastAPI
 
-from api.scan.resolving import RenderedPages, Scanning
+from api.scan.resolving import RenderedPages
+from api.services import services_of
 from ledger.demo import KIWI_GTIN
 
 CLIENTS = 50
@@ -45,15 +47,9 @@ def make_app() -> FastAPI:
 
     app = create_app(Settings.from_env(), ServiceSettings(integrate=False))
     if os.environ.get("BENCH_RENDER_EVERY_TIME") == "1":  # keep no rendered page
-        from ledger.consumer import SummaryCache
-        from ledger.consumer.scans import ScanCounter
-        from ledger.digitallink.uris import public_url
-
-        ledger = app.state.ledger
-        app.state.scanning = Scanning(
-            ledger=ledger, log=app.state.log, summaries=SummaryCache(ledger),
-            scans=ScanCounter(ledger.store.engine), pages=RenderedPages(size=0),
-            host=public_url())
+        services = services_of(app)
+        app.state.services = replace(services, scanning=replace(
+            services.scanning, pages=RenderedPages(size=0)))
     return app
 
 

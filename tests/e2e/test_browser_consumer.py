@@ -22,6 +22,7 @@ import pytest
 import uvicorn
 from fastapi import FastAPI
 
+from api.services import services_of
 from ledger.config import Settings
 from ledger.consumer import public_summary
 from ledger.demo import DEMO_LOTS, ORANGE_LOT
@@ -91,7 +92,7 @@ def _page(browser: Any, locale: str = "zh-CN", init: str | None = None) -> Any:
 
 
 def _page_path(app: FastAPI, lot: str) -> str:
-    summary = public_summary(app.state.ledger, lot)
+    summary = public_summary(services_of(app).ledger, lot)
     if summary.gtin:
         return DigitalLink(gtin=summary.gtin, lot=lot).path
     return f"/lots/{lot}/page"
@@ -108,11 +109,11 @@ def test_every_demo_lot_page_verifies_on_a_phone(browser: Any, demo: Served, lot
     page = _page(browser)
     try:
         assert _open(page, demo.url + _page_path(demo.app, lot)) == "verified"
-        summary = public_summary(demo.app.state.ledger, lot)
+        summary = public_summary(services_of(demo.app).ledger, lot)
         panel = page.inner_text("#verify")
         assert "✓ 已在本机验证" in panel
         assert "Verified on this phone" in panel
-        size = demo.app.state.log.latest_checkpoint().size
+        size = services_of(demo.app).log.latest_checkpoint().size
         assert f"第 {size} 号检查点" in panel
         assert page.evaluate("window.agritraceVerification.lot") == lot
         # The timeline: one entry per step, each backed by a record of the verified bundle.
@@ -220,7 +221,7 @@ def test_after_tampering_the_panel_turns_failed(browser: Any, tmp_path: Path,
     try:
         with Served(scan_app(_settings(tmp_path), tmp_path, monkeypatch, seed=False)) as one:
             assert _open(page, one.url + path) == "verified"
-            ledger = one.app.state.ledger
+            ledger = services_of(one.app).ledger
             # An insider hides the cold-store excursion: 5.6 °C becomes 3.6 °C in the store.
             store = Store(ledger)
             seq = next(s.record.seq for s in ledger.lot_history("KW26-SBD-G1")
@@ -245,7 +246,7 @@ def test_after_tampering_the_panel_turns_failed(browser: Any, tmp_path: Path,
 def test_injected_markup_never_runs(browser: Any, tmp_path: Path,
                                     monkeypatch: pytest.MonkeyPatch) -> None:
     app = scan_app(_settings(tmp_path), tmp_path, monkeypatch, seed=False)
-    record_injection(app.state.ledger)
+    record_injection(services_of(app).ledger)
     page = _page(browser)
     try:
         with Served(app) as served:

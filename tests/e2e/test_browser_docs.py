@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from api.services import services_of
 from ledger.demo import ORANGE_LOT
 from ledger.labels import packed_lot_links
 from tests.api.test_scan_resolver import scan_app
@@ -69,7 +70,7 @@ def test_the_api_docs_render_without_internet(service: Served,
 
 def test_the_recalled_pack_on_the_shelf_scans_to_the_recall_banner(
         service: Served, offline_page: tuple[Any, list[str]]) -> None:
-    (uri,) = [uri for lot, uri in packed_lot_links(service.app.state.ledger, ["OR26-MY-A"],
+    (uri,) = [uri for lot, uri in packed_lot_links(services_of(service.app).ledger, ["OR26-MY-A"],
                                                     host=service.url)]
     assert "/01/" in uri
     page, blocked = offline_page

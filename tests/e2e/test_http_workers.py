@@ -1,7 +1,7 @@
 """``agritrace serve --workers 2`` on PostgreSQL, as a subprocess on a free 127.0.0.1 port:
-whichever worker a connection reaches, it answers the same, and a record made through one is
-read through the other at once. Also the ``agritrace token`` commands that make the admin
-token such a deployment starts from."""
+whichever worker a connection reaches, it answers the same (a record made through one is read
+through the other at once; a scrape of /metrics counts every worker's requests). Also the
+``agritrace token`` commands that make the admin token such a deployment starts from."""
 
 from __future__ import annotations
 
@@ -13,10 +13,12 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
+from itertools import pairwise
 from pathlib import Path
 
 import httpx
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 from typer.testing import CliRunner, Result
 
 from ledger.cli import app
@@ -109,10 +111,23 @@ def test_two_workers_on_postgresql_answer_alike(postgres_url: str,
                 assert made_now.status_code == 201, made_now.text
                 lot = http.get("/lots/W1").json()["lot"]
                 assert (lot["records"], lot["head"]) == (i + 2, made_now.json()["hash"])
-            # Both workers served (each reports its own start time).
+            # Whichever worker answers a scrape, it counts every worker's requests: both
+            # workers are live in it, and successive scrapes agree on the totals (each adds
+            # one scrape of /metrics, counted once it is answered).
             admin = {"Authorization": f"Bearer {made.stdout.strip()}"}
-            starts = {_start_time(http.get("/metrics", headers=admin).text) for _ in range(40)}
-            assert len(starts) == 2
+            scrapes = [_samples(http.get("/metrics", headers=admin).text) for _ in range(8)]
+            for scrape in scrapes:
+                starts = [key for key in scrape if key[0] == "process_start_time_seconds"]
+                assert len(starts) == 2, starts
+                assert scrape[("agritrace_http_requests_total", (
+                    ("method", "POST"), ("route", "/lots/{lot}/storage"), ("status", "201")))
+                ] == 12
+                assert scrape[("agritrace_records_recorded_total", ())] == 13
+            scraped = (("method", "GET"), ("route", "/metrics"), ("status", "200"))
+            for before, after in pairwise(scrapes):
+                assert _totals(after) == _totals(before)
+                assert after.get(("agritrace_http_requests_total", scraped), 0) == \
+                    before.get(("agritrace_http_requests_total", scraped), 0) + 1
             # The log (one integrator at a time) proves the last record through any worker.
             waited = http.post("/lots/W1/storage?wait=true", json=STORAGE, headers=coop).json()
             assert waited["leaf_index"] is not None
@@ -140,7 +155,18 @@ def _wait_until_up(http: httpx.Client, server: subprocess.Popen[str]) -> None:
     raise AssertionError("the server did not answer /healthz within 60 s")
 
 
-def _start_time(metrics: str) -> str:
-    found = re.search(r"^process_start_time_seconds (\S+)$", metrics, re.MULTILINE)
-    assert found is not None
-    return found.group(1)
+Sample = tuple[str, tuple[tuple[str, str], ...]]
+
+
+def _samples(metrics: str) -> dict[Sample, float]:
+    """Every sample of a scrape by name and labels."""
+    return {(sample.name, tuple(sorted(sample.labels.items()))): sample.value
+            for family in text_string_to_metric_families(metrics)
+            for sample in family.samples}
+
+
+def _totals(scrape: dict[Sample, float]) -> dict[Sample, float]:
+    """The request and record counts of a scrape, but for /metrics itself."""
+    return {key: value for key, value in scrape.items()
+            if key[0] in ("agritrace_http_requests_total", "agritrace_records_recorded_total")
+            and ("route", "/metrics") not in key[1]}

@@ -163,7 +163,7 @@ def test_the_cache_is_reused_until_a_record_is_added(ledger: Ledger) -> None:
     assert cache.summary("KG1").inspections[-1].kind == "visual"
     cache.summary("KG2")
     cache.summary("KC1")  # beyond its size, the least recently used goes
-    assert len(cache._entries) == 2
+    assert len(cache) == 2
 
 
 def test_the_demo_names_the_digital_link_of_each_packed_lot(ledger: Ledger) -> None:

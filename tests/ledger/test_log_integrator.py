@@ -9,7 +9,6 @@ import random
 import signal
 import subprocess
 import sys
-import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -30,6 +29,7 @@ from ledger.log import (
     TransparencyLog,
     load_log_key,
 )
+from ledger.log.background import BackgroundIntegrator
 from ledger.log.checkpoints import publish_checkpoint
 from ledger.log.nodes import NodeCache
 from ledger.persistence.tables import log_nodes
@@ -194,25 +194,23 @@ def test_competing_integrators_build_one_tree(settings: Settings,
     # Two server processes, each with its own store connection and integrator thread.
     first, second = Ledger(settings), Ledger(settings)
     key = new_key()
-    stop = threading.Event()
     logs = [TransparencyLog(x.store, key, batch_size=5) for x in (first, second)]
-    threads = [threading.Thread(target=log.run, args=(stop,),
-                                kwargs={"idle": 0.01}) for log in logs]
+    threads = [BackgroundIntegrator(log, idle=0.01) for log in logs]
     try:
         for thread in threads:
             thread.start()
         # Records arrive while both integrate.
         for start in range(0, 40, 8):
             harvests(first, 8, start=start, per_commit=4)
-        stop.set()
         for thread in threads:
-            thread.join()
+            thread.stop()
         logs[0].integrate()
         assert_log_matches_store(logs[1])
         logs[1].audit()
         assert not [r for r in caplog.records if r.levelname == "ERROR"]
     finally:
-        stop.set()
+        for thread in threads:
+            thread.stop()
         first.close()
         second.close()
 
