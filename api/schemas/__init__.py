@@ -3,7 +3,7 @@ ledger objects. One module per concept:
 
 - ``common``   the error body, documented error responses, identifier and value types
 - ``proofs``   inclusion and consistency proofs
-- ``steps``    one request body per recording step (mirroring ``ledger.domain.steps``)
+- ``steps``    one request body per recording step, made from ``ledger.domain.steps``
 - ``records``  records, receipts, batches, client-signed submissions
 - ``lots``     lot summary, history, lineage, recall reach, search, private values
 - ``access``   organisations, keys, GS1 prefixes, tokens, the caller
