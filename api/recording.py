@@ -9,15 +9,14 @@ the pool; each hop costs about a quarter of a millisecond).
 (``ledger.persistence.idempotency``): a
    retry of a finished request gets the first response again and records nothing. The use
    case stores what it recorded under the key in the same transaction as the records.
-3. Record for the token's organisation. A server-signed step that loses a race on a lot's
-   chain is retried on the new head (``conflict_retries`` times): nothing of the losing
-   attempt was written, and the ledger checks the step's rules again. Client-signed records
-   cannot be rebuilt here, so their conflicts go back to the client as 409 with the head.
+3. Call the one use case for the token's organisation (``Ledger.record_step``,
+   ``record_batch`` or ``submit_signed``; the ledger names fields as the body has them). A
+   server-signed step that loses a race on a lot's chain is retried on the new head
+   (``conflict_retries`` times): nothing of the losing attempt was written, and the ledger
+   checks the step's rules again. Client-signed records cannot be rebuilt here, so their
+   conflicts go back to the client as 409 with the head.
 4. Count the records, and with ``?wait=true`` wait for a checkpoint covering each record
    and attach its inclusion proof.
-
-A ledger error on a step endpoint names the field as the body has it: the ledger's
-``data.quantity`` is the body's ``quantity``.
 """
 
 from __future__ import annotations
@@ -37,23 +36,14 @@ from api.services import services_of
 from api.settings import ServiceSettings
 from ledger.access.grants import Authenticator
 from ledger.application import Ledger, Receipt
-from ledger.errors import (
-    ChainConflict,
-    LedgerError,
-    NotPermitted,
-    StoreUnavailable,
-    Unauthenticated,
-)
+from ledger.errors import ChainConflict, LedgerError, StoreUnavailable, Unauthenticated
 from ledger.log import TransparencyLog
 from ledger.persistence.idempotency import Claim, IdempotencyKeys, Replay
-from ledger.persistence.lookup import require_fresh_heads
-from verify.errors import VerificationError
-from verify.records import Record
 
 __all__ = ["Recorder", "RecorderDep"]
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Recorder:
     """One recording request: who records, its idempotency key, whether to wait."""
 
@@ -78,13 +68,10 @@ class Recorder:
         """Record ``step`` on ``lot`` (a collection's ``lot`` is the new lot)."""
         self._authenticate()
         data = body.data()
-        target: str | None = lot
-        if step == "Collected":
-            data, target = {"into": lot, **data}, None
         return self._run(body.model_dump(mode="json", by_alias=True, exclude_none=True),
-                         lambda claim: self.ledger.record(self.org, step, data, lot=target,
-                                                          time=body.time, claim=claim),
-                         main=f"lot/{lot}", prefix="data.")
+                         lambda claim: self.ledger.record_step(self.org, step, lot, data,
+                                                               time=body.time, claim=claim),
+                         main=f"lot/{lot}")
 
     def batch(self, body: BatchIn) -> JSONResponse:
         self._authenticate()
@@ -95,20 +82,13 @@ class Recorder:
     def signed(self, body: SignedIn) -> JSONResponse:
         self._authenticate()
         entries = body.entries()
-        records = _parsed(entries)
-        for i, record in enumerate(records):
-            if record.org != self.org:
-                raise NotPermitted(f"is a record of {record.org}; this token acts for "
-                                   f"{self.org}", field=f"records[{i}].org")
-
-        def submit(claim: Claim | None) -> list[Receipt]:
-            require_fresh_heads(records, self.ledger.lot)
-            return self.ledger.submit_signed(entries, claim=claim)
-        return self._run(body.model_dump(mode="json"), submit, retries=0)
+        return self._run(body.model_dump(mode="json"),
+                         lambda claim: self.ledger.submit_signed(entries, org=self.org,
+                                                                 claim=claim),
+                         retries=0)
 
     def _run(self, payload: Any, action: Callable[[Claim | None], list[Receipt]], *,
-             main: str | None = None, prefix: str = "",
-             retries: int | None = None) -> JSONResponse:
+             main: str | None = None, retries: int | None = None) -> JSONResponse:
         claim = None
         if self.key is not None:
             digest = self.keys.fingerprint(self.method, self.path, payload)
@@ -123,10 +103,6 @@ class Recorder:
         except LedgerError as error:
             if claim is not None and not isinstance(error, StoreUnavailable):
                 self.keys.release(claim)  # nothing was recorded
-            if prefix and error.field and error.field.startswith(prefix):
-                # The body is the step's data; a collection's new lot is the path's lot.
-                field = error.field[len(prefix):]
-                error.field = "lot" if field == "into" else field
             raise
         self.metrics.recorded(len(receipts))
         return _answer(self._waited(RecordedPublic.of(receipts, main)))
@@ -165,17 +141,6 @@ def _answer(result: RecordedPublic, headers: dict[str, str] | None = None) -> JS
     return JSONResponse(result.model_dump(mode="json"), status_code=201, headers=headers)
 
 
-def _parsed(entries: list[tuple[bytes, bytes]]) -> list[Record]:
-    """The submitted records, as far as they parse (the ledger reports those that do not)."""
-    records = []
-    for raw, _ in entries:
-        try:
-            records.append(Record.from_bytes(raw))
-        except VerificationError:
-            break
-    return records
-
-
 async def get_recorder(
     request: Request, _: Credentials,
     idempotency_key: Annotated[str | None, Header(
@@ -190,9 +155,11 @@ async def get_recorder(
     if token is None:
         raise Unauthenticated("send a token: Authorization: Bearer at_…", field="authorization")
     services = services_of(request.app)
-    return Recorder(services.ledger, services.log, services.idempotency, services.settings,
-                    services.metrics, token, idempotency_key, wait, request.method,
-                    request.url.path, services.writes, services.authenticator)
+    return Recorder(ledger=services.ledger, log=services.log, keys=services.idempotency,
+                    service=services.settings, metrics=services.metrics,
+                    writes=services.writes, authenticator=services.authenticator, token=token,
+                    key=idempotency_key, wait=wait, method=request.method,
+                    path=request.url.path)
 
 
 RecorderDep = Annotated[Recorder, Depends(get_recorder)]

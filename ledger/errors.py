@@ -59,6 +59,11 @@ class LedgerError(Exception):
         self.field = f"{prefix}.{self.field}" if self.field else prefix
         self.args = (f"{self.field}: {self.reason}",)
 
+    def relocate(self, field: str) -> None:
+        """Name the field as the caller's input has it: ``data.quantity`` → ``quantity``."""
+        self.field = field
+        self.args = (f"{field}: {self.reason}",)
+
 
 class InvalidInput(LedgerError):
     """A value is missing or invalid. ``field`` is a dotted path such as ``data.quantity``."""

@@ -1,9 +1,10 @@
 """Plain JSON views of lots, records and organisations, shared by the HTTP API and the CLI.
 
-One place decides what a lot's summary, a record or an organisation looks like as JSON, so the
-command line's ``--json`` output and the API's bodies cannot drift apart. Views hold only
-public fields: a record's private values are commitments already, and nothing here reads the
-private-values table.
+One place decides what a lot's summary, a record or an organisation looks like as JSON: each
+view is a ``TypedDict`` with its fields documented, the command line's ``--json`` prints it,
+and the HTTP API answers it as its response body (its OpenAPI description is read from
+these classes), so the two cannot drift apart. Views hold only public fields: a record's
+private values are commitments already, and nothing here reads the private-values table.
 """
 
 from __future__ import annotations
@@ -12,16 +13,130 @@ import base64
 from collections.abc import Iterable
 from typing import Any
 
+# pydantic reads TypedDicts (for the API's OpenAPI description) from typing_extensions on
+# Python before 3.12.
+from typing_extensions import TypedDict
+
 from ledger.domain.fields import format_decimal
 from ledger.domain.gtins import GTIN_LENGTH
 from ledger.domain.lot import Lot
 from ledger.domain.organisation import Organisation
 from verify.records import Record
 
-__all__ = ["lineage_view", "lot_summary", "organisation_view", "record_view", "shipments"]
+__all__ = ["KeyView", "LineageView", "LotView", "OrganisationView", "RecordView",
+           "ShipmentView", "lineage_view", "lot_summary", "organisation_view", "record_view",
+           "shipments"]
 
 
-def lot_summary(lot: Lot) -> dict[str, Any]:
+class LotView(TypedDict):
+    """What a lot is now."""
+
+    lot: str
+    product: dict[str, Any]
+    """name, variety, gtin."""
+    origin: dict[str, Any]
+    """province, city, county, township, village…"""
+    quantity: str
+    """The amount the lot started with (decimal)."""
+    remaining: str
+    """What is left after splits and merges (decimal)."""
+    unit: str
+    status: str
+    """active, in-transit, held, consumed or recalled."""
+    producer: str
+    """The organisation that started the lot."""
+    custodian: str
+    """The organisation holding it now."""
+    in_transit_to: str | None
+    """Where it was shipped, until received."""
+    grade: str | None
+    gtin: str | None
+    started: str
+    records: int
+    """How many records its chain holds."""
+    head: str
+    """The hash of its latest record: the next record's prev."""
+    parents: list[str]
+    children: list[str]
+
+
+class RecordView(TypedDict):
+    """A signed record (DESIGN §4): its fields, hash and signature."""
+
+    chain: str
+    """lot/<code> or org/<id>."""
+    seq: int
+    """Its position in the chain, from 0."""
+    type: str
+    time: str
+    """When it happened (UTC)."""
+    org: str
+    """The recording organisation."""
+    key: str
+    """The id of the key that signed it."""
+    data: dict[str, Any]
+    """The step's data; private values appear only as commitments."""
+    hash: str
+    """SHA-256 of the record's canonical bytes, hex."""
+    prev: str
+    """The hash of the chain's previous record (zeros first)."""
+    links: list[str]
+    """Hashes of parent records (splits and merges)."""
+    recorded: str
+    """When the ledger recorded it (UTC)."""
+    signature: str
+    """Ed25519 signature, base64."""
+
+
+class LineageView(TypedDict):
+    """A lot as a node of a trace: what it is, its state, who holds it, its neighbours."""
+
+    lot: str
+    product: dict[str, Any]
+    origin: dict[str, Any]
+    quantity: str
+    unit: str
+    grade: str | None
+    status: str
+    producer: str
+    custodian: str
+    in_transit_to: str | None
+    started: str
+    parents: list[str]
+    children: list[str]
+
+
+# "from" is a keyword, so this view is written the functional way.
+ShipmentView = TypedDict("ShipmentView", {
+    "hash": str, "from": str, "to": str, "to_location": str, "time": str,
+    "received": str | None,
+})
+
+
+class KeyView(TypedDict):
+    key_id: str
+    status: str
+    """active or revoked."""
+    public_key: str | None
+    """Ed25519 public key, base64 (active keys)."""
+
+
+class OrganisationView(TypedDict):
+    """An organisation: its roles, keys, and what it may pack under."""
+
+    org: str
+    name: str
+    roles: list[str]
+    contact: str
+    region: str
+    keys: list[KeyView]
+    prefixes: list[str]
+    """GS1 Company Prefixes registered to it."""
+    gtins: list[str]
+    """Single GTINs registered to it (GTIN-14)."""
+
+
+def lot_summary(lot: Lot) -> LotView:
     """What a lot is now: product, origin, amounts, status, who holds it, its head."""
     return {
         "lot": lot.code, "product": lot.product, "origin": lot.origin,
@@ -33,20 +148,18 @@ def lot_summary(lot: Lot) -> dict[str, Any]:
     }
 
 
-def record_view(record: Record, signature: bytes | None = None) -> dict[str, Any]:
-    """A record's fields with hashes in hex and, when given, its signature in base64."""
-    view: dict[str, Any] = {
+def record_view(record: Record, signature: bytes) -> RecordView:
+    """A record's fields with hashes in hex and its signature in base64."""
+    return {
         "chain": record.chain, "seq": record.seq, "type": record.type, "time": record.time,
         "org": record.org, "key": record.key, "data": record.data, "hash": record.hash_hex,
         "prev": record.prev.hex(), "links": [link.hex() for link in record.links],
         "recorded": record.recorded,
+        "signature": base64.b64encode(signature).decode("ascii"),
     }
-    if signature is not None:
-        view["signature"] = base64.b64encode(signature).decode("ascii")
-    return view
 
 
-def lineage_view(lot: Lot) -> dict[str, Any]:
+def lineage_view(lot: Lot) -> LineageView:
     """A lot as a node of a trace: what it is, its state, who holds it, its neighbours."""
     return {"lot": lot.code, "product": lot.product, "origin": lot.origin,
             "quantity": format_decimal(lot.quantity), "unit": lot.unit, "grade": lot.grade,
@@ -55,9 +168,9 @@ def lineage_view(lot: Lot) -> dict[str, Any]:
             "parents": lot.parents, "children": lot.children}
 
 
-def shipments(history: Iterable[Record]) -> list[dict[str, Any]]:
+def shipments(history: Iterable[Record]) -> list[ShipmentView]:
     """A lot's shipments, oldest first, each marked received once its receipt follows."""
-    found: list[dict[str, Any]] = []
+    found: list[ShipmentView] = []
     for record in history:
         if record.type == "Shipped":
             found.append({"hash": record.hash_hex, "from": record.org, "to": record.data["to"],
@@ -68,10 +181,10 @@ def shipments(history: Iterable[Record]) -> list[dict[str, Any]]:
     return found
 
 
-def organisation_view(org: Organisation) -> dict[str, Any]:
+def organisation_view(org: Organisation) -> OrganisationView:
     """An organisation's roles, its active and revoked keys (public keys in base64), and the
     GS1 company prefixes and single GTINs registered to it."""
-    keys: list[dict[str, str | None]] = [
+    keys: list[KeyView] = [
         {"key_id": kid, "status": "active", "public_key": public}
         for kid, public in org.active_keys.items()]
     keys += [{"key_id": kid, "status": "revoked", "public_key": None}

@@ -12,13 +12,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path
 
 from api.deps import CallerDep, LedgerDep, LotPath, ReaderDep
-from api.schemas import (
-    HolderPublic,
-    LineageLotPublic,
-    RecallReachPublic,
-    ShipmentPublic,
-    TracePublic,
-)
+from api.schemas import HolderPublic, LineageLotPublic, RecallReachPublic, TracePublic
 from api.schemas import errors as documented
 from api.schemas.common import HASH_PATTERN, LOT_PATTERN
 from ledger.application import Ledger
@@ -40,7 +34,8 @@ RecallRef = Annotated[str, Path(
 def trace_back(lot: LotPath, ledger: LedgerDep, _: ReaderDep) -> TracePublic:
     """Every ancestor lot, through merges, splits and packing, down to the harvests (and the
     households' collections), nearest first."""
-    lots = [LineageLotPublic(**lineage_view(found)) for found in ledger.trace_back(lot)]
+    lots = [LineageLotPublic(**lineage_view(found), shipments=None)
+            for found in ledger.trace_back(lot)]
     return TracePublic(lot=lot, direction="back", lots=lots)
 
 
@@ -67,5 +62,4 @@ def recall(recall: RecallRef, ledger: LedgerDep, _: CallerDep) -> RecallReachPub
 
 def _with_shipments(ledger: Ledger, lot: Lot) -> LineageLotPublic:
     history = [signed.record for signed in ledger.history(lot.chain_name)]
-    return LineageLotPublic(**lineage_view(lot),
-                            shipments=[ShipmentPublic(**s) for s in shipments(history)])
+    return LineageLotPublic(**lineage_view(lot), shipments=shipments(history))

@@ -7,6 +7,7 @@ idempotency key, retries on a moved head, and ``?wait=true``.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from fastapi import APIRouter
@@ -14,25 +15,9 @@ from fastapi.responses import JSONResponse
 
 from api.deps import LotPath
 from api.recording import RecorderDep
-from api.schemas import (
-    BatchIn,
-    CertificationIn,
-    CollectionIn,
-    CorrectionIn,
-    GradingIn,
-    HarvestIn,
-    InspectionIn,
-    PackingIn,
-    PreCoolingIn,
-    ReasonIn,
-    RecallIn,
-    ReceiptIn,
-    RecordedPublic,
-    ShipmentIn,
-    SignedIn,
-    StorageIn,
-)
+from api.schemas import BatchIn, RecordedPublic, SignedIn, StepIn
 from api.schemas import errors as documented
+from api.schemas.steps import STEP_BODIES
 
 __all__ = ["router"]
 
@@ -49,89 +34,62 @@ def recording(path: str, responses: dict[int | str, dict[str, Any]] = ANSWERS
                        responses=responses)
 
 
-@recording("/lots/{lot}/harvest", NEW_LOT)
-def harvest(lot: LotPath, body: HarvestIn, recorder: RecorderDep) -> JSONResponse:
-    """采收 Record a harvest: starts lot ``lot`` (a cooperative, farm or collector)."""
-    return recorder.step("Harvested", lot, body)
+@dataclass(frozen=True)
+class StepRoute:
+    """``POST /lots/{lot}/<path>`` records ``step``; ``name`` and ``doc`` are the operation's."""
+
+    path: str
+    step: str
+    name: str
+    doc: str
+    responses: dict[int | str, dict[str, Any]]
 
 
-@recording("/lots/{lot}/collection")
-def collect(lot: LotPath, body: CollectionIn, recorder: RecorderDep) -> JSONResponse:
-    """田头集货 Collect parts of harvest lots into the new lot ``lot``, with each purchase."""
-    return recorder.step("Collected", lot, body)
+STEP_ROUTES = (
+    StepRoute("harvest", "Harvested", "harvest", "采收 Record a harvest: starts lot ``lot`` (a "
+              "cooperative, farm or collector).", NEW_LOT),
+    StepRoute("collection", "Collected", "collect", "田头集货 Collect parts of harvest lots into "
+              "the new lot ``lot``, with each purchase.", ANSWERS),
+    StepRoute("grading", "Graded", "grade", "分等分级 Grade the lot into new grade lots (what is "
+              "left of it, less the loss).", ANSWERS),
+    StepRoute("pre-cooling", "PreCooled", "pre_cool", "产地预冷 Record pre-cooling (custodian "
+              "only).", ANSWERS),
+    StepRoute("storage", "Stored", "store", "冷藏 Record cold storage and its temperatures "
+              "(custodian only).", ANSWERS),
+    StepRoute("packing", "Packed", "pack", "分级包装 Record packing into trade units with a GTIN "
+              "(custodian only).", ANSWERS),
+    StepRoute("shipment", "Shipped", "ship", "发运 Ship the lot to another organisation "
+              "(custodian only).", ANSWERS),
+    StepRoute("receipt", "Received", "receive", "收货 Receive a lot shipped to this "
+              "organisation: it becomes the custodian.", ANSWERS),
+    StepRoute("inspection", "Inspected", "inspect", "检验 Record an inspection or lab result (an "
+              "inspector, or the custodian's own).", ANSWERS),
+    StepRoute("certification", "Certified", "certify", "认证 Record a certificate, e.g. the "
+              "承诺达标合格证 (custodian or inspector).", ANSWERS),
+    StepRoute("hold", "Held", "hold", "扣留 Put the lot on hold: no handling until released "
+              "(inspectors only).", ANSWERS),
+    StepRoute("release", "Released", "release", "放行 Release a held lot (inspectors only).",
+              ANSWERS),
+    StepRoute("recall", "Recalled", "recall", "召回 Recall the lot and every lot made from it "
+              "(inspectors only); see\n``GET /recalls/{recall}`` for the lots and holders it "
+              "reaches.", ANSWERS),
+    StepRoute("correction", "Corrected", "correct", "更正 Correct an earlier record of the lot "
+              "(its maker, or an inspector).", ANSWERS),
+)
 
 
-@recording("/lots/{lot}/grading")
-def grade(lot: LotPath, body: GradingIn, recorder: RecorderDep) -> JSONResponse:
-    """分等分级 Grade the lot into new grade lots (what is left of it, less the loss)."""
-    return recorder.step("Graded", lot, body)
+def _step_endpoint(route: StepRoute) -> Callable[..., JSONResponse]:
+    def endpoint(lot: LotPath, body: StepIn, recorder: RecorderDep) -> JSONResponse:
+        return recorder.step(route.step, lot, body)
+    # FastAPI takes the body's model from the signature: the step's own, from its definition.
+    endpoint.__annotations__["body"] = STEP_BODIES[route.step]
+    endpoint.__name__ = endpoint.__qualname__ = route.name
+    endpoint.__doc__ = route.doc
+    return endpoint
 
 
-@recording("/lots/{lot}/pre-cooling")
-def pre_cool(lot: LotPath, body: PreCoolingIn, recorder: RecorderDep) -> JSONResponse:
-    """产地预冷 Record pre-cooling (custodian only)."""
-    return recorder.step("PreCooled", lot, body)
-
-
-@recording("/lots/{lot}/storage")
-def store(lot: LotPath, body: StorageIn, recorder: RecorderDep) -> JSONResponse:
-    """冷藏 Record cold storage and its temperatures (custodian only)."""
-    return recorder.step("Stored", lot, body)
-
-
-@recording("/lots/{lot}/packing")
-def pack(lot: LotPath, body: PackingIn, recorder: RecorderDep) -> JSONResponse:
-    """分级包装 Record packing into trade units with a GTIN (custodian only)."""
-    return recorder.step("Packed", lot, body)
-
-
-@recording("/lots/{lot}/shipment")
-def ship(lot: LotPath, body: ShipmentIn, recorder: RecorderDep) -> JSONResponse:
-    """发运 Ship the lot to another organisation (custodian only)."""
-    return recorder.step("Shipped", lot, body)
-
-
-@recording("/lots/{lot}/receipt")
-def receive(lot: LotPath, body: ReceiptIn, recorder: RecorderDep) -> JSONResponse:
-    """收货 Receive a lot shipped to this organisation: it becomes the custodian."""
-    return recorder.step("Received", lot, body)
-
-
-@recording("/lots/{lot}/inspection")
-def inspect(lot: LotPath, body: InspectionIn, recorder: RecorderDep) -> JSONResponse:
-    """检验 Record an inspection or lab result (an inspector, or the custodian's own)."""
-    return recorder.step("Inspected", lot, body)
-
-
-@recording("/lots/{lot}/certification")
-def certify(lot: LotPath, body: CertificationIn, recorder: RecorderDep) -> JSONResponse:
-    """认证 Record a certificate, e.g. the 承诺达标合格证 (custodian or inspector)."""
-    return recorder.step("Certified", lot, body)
-
-
-@recording("/lots/{lot}/hold")
-def hold(lot: LotPath, body: ReasonIn, recorder: RecorderDep) -> JSONResponse:
-    """扣留 Put the lot on hold: no handling until released (inspectors only)."""
-    return recorder.step("Held", lot, body)
-
-
-@recording("/lots/{lot}/release")
-def release(lot: LotPath, body: ReasonIn, recorder: RecorderDep) -> JSONResponse:
-    """放行 Release a held lot (inspectors only)."""
-    return recorder.step("Released", lot, body)
-
-
-@recording("/lots/{lot}/recall")
-def recall(lot: LotPath, body: RecallIn, recorder: RecorderDep) -> JSONResponse:
-    """召回 Recall the lot and every lot made from it (inspectors only); see
-    ``GET /recalls/{recall}`` for the lots and holders it reaches."""
-    return recorder.step("Recalled", lot, body)
-
-
-@recording("/lots/{lot}/correction")
-def correct(lot: LotPath, body: CorrectionIn, recorder: RecorderDep) -> JSONResponse:
-    """更正 Correct an earlier record of the lot (its maker, or an inspector)."""
-    return recorder.step("Corrected", lot, body)
+for _route in STEP_ROUTES:
+    recording(f"/lots/{{lot}}/{_route.path}", _route.responses)(_step_endpoint(_route))
 
 
 @recording("/records/batch")

@@ -1,12 +1,13 @@
 """Request and response bodies (pydantic), named ``XIn`` and ``XPublic``; routes never return
-ledger objects. One module per concept:
+ledger objects, only the ledger's JSON views. One module per concept:
 
 - ``common``   the error body, documented error responses, identifier and value types
 - ``proofs``   inclusion and consistency proofs
-- ``steps``    one request body per recording step (mirroring ``ledger.domain.steps``)
-- ``records``  records, receipts, batches, client-signed submissions
-- ``lots``     lot summary, history, lineage, recall reach, search, private values
-- ``access``   organisations, keys, GS1 prefixes, tokens, the caller
+- ``steps``    one request body per recording step, made from ``ledger.domain.steps``
+- ``views``    lots, records and organisations: the ledger's views (``ledger.views``)
+- ``records``  receipts, batches, client-signed submissions
+- ``lots``     lot history, lineage, recall reach, search, private values
+- ``access``   organisations and keys to register, GS1 prefixes, tokens, the caller
 
 Proof hashes are **base64** (standard alphabet, padded), as in C2SP checkpoints and
 tlog-proof; record hashes are **hex**, as everywhere else in the ledger's JSON.
@@ -15,10 +16,8 @@ tlog-proof; record hashes are **hex**, as everywhere else in the ledger's JSON.
 from api.schemas.access import (
     CallerPublic,
     KeyIn,
-    KeyPublic,
     KeyRevocationIn,
     OrganisationIn,
-    OrganisationPublic,
     PrefixIn,
     TokenEventPublic,
     TokenIn,
@@ -29,25 +28,20 @@ from api.schemas.access import (
 from api.schemas.common import ConflictPublic, ErrorPublic, errors
 from api.schemas.lots import (
     HolderPublic,
-    LineageLotPublic,
     LotHistoryPublic,
-    LotPublic,
     LotRowPublic,
     PrivateDataPublic,
     PrivateValuePublic,
     RecallReachPublic,
     SearchPublic,
-    ShipmentPublic,
     TracePublic,
 )
 from api.schemas.proofs import ConsistencyProofPublic, InclusionProofPublic
 from api.schemas.records import (
     BatchIn,
     EntryIn,
-    FoundRecordPublic,
     ReceiptPublic,
     RecordedPublic,
-    RecordPublic,
     SignedIn,
     SignedRecordIn,
 )
@@ -67,16 +61,24 @@ from api.schemas.steps import (
     StepIn,
     StorageIn,
 )
+from api.schemas.views import (
+    FoundRecordPublic,
+    KeyView,
+    LineageLotPublic,
+    LotView,
+    OrganisationView,
+    RecordView,
+    ShipmentView,
+)
 
 __all__ = [
     "BatchIn", "CallerPublic", "CertificationIn", "CollectionIn", "ConflictPublic",
     "ConsistencyProofPublic", "CorrectionIn", "EntryIn", "ErrorPublic", "FoundRecordPublic",
     "GradingIn", "HarvestIn", "HolderPublic", "InclusionProofPublic", "InspectionIn", "KeyIn",
-    "KeyPublic", "KeyRevocationIn", "LineageLotPublic", "LotHistoryPublic", "LotPublic",
-    "LotRowPublic", "OrganisationIn", "OrganisationPublic", "PackingIn", "PreCoolingIn",
-    "PrefixIn", "PrivateDataPublic", "PrivateValuePublic", "ReasonIn", "RecallIn",
-    "RecallReachPublic", "ReceiptIn", "ReceiptPublic", "RecordPublic", "RecordedPublic",
-    "SearchPublic", "ShipmentIn", "ShipmentPublic", "SignedIn", "SignedRecordIn", "StepIn",
-    "StorageIn", "TokenEventPublic", "TokenIn", "TokenIssuedPublic", "TokenLogPublic",
-    "TokenPublic", "TracePublic", "errors",
+    "KeyRevocationIn", "KeyView", "LineageLotPublic", "LotHistoryPublic", "LotRowPublic",
+    "LotView", "OrganisationIn", "OrganisationView", "PackingIn", "PreCoolingIn", "PrefixIn",
+    "PrivateDataPublic", "PrivateValuePublic", "ReasonIn", "RecallIn", "RecallReachPublic",
+    "ReceiptIn", "ReceiptPublic", "RecordView", "RecordedPublic", "SearchPublic", "ShipmentIn",
+    "ShipmentView", "SignedIn", "SignedRecordIn", "StepIn", "StorageIn", "TokenEventPublic",
+    "TokenIn", "TokenIssuedPublic", "TokenLogPublic", "TokenPublic", "TracePublic", "errors",
 ]

@@ -1,4 +1,5 @@
-"""Organisations, their keys, API tokens and the caller, as the API takes and shows them."""
+"""Organisations, their keys, API tokens and the caller, as the API takes and shows them (an
+organisation as it is shown is the ledger's view: ``api.schemas.views``)."""
 
 from __future__ import annotations
 
@@ -9,9 +10,8 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from api.schemas.common import OrgId, Text
 
-__all__ = ["CallerPublic", "KeyIn", "KeyPublic", "KeyRevocationIn", "OrganisationIn",
-           "OrganisationPublic", "PrefixIn", "TokenEventPublic", "TokenIn", "TokenIssuedPublic",
-           "TokenLogPublic", "TokenPublic"]
+__all__ = ["CallerPublic", "KeyIn", "KeyRevocationIn", "OrganisationIn", "PrefixIn",
+           "TokenEventPublic", "TokenIn", "TokenIssuedPublic", "TokenLogPublic", "TokenPublic"]
 
 # SQLite hands back naive datetimes; every time the ledger writes is UTC.
 Moment = Annotated[datetime, AfterValidator(
@@ -31,23 +31,6 @@ class OrganisationIn(BaseModel):
     roles: list[Role] = Field(min_length=1, max_length=9)
     contact: Annotated[str, Text(80)] | None = None
     region: Annotated[str, Text(120)] | None = None
-
-
-class KeyPublic(BaseModel):
-    key_id: str
-    status: str = Field(description="active or revoked.")
-    public_key: str | None = Field(description="Ed25519 public key, base64 (active keys).")
-
-
-class OrganisationPublic(BaseModel):
-    org: str
-    name: str
-    roles: list[str]
-    contact: str
-    region: str
-    keys: list[KeyPublic]
-    prefixes: list[str] = Field(description="GS1 Company Prefixes registered to it.")
-    gtins: list[str] = Field(description="Single GTINs registered to it (GTIN-14).")
 
 
 class KeyIn(BaseModel):

@@ -1,5 +1,5 @@
-"""Lots as the API shows them: summary, paged history, lineage, recall reach, search rows and
-private values (``ledger.views`` builds the dictionaries these validate)."""
+"""Lots as the API shows them: paged history, lineage, recall reach, search rows and private
+values; the lot and its records are the ledger's views (``api.schemas.views``)."""
 
 from __future__ import annotations
 
@@ -7,71 +7,20 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from api.schemas.records import RecordPublic
+from api.schemas.views import LineageLotPublic, LotView, RecordView
 
-__all__ = ["HolderPublic", "LineageLotPublic", "LotHistoryPublic", "LotPublic", "LotRowPublic",
-           "PrivateDataPublic", "PrivateValuePublic", "RecallReachPublic", "SearchPublic",
-           "ShipmentPublic", "TracePublic"]
-
-
-class LotPublic(BaseModel):
-    """What a lot is now."""
-
-    lot: str
-    product: dict[str, Any] = Field(description="name, variety, gtin.")
-    origin: dict[str, Any] = Field(description="province, city, county, township, village…")
-    quantity: str = Field(description="The amount the lot started with (decimal).")
-    remaining: str = Field(description="What is left after splits and merges (decimal).")
-    unit: str
-    status: str = Field(description="active, in-transit, held, consumed or recalled.")
-    producer: str = Field(description="The organisation that started the lot.")
-    custodian: str = Field(description="The organisation holding it now.")
-    in_transit_to: str | None = Field(description="Where it was shipped, until received.")
-    grade: str | None
-    gtin: str | None
-    started: str
-    records: int = Field(description="How many records its chain holds.")
-    head: str = Field(description="The hash of its latest record: the next record's prev.")
-    parents: list[str]
-    children: list[str]
+__all__ = ["HolderPublic", "LotHistoryPublic", "LotRowPublic", "PrivateDataPublic",
+           "PrivateValuePublic", "RecallReachPublic", "SearchPublic", "TracePublic"]
 
 
 class LotHistoryPublic(BaseModel):
-    lot: LotPublic
-    history: list[RecordPublic] = Field(description="Records offset … offset+limit-1, in "
-                                                    "chain order.")
+    lot: LotView
+    history: list[RecordView] = Field(description="Records offset … offset+limit-1, in chain "
+                                                  "order.")
     offset: int
     limit: int
     total: int = Field(description="Records in the chain.")
     next: str | None = Field(description="The next page's URL, or null at the end.")
-
-
-class ShipmentPublic(BaseModel):
-    hash: str
-    from_: str = Field(alias="from", serialization_alias="from")
-    to: str
-    to_location: str
-    time: str
-    received: str | None = Field(description="When it was received, or null.")
-
-
-class LineageLotPublic(BaseModel):
-    """A lot of a trace, with who holds it now (and, tracing forward, its shipments)."""
-
-    lot: str
-    product: dict[str, Any]
-    origin: dict[str, Any]
-    quantity: str
-    unit: str
-    grade: str | None
-    status: str
-    producer: str
-    custodian: str
-    in_transit_to: str | None
-    started: str
-    parents: list[str]
-    children: list[str]
-    shipments: list[ShipmentPublic] | None = None
 
 
 class TracePublic(BaseModel):

@@ -1,5 +1,5 @@
-"""Records as the API shows them, what recording answers, and the batch and client-signed
-request bodies."""
+"""What recording answers, and the batch and client-signed request bodies (records as the
+API shows them are the ledger's views: ``api.schemas.views``)."""
 
 from __future__ import annotations
 
@@ -16,34 +16,12 @@ from ledger.errors import InvalidInput
 from ledger.persistence.idempotency import Recorded
 from ledger.persistence.work import Receipt
 
-__all__ = ["BatchIn", "EntryIn", "FoundRecordPublic", "ReceiptPublic", "RecordPublic",
-           "RecordedPublic", "SignedIn", "SignedRecordIn"]
+__all__ = ["BatchIn", "EntryIn", "ReceiptPublic", "RecordedPublic", "SignedIn",
+           "SignedRecordIn"]
 
 STEP_NAMES = Literal["Harvested", "Collected", "Graded", "PreCooled", "Stored", "Packed",
                      "Shipped", "Received", "Inspected", "Certified", "Held", "Released",
                      "Recalled", "Corrected"]
-
-
-class RecordPublic(BaseModel):
-    """A signed record (DESIGN §4): its fields, hash and signature."""
-
-    chain: str = Field(description="lot/<code> or org/<id>.", examples=["lot/KG1"])
-    seq: int = Field(description="Its position in the chain, from 0.")
-    type: str = Field(examples=["PreCooled"])
-    time: str = Field(description="When it happened (UTC).")
-    org: str = Field(description="The recording organisation.")
-    key: str = Field(description="The id of the key that signed it.")
-    data: dict[str, Any] = Field(description="The step's data; private values appear only as "
-                                             "commitments.")
-    hash: str = Field(description="SHA-256 of the record's canonical bytes, hex.")
-    prev: str = Field(description="The hash of the chain's previous record (zeros first).")
-    links: list[str] = Field(description="Hashes of parent records (splits and merges).")
-    recorded: str = Field(description="When the ledger recorded it (UTC).")
-    signature: str = Field(description="Ed25519 signature, base64.")
-
-
-class FoundRecordPublic(RecordPublic):
-    leaf_index: int | None = Field(description="Its leaf in the log; null until integrated.")
 
 
 class ReceiptPublic(BaseModel):

@@ -19,19 +19,19 @@ def lot_show(lot: str, as_json: JsonFlag = False, db: DbOption = None) -> None:
     """A lot's summary, history and lineage (trace back and forward)."""
     with opened(db) as ledger:
         current = ledger.lot(lot)
-        history = [signed.record for signed in ledger.lot_history(lot)]
+        history = ledger.lot_history(lot)
         back = {found.code: found for found in ledger.trace_back(lot)}
         forward = {found.code: found for found in ledger.trace_forward(lot)}
     if as_json:
         print_json({
             "lot": lot_summary(current),
-            "history": [record_view(record) for record in history],
+            "history": [record_view(signed.record, signed.signature) for signed in history],
             "trace_back": [lineage_view(found) for found in back.values()],
             "trace_forward": [lineage_view(found) for found in forward.values()],
         })
         return
     print_lot(current)
-    out.print(history_table(history))
+    out.print(history_table([signed.record for signed in history]))
     out.print(lineage_tree("溯源 trace back", current.code, back, lambda x: x.parents))
     out.print(lineage_tree("追踪 trace forward", current.code, forward, lambda x: x.children))
 

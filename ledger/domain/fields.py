@@ -1,7 +1,11 @@
 """Field parsers: turn loosely typed input into the exact JSON a record holds.
 
 Each parser takes the raw value and its dotted path, returns a canonical JSON value (never a
-float), and raises ``InvalidInput`` naming the path and the reason.
+float), and raises ``InvalidInput`` naming the path and the reason. The configurable ones
+(``text(80)``, ``decimal(...)``, ``obj({...})``) are small frozen objects whose settings can
+be read back, so the HTTP API derives its request bodies from the same definitions.
+
+(Over 300 lines: every parser a record's field uses, each short; they are read together.)
 """
 
 from __future__ import annotations
@@ -9,6 +13,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable, Mapping
+from dataclasses import KW_ONLY, dataclass
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -17,6 +22,7 @@ from ledger.errors import InvalidInput
 
 __all__ = [
     "MASS_UNITS",
+    "MAX_DECIMAL",
     "UNITS",
     "Parser",
     "boolean",
@@ -62,17 +68,21 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 _BLANK_LETTERS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
 
 
-def text(max_length: int = 200) -> Parser:
+@dataclass(frozen=True)
+class text:  # noqa: N801 - a parser, named like the other parser factories
     """Text people read: trimmed, not empty, at most ``max_length`` characters, valid Unicode,
     with something visible in it, and without control or bidirectional control characters."""
-    def parse(value: Any, path: str) -> str:
+
+    max_length: int = 200
+
+    def __call__(self, value: Any, path: str) -> str:
         if not isinstance(value, str):
             raise InvalidInput("must be text", field=path)
         cleaned: str = value.strip()
         if not cleaned:
             raise InvalidInput("must not be empty", field=path)
-        if len(cleaned) > max_length:
-            raise InvalidInput(f"must be at most {max_length} characters", field=path)
+        if len(cleaned) > self.max_length:
+            raise InvalidInput(f"must be at most {self.max_length} characters", field=path)
         unicode_text(cleaned, path)
         if _CONTROL.search(cleaned):
             raise InvalidInput("must not contain control characters", field=path)
@@ -83,7 +93,6 @@ def text(max_length: int = 200) -> Parser:
             raise InvalidInput("must contain a visible character (a letter, digit, "
                                "punctuation mark or symbol)", field=path)
         return cleaned
-    return parse
 
 
 def unicode_text(value: str, path: str) -> str:
@@ -101,18 +110,32 @@ def _visible(character: str) -> bool:
             and character not in _BLANK_LETTERS)
 
 
-def choice(options: frozenset[str] | set[str]) -> Parser:
-    def parse(value: Any, path: str) -> str:
-        if value not in options:
-            raise InvalidInput(f"must be one of {', '.join(sorted(options))}", field=path)
+@dataclass(frozen=True)
+class choice:  # noqa: N801 - a parser, named like the other parser factories
+    """One of ``options``."""
+
+    options: frozenset[str] | set[str]
+
+    def __call__(self, value: Any, path: str) -> str:
+        if value not in self.options:
+            raise InvalidInput(f"must be one of {', '.join(sorted(self.options))}", field=path)
         return str(value)
-    return parse
 
 
-def decimal(*, minimum: Decimal | None = None, positive: bool = False,
-            maximum: Decimal = MAX_DECIMAL, places: int = 6) -> Parser:
-    """Decimal strings, never floats. ``positive`` means strictly greater than zero."""
-    def parse(value: Any, path: str) -> str:
+@dataclass(frozen=True, kw_only=True)
+class decimal:  # noqa: N801 - a parser, named like the other parser factories
+    """Decimal strings, never floats. ``positive`` means strictly greater than zero;
+    ``description`` says what the number is (degrees Celsius), for people."""
+
+    minimum: Decimal | None = None
+    positive: bool = False
+    maximum: Decimal = MAX_DECIMAL
+    places: int = 6
+    description: str = ""
+
+    def __call__(self, value: Any, path: str) -> str:
+        minimum, positive, maximum, places = (self.minimum, self.positive, self.maximum,
+                                              self.places)
         if type(value) is str and _PLAIN_DECIMAL.fullmatch(value):
             shortest = _shortest_plain(value)
             if _within(Decimal(shortest), minimum, positive, maximum):
@@ -138,7 +161,6 @@ def decimal(*, minimum: Decimal | None = None, positive: bool = False,
         if isinstance(exponent, int) and -exponent > places:
             raise InvalidInput(f"must have at most {places} decimal places", field=path)
         return format_decimal(number)
-    return parse
 
 
 _PLAIN_DECIMAL = re.compile(r"-?[0-9]{1,13}(\.[0-9]{1,12})?")
@@ -170,16 +192,20 @@ def format_decimal(number: Decimal) -> str:
     return "0" if text_form in ("-0", "0") else text_form
 
 
-def count(maximum: int = 10**9) -> Parser:
-    def parse(value: Any, path: str) -> int:
+@dataclass(frozen=True)
+class count:  # noqa: N801 - a parser, named like the other parser factories
+    """A whole number from 1 to ``maximum`` (digits in a string too)."""
+
+    maximum: int = 10**9
+
+    def __call__(self, value: Any, path: str) -> int:
         if isinstance(value, str) and value.strip().isdigit():
             value = int(value.strip())
         if isinstance(value, bool) or not isinstance(value, int):
             raise InvalidInput("must be a whole number", field=path)
-        if not 0 < value <= maximum:
-            raise InvalidInput(f"must be between 1 and {maximum}", field=path)
+        if not 0 < value <= self.maximum:
+            raise InvalidInput(f"must be between 1 and {self.maximum}", field=path)
         return value
-    return parse
 
 
 def boolean(value: Any, path: str) -> bool:
@@ -258,24 +284,34 @@ def gtin_check_digit(body: str) -> str:
     return str((10 - total % 10) % 10)
 
 
-def list_of(item: Parser, *, minimum: int = 0, maximum: int = 1000) -> Parser:
-    def parse(value: Any, path: str) -> list[Any]:
+@dataclass(frozen=True)
+class list_of:  # noqa: N801 - a parser, named like the other parser factories
+    """A list of ``minimum`` to ``maximum`` entries, each parsed by ``item``."""
+
+    item: Parser
+    _: KW_ONLY
+    minimum: int = 0
+    maximum: int = 1000
+
+    def __call__(self, value: Any, path: str) -> list[Any]:
         if not isinstance(value, list | tuple):
             raise InvalidInput("must be a list", field=path)
-        if not minimum <= len(value) <= maximum:
-            raise InvalidInput(f"must have between {minimum} and {maximum} entries", field=path)
-        return [item(entry, f"{path}[{i}]") for i, entry in enumerate(value)]
-    return parse
+        if not self.minimum <= len(value) <= self.maximum:
+            raise InvalidInput(f"must have between {self.minimum} and {self.maximum} entries",
+                               field=path)
+        return [self.item(entry, f"{path}[{i}]") for i, entry in enumerate(value)]
 
 
 class obj:  # noqa: N801 - a parser, named like the other parser factories
     """An object with known fields: ``{name: (parser, required)}``. Unknown fields are refused.
+    ``name`` names the shape where it appears inside another (``Product``, ``Reading``).
 
     Calling it parses a whole object; ``partial`` parses some of its fields, as a correction
     gives them."""
 
-    def __init__(self, fields: Mapping[str, tuple[Parser, bool]]) -> None:
+    def __init__(self, fields: Mapping[str, tuple[Parser, bool]], *, name: str = "") -> None:
         self.fields = fields
+        self.name = name
 
     def __call__(self, value: Any, path: str) -> dict[str, Any]:
         prefix = self._known(value, path)

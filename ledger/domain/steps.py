@@ -2,7 +2,11 @@
 
 ``STEPS`` maps a record type to the parser of its ``data``. Private values (a harvester's
 name, a household id) are wrapped in ``Secret`` here and sealed into commitments by
-``ledger.private.values`` before a record is built, so they never reach a record.
+``ledger.private.values`` before a record is built, so they never reach a record. The HTTP
+API's request bodies are made from these definitions, so each step's data is defined here
+only.
+
+(Over 300 lines: the field tables of every step, kept in one place to be read together.)
 """
 
 from __future__ import annotations
@@ -32,7 +36,8 @@ from ledger.errors import InvalidInput
 
 __all__ = [
     "COLLECT", "GENESIS", "HANDLING_STEPS", "HAPPENED_TIMES", "PLANNED_TIMES", "PRIVATE_STEPS",
-    "STEPS", "Committed", "Secret", "named_times", "parse_corrected_values", "parse_record_data",
+    "STEPS", "Committed", "Secret", "corrected_values", "named_times", "parse_corrected_values",
+    "parse_record_data", "private",
 ]
 
 
@@ -50,12 +55,16 @@ class Committed:
     commitment: str
 
 
-def private(parser: Parser) -> Parser:
-    def parse(value: Any, path: str) -> Secret | Committed:
+@dataclass(frozen=True)
+class private:  # noqa: N801 - a parser, named like the parser factories it wraps
+    """A private value: ``value`` parses it, or the client sends its commitment already."""
+
+    value: Parser
+
+    def __call__(self, value: Any, path: str) -> Secret | Committed:
         if isinstance(value, Mapping) and set(value) == {"commitment"}:
             return Committed(record_hash(value["commitment"], f"{path}.commitment"))
-        return Secret(parser(value, path))
-    return parse
+        return Secret(self.value(value, path))
 
 
 def _req(parser: Parser) -> tuple[Parser, bool]:
@@ -67,7 +76,8 @@ def _opt(parser: Parser) -> tuple[Parser, bool]:
 
 
 QUANTITY = decimal(positive=True)
-TEMPERATURE = decimal(minimum=Decimal(-60), maximum=Decimal(80), places=2)
+TEMPERATURE = decimal(minimum=Decimal(-60), maximum=Decimal(80), places=2,
+                      description="Degrees Celsius")
 PERCENT = decimal(minimum=Decimal(0), maximum=Decimal(100), places=2)
 PRICE = decimal(minimum=Decimal(0), maximum=Decimal(10**6), places=2)
 UNIT = choice(UNITS)
@@ -76,7 +86,7 @@ PRODUCT = obj({
     "name": _req(text(80)),
     "variety": _opt(text(80)),
     "gtin": _opt(gtin),
-})
+}, name="Product")
 ORIGIN = obj({
     "province": _req(text(40)),
     "city": _req(text(40)),
@@ -87,12 +97,12 @@ ORIGIN = obj({
     "plot": _opt(text(80)),
     "latitude": _opt(decimal(minimum=Decimal(-90), maximum=Decimal(90), places=6)),
     "longitude": _opt(decimal(minimum=Decimal(-180), maximum=Decimal(180), places=6)),
-})
+}, name="Origin")
 READING = obj({
     "at": _req(timestamp),
     "temp_c": _req(TEMPERATURE),
     "humidity_pct": _opt(PERCENT),
-})
+}, name="Reading")
 PERSON = text(80)
 
 HARVESTED = obj({
@@ -112,7 +122,7 @@ PURCHASE = obj({
     "protective_price_per_kg": _req(PRICE),
     "household": _opt(private(text(40))),
     "registered_poor_household": _opt(boolean),
-})
+}, name="Purchase")
 # The command a collector gives: these purchases, from these harvest lots, into lot ``into``.
 COLLECT = obj({
     "into": _req(lot_code),
@@ -138,7 +148,7 @@ GRADE_OUTPUT = obj({
     "lot": _req(lot_code),
     "grade": _req(text(40)),
     "quantity": _req(QUANTITY),
-})
+}, name="GradeOutput")
 GRADED = obj({
     "standard": _req(text(120)),
     "outputs": _req(list_of(GRADE_OUTPUT, minimum=1, maximum=50)),
@@ -203,7 +213,7 @@ LAB_RESULT = obj({
     "limit": _opt(decimal(minimum=Decimal(0), places=6)),
     "method_standard": _opt(text(80)),
     "verdict": _req(choice({"pass", "fail"})),
-})
+}, name="LabResult")
 INSPECTED = obj({
     "kind": _req(choice({"visual", "lab", "documents", "rapid-test"})),
     "verdict": _req(choice({"pass", "fail"})),
@@ -228,19 +238,21 @@ RECALLED = obj({
     "recall": _opt(record_hash),
     "because_of": _opt(lot_code),
 })
-# ``values`` are the corrected record's fields, checked against its step's fields by
-# ``parse_corrected_values`` once the corrected record is known.
-CORRECTED = obj({
-    "corrects": _req(record_hash),
-    "reason": _req(text(500)),
-    "values": _req(lambda value, path: _corrected_fields(value, path)),
-})
 
 
-def _corrected_fields(value: Any, path: str) -> Mapping[str, Any]:
+def corrected_values(value: Any, path: str) -> Mapping[str, Any]:
+    """A correction's ``values``: checked against the corrected record's step by
+    ``parse_corrected_values`` once that record is known."""
     if not isinstance(value, Mapping) or not value:
         raise InvalidInput("must be a non-empty object of corrected fields", field=path)
     return value
+
+
+CORRECTED = obj({
+    "corrects": _req(record_hash),
+    "reason": _req(text(500)),
+    "values": _req(corrected_values),
+})
 
 
 # The times a step's data names, by field. Those of something that happened come no later
@@ -266,13 +278,13 @@ def named_times(data: Any, path: str = "data") -> Iterator[tuple[str, str, bool]
 
 
 # Records that start a lot's chain.
-GENESIS: Mapping[str, Parser] = {
+GENESIS: Mapping[str, obj] = {
     "Harvested": HARVESTED,
     "Collected": COLLECTED_LOT,
     "Graded": GRADED_LOT,
 }
 # Records that continue a lot's chain.
-STEPS: Mapping[str, Parser] = {
+STEPS: Mapping[str, obj] = {
     "Collected": COLLECTED_FROM,
     "Graded": GRADED,
     "PreCooled": PRE_COOLED,
@@ -317,7 +329,7 @@ def parse_corrected_values(step: str, values: Mapping[str, Any], *,
     fit that field's definition, private ones becoming ``Secret`` like the original's. A
     correction is not itself corrected; the original is corrected again."""
     parser = (GENESIS if genesis else STEPS).get(step)
-    if step == "Corrected" or not isinstance(parser, obj):
+    if step == "Corrected" or parser is None:
         raise InvalidInput(f"is a {step} record, which is not corrected; correct the "
                            "original record instead", field="data.corrects")
     return parser.partial(values, "data.values")

@@ -15,6 +15,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy import Engine, delete, insert, select
 
+from ledger.domain.organisation import Organisation
 from ledger.errors import NotPermitted, StoreUnavailable
 from ledger.keys.signing import SigningKey
 from ledger.persistence.tables import signing_keys
@@ -51,6 +52,20 @@ class Vault:
     def signing_key(self, org_id: str, key_id: str) -> SigningKey:
         """The private key for ``key_id``; raises ``NotPermitted`` if the server lacks it."""
         return self._open(org_id, key_id)
+
+    def newest_key(self, org: Organisation,
+                   avoid: str | None = None) -> tuple[str, SigningKey]:
+        """The newest active key of ``org`` that the server holds (other than ``avoid``),
+        with its id; ``NotPermitted`` if it holds none."""
+        for candidate in reversed(list(org.active_keys)):
+            if candidate == avoid:
+                continue
+            try:
+                return candidate, self.signing_key(org.org_id, candidate)
+            except NotPermitted:
+                continue
+        raise NotPermitted(f"the server holds no active key of {org.org_id}; sign records "
+                           "yourself and submit them", field="key")
 
     def _open_uncached(self, org_id: str, key_id: str) -> SigningKey:
         with self._engine.connect() as connection:

@@ -1,5 +1,5 @@
-"""Finding records: by hash, a page of a chain, their leaf indices, the log's lag, and
-whether client-signed records still continue their chains' heads.
+"""Finding records: by hash, pages of chains kept in memory, their leaf indices, and the
+log's lag.
 
 A record is found by hash through the log's leaf table once integrated; records the
 integrator has not reached yet are few (the integrator's lag) and are found by hashing the
@@ -10,22 +10,20 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from hashlib import sha256
 
 from sqlalchemy import select
 
-from ledger.domain.chain import ChainEvent, chain_id
-from ledger.domain.lot import Lot
-from ledger.errors import ChainConflict, NotFound
+from ledger.errors import NotFound
 from ledger.log.integrator import read_state
-from ledger.persistence.store import EventStore, StoredRecord
+from ledger.persistence.store import EventStore, SignedRecord, StoredRecord
 from ledger.persistence.tables import log_leaves
 from verify.records import Record
 
-__all__ = ["ChainReader", "FoundRecord", "LogProgress", "chain_page", "find_record",
-           "leaf_indices", "log_progress", "require_fresh_heads"]
+__all__ = ["ChainReader", "FoundRecord", "LogProgress", "find_record",
+           "leaf_indices", "log_progress"]
 
 
 @dataclass(frozen=True)
@@ -72,16 +70,6 @@ def _at(store: EventStore, notification_id: int) -> StoredRecord | None:
     return stored if stored is not None and stored.notification_id == notification_id else None
 
 
-def chain_page(store: EventStore, chain: str, offset: int,
-               limit: int) -> list[tuple[Record, bytes]]:
-    """Records ``offset`` to ``offset + limit - 1`` of ``chain`` with their signatures.
-
-    A record at position ``seq`` is the chain aggregate's version ``seq + 1``."""
-    events = store.app.events.get(chain_id(chain), gt=offset, limit=limit)
-    return [(event.parsed(), event.signature) for event in events
-            if isinstance(event, ChainEvent)]
-
-
 class ChainReader:
     """Pages of chains, from parsed records kept in this process.
 
@@ -93,15 +81,15 @@ class ChainReader:
     def __init__(self, store: EventStore, *, max_records: int = 50_000) -> None:
         self._store = store
         self._max = max_records
-        self._chains: OrderedDict[str, list[tuple[Record, bytes]]] = OrderedDict()
+        self._chains: OrderedDict[str, list[SignedRecord]] = OrderedDict()
         self._kept = 0
         self._lock = threading.Lock()
 
-    def page(self, chain: str, offset: int, limit: int) -> list[tuple[Record, bytes]]:
+    def page(self, chain: str, offset: int, limit: int) -> list[SignedRecord]:
         """Records ``offset`` … ``offset + limit - 1`` of ``chain`` (fewer at its end)."""
         with self._lock:
             known = self._chains.get(chain, [])
-        newer = chain_page(self._store, chain, len(known), 1 << 30)
+        newer = self._store.chain_records(chain, after=len(known))
         records = known + newer if newer else known
         with self._lock:
             current = self._chains.get(chain, [])
@@ -131,24 +119,3 @@ def log_progress(store: EventStore) -> LogProgress:
     with store.engine.connect() as connection:
         size, position = read_state(connection)
     return LogProgress(size, position, store.max_notification_id())
-
-
-def require_fresh_heads(records: Sequence[Record], load_lot: Callable[[str], Lot]) -> None:
-    """``ChainConflict`` (with the current head) when a submitted record continues a lot's
-    chain from a place another writer has since extended. Other mismatches are left to the
-    ledger, which names the field."""
-    seen: set[str] = set()
-    for record in records:
-        if record.chain in seen or record.chain_kind != "lot" or record.seq == 0:
-            seen.add(record.chain)
-            continue
-        seen.add(record.chain)
-        try:
-            lot = load_lot(record.subject)
-        except NotFound:
-            continue  # the ledger names the entry
-        if record.seq < lot.length:
-            raise ChainConflict(
-                f"{record.chain} has {lot.length} records now, so record {record.seq} cannot "
-                "be appended; rebuild it on the current head and sign again",
-                chain=record.chain, head=lot.head.hex())

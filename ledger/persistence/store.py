@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 from uuid import UUID
 
 from eventsourcing.application import Application
@@ -35,7 +35,7 @@ from ledger.persistence.tables import RETIRED_TABLES, metadata
 from verify.keys import SIGNATURE_SIZE
 from verify.records import Record
 
-__all__ = ["EventStore", "StoredRecord", "events_table", "notification_column"]
+__all__ = ["EventStore", "SignedRecord", "StoredRecord", "events_table", "notification_column"]
 
 AGGREGATES = (Lot, Organisation)
 
@@ -106,6 +106,13 @@ class StoredRecord:
     topic: str
     signature: bytes
     raw: bytes
+
+
+class SignedRecord(NamedTuple):
+    """A record of a chain with its signature."""
+
+    record: Record
+    signature: bytes
 
 
 def events_table(backend: Backend) -> str:
@@ -197,9 +204,18 @@ class EventStore:
                 return
             position = notifications[-1].id + 1
 
-    def chain_events(self, chain: str) -> list[ChainEvent]:
-        """The events of one chain, in chain order."""
-        return [event for event in self.app.events.get(chain_id(chain))
+    def chain_records(self, chain: str, *, after: int = 0,
+                      limit: int | None = None) -> list[SignedRecord]:
+        """Records ``after`` … ``after + limit - 1`` of ``chain`` (to its end without a
+        ``limit``) with their signatures, in chain order.
+
+        The one way a chain's records are read: the ledger's history, the pages the API
+        keeps (``ledger.persistence.lookup.ChainReader``) and the earlier records a step
+        refers to all come here. A proof bundle reads rows itself, joined with their leaf
+        indices and tolerant of bytes that no longer parse (``ledger.bundles``). A record at
+        position ``seq`` is the chain aggregate's version ``seq + 1``."""
+        events = self.app.events.get(chain_id(chain), gt=after or None, limit=limit)
+        return [SignedRecord(event.parsed(), event.signature) for event in events
                 if isinstance(event, ChainEvent)]
 
     def first_records(self) -> list[Record]:

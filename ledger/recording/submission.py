@@ -6,6 +6,10 @@ use cases that build server-signed records (same validation, rules, splits and c
 with the client's key id and recording time, and requires the derived bytes to equal the
 submitted bytes one for one. Only then are the client's signatures checked and attached.
 
+A record that continues a lot's chain from a place another writer has since extended is a
+``ChainConflict`` naming the chain's current head (the server cannot rebuild what the client
+signed), and a submitter acting for one organisation submits only its records.
+
 A submission is the full set of records a step makes: a grading is the graded lot's record
 followed by each grade lot's first record; a collection is each input lot's record followed
 by the collected lot's first record; a recall is the order and its cascade.
@@ -13,21 +17,21 @@ by the collected lot's first record; a recall is the order and its cascade.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from ledger.domain.lot import CLOCK_SKEW
-from ledger.errors import InvalidInput
+from ledger.domain.lot import CLOCK_SKEW, Lot
+from ledger.errors import ChainConflict, InvalidInput, NotFound, NotPermitted
 from verify.errors import BadSignature, VerificationError
 from verify.keys import decode_public_key, verify_record_signature
 from verify.records import Record
 
-__all__ = ["ClientSignatures", "Command", "commands_of", "parse_submission", "require_same",
-           "verify_signatures"]
+__all__ = ["ClientSignatures", "Command", "commands_of", "parse_submission", "readable",
+           "require_fresh_heads", "require_same", "require_submitter", "verify_signatures"]
 
 
 @dataclass(frozen=True)
@@ -78,6 +82,49 @@ def parse_submission(entries: Sequence[tuple[bytes, bytes]]) -> list[Record]:
         raise InvalidInput("must be within five minutes of the server's clock",
                            field="records[0].recorded")
     return records
+
+
+def readable(entries: Sequence[tuple[bytes, bytes]]) -> list[Record]:
+    """The submitted records, as far as they parse (``parse_submission`` names the first
+    that does not)."""
+    records = []
+    for raw, _ in entries:
+        try:
+            records.append(Record.from_bytes(raw))
+        except VerificationError:
+            break
+    return records
+
+
+def require_submitter(records: Sequence[Record], org: str) -> None:
+    """``NotPermitted`` unless every record is ``org``'s own: a submitter acts for one
+    organisation."""
+    for i, record in enumerate(records):
+        if record.org != org:
+            raise NotPermitted(f"is a record of {record.org}; this token acts for {org}",
+                               field=f"records[{i}].org")
+
+
+def require_fresh_heads(records: Sequence[Record], load_lot: Callable[[str], Lot]) -> None:
+    """``ChainConflict`` (with the current head) when a submitted record continues a lot's
+    chain from a place another writer has since extended: the client must rebuild it on the
+    head and sign again. Other mismatches are left to ``require_same``, which names the
+    field."""
+    seen: set[str] = set()
+    for record in records:
+        if record.chain in seen or record.chain_kind != "lot" or record.seq == 0:
+            seen.add(record.chain)
+            continue
+        seen.add(record.chain)
+        try:
+            lot = load_lot(record.subject)
+        except NotFound:
+            continue  # the ledger names the entry
+        if record.seq < lot.length:
+            raise ChainConflict(
+                f"{record.chain} has {lot.length} records now, so record {record.seq} cannot "
+                "be appended; rebuild it on the current head and sign again",
+                chain=record.chain, head=lot.head.hex())
 
 
 def commands_of(records: Sequence[Record]) -> list[Command]:

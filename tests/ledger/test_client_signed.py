@@ -8,11 +8,19 @@ from typing import Any
 import pytest
 
 from ledger.application import Ledger
-from ledger.errors import InvalidInput, NotPermitted
+from ledger.errors import ChainConflict, InvalidInput, NotPermitted
 from ledger.keys.signing import SigningKey
 from ledger.recording.records import build_record, now
 from ledger.records_audit import audit_store
-from tests.journeys import COOP, KIWI, ORIGIN, possession, register_parties
+from tests.journeys import (
+    COOP,
+    INSPECTOR,
+    KIWI,
+    ORIGIN,
+    PLATFORM,
+    possession,
+    register_parties,
+)
 from verify.keys import key_id
 from verify.records import ZERO_HASH, Record
 
@@ -138,3 +146,29 @@ def test_a_client_signed_correction_of_a_private_field_carries_a_commitment(
     ledger.submit_signed(client.signed(sealed))
     assert ledger.lot_history("CS1")[1].record.raw == sealed.raw
     audit_store(ledger.store)
+
+
+def test_a_submitter_acting_for_one_organisation_submits_only_its_records(
+        ledger: Ledger, client: Client) -> None:
+    harvest = client.record("lot/CS1", 0, ZERO_HASH, "Harvested", HARVEST,
+                            "2026-09-10T11:00:00Z")
+    with pytest.raises(NotPermitted) as error:
+        ledger.submit_signed(client.signed(harvest), org=PLATFORM)
+    assert error.value.field == "records[0].org"
+    assert ledger.chains("lot") == []
+    assert ledger.submit_signed(client.signed(harvest), org=COOP)[0].hash == harvest.hash_hex
+
+
+def test_a_record_built_on_a_head_that_moved_on_is_a_conflict_with_the_head(
+        ledger: Ledger, client: Client) -> None:
+    harvest = client.record("lot/CS1", 0, ZERO_HASH, "Harvested", HARVEST,
+                            "2026-09-10T11:00:00Z")
+    ledger.submit_signed(client.signed(harvest))
+    ledger.record(INSPECTOR, "Held", {"reason": "复检"}, lot="CS1")  # another writer, first
+    stale = client.record("lot/CS1", 1, harvest.hash, "Stored",
+                          {"facility": "冷库", "started": "2026-09-10T12:00:00Z"},
+                          "2026-09-10T12:00:00Z")
+    with pytest.raises(ChainConflict) as conflict:
+        ledger.submit_signed(client.signed(stale))
+    assert (conflict.value.chain, conflict.value.head) == ("lot/CS1",
+                                                           ledger.lot("CS1").head.hex())

@@ -24,7 +24,7 @@ def test_two_writers_on_one_head_one_wins_the_other_may_retry(settings: Settings
         # Both writers read the lot at the same head and append a record to it.
         works = [UnitOfWork(first.store), UnitOfWork(second.store)]
         for ledger, work in zip((first, second), works, strict=True):
-            ledger._record_into(work, COOP, "Stored", STORED, lot="KH0", time=None)
+            ledger.pipeline.record(work, COOP, "Stored", STORED, lot="KH0", time=None)
         works[0].commit()
         with pytest.raises(ChainConflict) as conflict:
             works[1].commit()
@@ -109,7 +109,7 @@ def test_a_key_rotated_while_recording_makes_the_record_retry(settings: Settings
         register_parties(writer)
         harvest(writer, "KH0")
         work = UnitOfWork(writer.store)
-        writer._record_into(work, COOP, "Stored", STORED, lot="KH0", time=None)
+        writer.pipeline.record(work, COOP, "Stored", STORED, lot="KH0", time=None)
         keeper.rotate_key(COOP)  # commits between the writer's read and its save
         with pytest.raises(ChainConflict, match="keys changed"):
             work.commit()
