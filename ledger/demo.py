@@ -1,4 +1,5 @@
 """A realistic demo data set from western Hunan (湘西), seeded through the public use cases.
+Longer than most modules because it is data: every step of three stories, written out.
 
 Three stories, dated relative to the day the demo is first seeded (harvests about ten days
 before, best-before weeks ahead), so the showcase is fresh whenever it is seeded; a later run
