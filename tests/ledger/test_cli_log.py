@@ -203,8 +203,11 @@ def test_serve_integrates_in_the_background(env: dict[str, str], harvested: int)
 
 
 def test_serve_refuses_a_malformed_witness_with_exit_2(run: Run) -> None:
+    before = dict(os.environ)
     failed = run("serve", "--witness", "127.0.0.1:8090", code=2)
     assert "witness" in failed.stderr
+    # What the command put in the environment for the app is gone again.
+    assert dict(os.environ) == before
 
 
 def test_bundle_writes_a_file_the_standalone_verifier_accepts(run: Run, harvested: int,
