@@ -38,8 +38,9 @@ typecheck: install
 imports: install
 	$(BIN)/lint-imports
 
+## In parallel, a test file per worker at a time (module-scoped fixtures stay per file).
 pytest: install
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n auto --dist loadfile
 
 ## Benchmarks, side by side with their baselines (not part of `make test`).
 bench: install
