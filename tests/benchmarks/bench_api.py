@@ -38,7 +38,7 @@ from typing import Any
 import httpx
 from fastapi import FastAPI
 
-from api.serving import HTTP_PROTOCOL
+from ledger.cli.serve import HTTP_PROTOCOL
 from tests.benchmarks.common import fresh_url
 from tests.journeys import COOP, KIWI, ORIGIN
 
