@@ -17,8 +17,9 @@ body must follow within the body timeout, else the connection closes and the app
 client gone. The app hands its timeouts over through the lifespan state (``READ_TIMEOUTS``);
 without them the defaults hold.
 
-``TimedH11Protocol`` is uvicorn's h11 protocol with both; ``serve`` names it with
-``http=HTTP_PROTOCOL`` (uvicorn's ``--http`` option takes the same import string).
+``TimedH11Protocol`` is uvicorn's h11 protocol with both; ``serve`` names it by its import
+string, ``api.serving:TimedH11Protocol`` (``ledger.cli.serve.HTTP_PROTOCOL``; uvicorn's
+``--http`` option takes the same).
 """
 
 from __future__ import annotations
@@ -34,9 +35,8 @@ from uvicorn.config import Config
 from uvicorn.protocols.http.h11_impl import H11Protocol
 from uvicorn.server import ServerState
 
-__all__ = ["HTTP_PROTOCOL", "READ_TIMEOUTS", "TimedH11Protocol"]
+__all__ = ["READ_TIMEOUTS", "TimedH11Protocol"]
 
-HTTP_PROTOCOL = "api.serving:TimedH11Protocol"
 READ_TIMEOUTS = "read_timeouts"  # lifespan state: (head seconds, body seconds)
 DEFAULT_TIMEOUTS = (10.0, 30.0)
 _TCP = (socket.AF_INET, socket.AF_INET6)

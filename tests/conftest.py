@@ -3,6 +3,11 @@
 PostgreSQL tests use a fresh schema per test in the ``test`` database at 127.0.0.1:5432.
 When PostgreSQL is unreachable they are skipped locally, but fail when
 ``AGRITRACE_REQUIRE_POSTGRES=1`` (as ``.ci/run`` sets): CI never skips them.
+
+``make test`` runs the tests in parallel (pytest-xdist, a file per worker at a time), so each
+test keeps to its own store, schema, temporary files and free port, and restores the
+environment it changes. Everything under ``tests/e2e`` (real processes, ports and browsers)
+is marked ``e2e``: ``pytest -m "not e2e"`` leaves it out.
 """
 
 from __future__ import annotations
@@ -18,9 +23,16 @@ import pytest
 from ledger.application import Ledger
 from ledger.config import Settings
 
+E2E = Path(__file__).resolve().parent / "e2e"
 PG_DSN = os.environ.get("AGRITRACE_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 # Official conformance data, vendored unmodified with its origin and licence.
 CONFORMANCE = Path(__file__).resolve().parent / "vectors"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.path.is_relative_to(E2E):
+            item.add_marker(pytest.mark.e2e)
 
 
 def _postgres_reachable() -> bool:

@@ -1,18 +1,25 @@
 """``agritrace demo`` and ``agritrace serve``: demo data, and the HTTP service with its log.
 
-``serve`` is the one command that needs the web layer, so it imports ``api`` (and uvicorn)
-when it runs; nothing else in ``ledger`` does. The service integrates the transparency log in
-a background thread (``api.app``), sending each checkpoint to the witnesses named by
+``serve`` runs the web layer without importing it: it hands uvicorn the app factory's import
+string (``APP``, built with ``factory=True``) and the HTTP protocol's (``HTTP_PROTOCOL``), and
+passes its options to the app through the environment (``AGRITRACE_DB``,
+``AGRITRACE_PUBLIC_URL``, ``AGRITRACE_INTEGRATE``, ``AGRITRACE_WITNESSES``), which the factory
+reads. So nothing in ``ledger`` imports ``api``. The service integrates the transparency log
+in a background thread (``api.app``), sending each checkpoint to the witnesses named by
 ``--witness URL=VKEY`` (repeatable) or ``AGRITRACE_WITNESSES`` (space-separated). With
-``--workers N`` uvicorn runs N processes, each building the app from the environment
-(``uvicorn --factory api.app:create_app``), which ``serve`` sets from its options first.
+``--workers N`` uvicorn runs N processes, each building the app from the environment; the
+command builds it once first, so a bad setting fails in one line before any worker starts
+and the key files are made once rather than raced for.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import os
-from dataclasses import replace
-from typing import Annotated
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.text import Text
@@ -24,9 +31,14 @@ from ledger.config import Settings
 from ledger.demo import seed_demo
 from ledger.digitallink.uris import public_url, serving_url
 from ledger.labels import packed_lot_links
-from ledger.log import load_log_key
 
-__all__ = ["WitnessOption", "public_base"]
+if TYPE_CHECKING:
+    import uvicorn
+
+__all__ = ["APP", "HTTP_PROTOCOL", "WitnessOption", "public_base"]
+
+APP = "api.app:create_app"  # the app factory: builds the service from the environment
+HTTP_PROTOCOL = "api.serving:TimedH11Protocol"  # read deadlines and TCP_NODELAY
 
 WitnessOption = Annotated[list[str] | None, typer.Option(
     "--witness", metavar="URL=VKEY", envvar="AGRITRACE_WITNESSES", show_default=False,
@@ -104,31 +116,60 @@ def serve(
     (see api.settings)."""
     import uvicorn
 
-    from api.app import create_app
-    from api.serving import HTTP_PROTOCOL
-    from api.settings import ServiceSettings, parse_witnesses
-
-    with reported_errors():  # a bad URL, key or witness fails here, in one line
+    with reported_errors():  # a bad URL, key, setting or witness fails here, in one line
         # QR codes, link sets and JSON links point where this service listens unless told
-        # otherwise; the workers inherit it.
-        os.environ["AGRITRACE_PUBLIC_URL"] = public_base(host, port)
+        # otherwise.
+        public = public_base(host, port)
         settings = Settings.from_env(db or None)
-        service = replace(ServiceSettings.from_env(), integrate=integrate,
-                          witnesses=parse_witnesses(witness or ()))
-        if workers > 1:
-            # Each worker builds its app from the environment; make the key files now, once,
-            # so the workers do not race to create them.
-            load_log_key(settings)
-            os.environ.update({"AGRITRACE_DB": settings.db_url,
-                               "AGRITRACE_INTEGRATE": "1" if integrate else "0",
-                               "AGRITRACE_WITNESSES": " ".join(witness or ())})
-        else:
-            application = create_app(settings, service)
-    # The app alone decides whose X-Forwarded-For to believe (AGRITRACE_TRUSTED_PROXIES);
-    # uvicorn's own default would believe any peer on 127.0.0.1.
-    if workers > 1:
-        uvicorn.run("api.app:create_app", factory=True, host=host, port=port, workers=workers,
-                    access_log=access_log, http=HTTP_PROTOCOL, proxy_headers=False)
-    else:
-        uvicorn.run(application, host=host, port=port, access_log=access_log,
-                    http=HTTP_PROTOCOL, proxy_headers=False)
+        options = {"AGRITRACE_PUBLIC_URL": public, "AGRITRACE_DB": settings.db_url,
+                   "AGRITRACE_INTEGRATE": "1" if integrate else "0",
+                   "AGRITRACE_WITNESSES": " ".join(witness or ())}
+        with _environment(options):
+            if workers > 1:
+                _check_app(uvicorn.Config(APP, factory=True, http=HTTP_PROTOCOL,
+                                          proxy_headers=False))
+            # The app alone decides whose X-Forwarded-For to believe
+            # (AGRITRACE_TRUSTED_PROXIES); uvicorn's own default would believe any peer on
+            # 127.0.0.1. With one worker uvicorn builds the app in this process, so an error
+            # building it arrives here.
+            uvicorn.run(APP, factory=True, host=host, port=port, workers=workers,
+                        access_log=access_log, http=HTTP_PROTOCOL, proxy_headers=False)
+
+
+@contextmanager
+def _environment(values: Mapping[str, str]) -> Iterator[None]:
+    """``os.environ`` with ``values`` set, as the app and its workers read them; restored
+    afterwards, so a caller running the command in its own process gets its own back."""
+    saved = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def _check_app(config: uvicorn.Config) -> None:
+    """Build the app here once, as each worker will, then close it (its lifespan's startup
+    and shutdown, quietly): an error arrives here rather than in every worker, which
+    uvicorn would restart again and again, and the key files are made before the workers
+    start."""
+    from uvicorn.lifespan.on import LifespanOn
+
+    config.load()
+    lifespan = LifespanOn(config)
+
+    async def open_and_close() -> None:
+        await lifespan.startup()
+        await lifespan.shutdown()
+
+    messages = logging.getLogger("uvicorn.error")
+    level = messages.level
+    messages.setLevel(logging.WARNING)  # the workers say "Application startup complete"
+    try:
+        asyncio.run(open_and_close())
+    finally:
+        messages.setLevel(level)

@@ -14,9 +14,15 @@ from typing import Annotated
 
 import typer
 
-from ledger.cli.errors import fail, reported_errors
+from ledger.cli.errors import fail
 from ledger.cli.groups import app
-from ledger.witness import Witness, load_witness_key, trusted_logs, witness_server
+from ledger.witness import (
+    Witness,
+    WitnessMisconfigured,
+    load_witness_key,
+    trusted_logs,
+    witness_server,
+)
 
 __all__ = ["open_witness"]
 
@@ -56,9 +62,11 @@ def witness(
 
 def open_witness(key: Path, name: str, state: Path, log_vkeys: list[str]) -> Witness:
     """The witness with its key (made when missing) and state; bad options exit 2."""
-    with reported_errors():
+    try:
         logs = trusted_logs(log_vkeys)  # first, so a mistyped key leaves no key file behind
         signer = load_witness_key(key, name)
+    except WitnessMisconfigured as error:
+        fail(str(error))  # "field: reason", exit 2
     if signer.name != name:
         fail(f"--name: {key} holds the key of witness {signer.name!r}, not {name!r}")
     office = Witness(signer, state, logs)

@@ -1,4 +1,4 @@
-"""The public, consumer-safe view of a lot (issue 6): what a scanned QR code shows.
+"""The public, consumer-safe view of a lot: what a scanned QR code shows.
 
 - ``family``     the records a summary is built from: the lot and what it came from
 - ``model``      the summary's frozen types and their JSON

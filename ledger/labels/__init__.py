@@ -1,4 +1,4 @@
-"""Printed things (issue 6): QR codes, A4 label sheets and the 承诺达标合格证.
+"""Printed things: QR codes, A4 label sheets and the 承诺达标合格证.
 
 - ``qr``           QR codes of Digital Link URIs: PNG, SVG, the module matrix
 - ``pdf``          reportlab helpers: Chinese text with the built-in CID font, vector QR codes

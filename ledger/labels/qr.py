@@ -1,7 +1,7 @@
 """QR codes of Digital Link URIs: the module matrix, a PNG and an SVG.
 
 Error correction level Q (recovers about 25% of the symbol: labels on produce boxes get
-scuffed and wet; the issue asks for M or better) and the four-module quiet zone ISO/IEC 18004
+scuffed and wet; M is the least they need) and the four-module quiet zone ISO/IEC 18004
 requires. A PNG of 10 pixels per module is about 38 mm wide at 300 dpi for a 70-character
 URI (version 5, 37 modules).
 """

@@ -14,16 +14,17 @@ Modules, one job each:
 - ``service``      ``TransparencyLog``, the façade the API and CLI use
 - ``background``   the integrator in a thread, as the HTTP service runs it
 
-Errors are ``ledger.errors`` classes; the witness's refusals carry their HTTP status::
+Errors are ``ledger.errors`` classes::
 
     LedgerError
-     ├─ InvalidInput ── RequestMalformed (400), ProofRejected (422)   [WitnessRefused]
-     ├─ NotFound ────── UnknownOrigin (404) [WitnessRefused], EntryTooLarge
-     ├─ NotPermitted ── CheckpointForbidden (403)                     [WitnessRefused]
-     ├─ WrongState ──── OldSizeConflict (409, .latest_size), RootConflict (409)
-     │                                                                [WitnessRefused]
-     ├─ AuditFailed     the log disagrees with the records, or refuses to sign
-     └─ WitnessUnreachable
+     ├─ InvalidInput    a bad log key, origin, witness setting, size or hash
+     ├─ NotFound        no such checkpoint, leaf or tile
+     │   └─ EntryTooLarge
+     ├─ ChainConflict   another process integrated first
+     └─ AuditFailed     the log disagrees with the records, or refuses to sign
+
+A witness's answers are the witness's own errors (``ledger.witness.errors``: each refusal
+with its HTTP status, and ``WitnessUnreachable``); the cosigner logs them and carries on.
 """
 
 from __future__ import annotations

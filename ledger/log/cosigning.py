@@ -19,8 +19,13 @@ from sqlalchemy import Engine
 from ledger.errors import InvalidInput, LedgerError
 from ledger.log.checkpoints import PublishedCheckpoint, attach_cosignatures
 from ledger.log.proofs import consistency_between
-from ledger.witness.http import WitnessUnreachable, submit_checkpoint
-from ledger.witness.protocol import AddCheckpoint, OldSizeConflict
+from ledger.witness import (
+    AddCheckpoint,
+    OldSizeConflict,
+    WitnessError,
+    WitnessUnreachable,
+    submit_checkpoint,
+)
 from verify.errors import VerificationError
 from verify.notes import COSIGNATURE_V1, Note, Signature, Verifier, verified_signers
 
@@ -67,7 +72,7 @@ class Cosigner:
         for witness in self.witnesses:
             try:
                 collected.append(self._ask(witness, checkpoint))
-            except LedgerError as error:
+            except (LedgerError, WitnessError) as error:
                 log.warning("witness %s did not cosign size %d: %s", witness.url,
                             checkpoint.size, error)
         if not collected:

@@ -24,11 +24,11 @@ from pathlib import Path
 
 from ledger.config import Settings
 from ledger.errors import InvalidInput
-from ledger.keys.secret_files import read_or_create_secret
-from verify.errors import MalformedInput
+from ledger.witness.errors import WitnessMisconfigured
+from ledger.witness.keyfile import key_file_signer, parse_skey
 from verify.notes import ED25519, Signer, Verifier
 
-__all__ = ["DEFAULT_ORIGIN", "LogKey", "key_file_signer", "load_log_key"]
+__all__ = ["DEFAULT_ORIGIN", "LogKey", "load_log_key"]
 
 DEFAULT_ORIGIN = "agritrace.example/log"
 
@@ -57,10 +57,13 @@ def load_log_key(settings: Settings, *, origin: str | None = None) -> LogKey:
     """The configured log key (see the module docstring); raises ``InvalidInput``."""
     wanted = origin or os.environ.get("AGRITRACE_LOG_ORIGIN", "").strip() or None
     text = os.environ.get("AGRITRACE_LOG_KEY", "").strip()
-    if text:
-        signer = _parse_skey(text, "AGRITRACE_LOG_KEY")
-    else:
-        signer = key_file_signer(_key_path(settings), wanted or DEFAULT_ORIGIN, ED25519)
+    try:
+        if text:
+            signer = parse_skey(text, "AGRITRACE_LOG_KEY")
+        else:
+            signer = key_file_signer(_key_path(settings), wanted or DEFAULT_ORIGIN, ED25519)
+    except WitnessMisconfigured as error:  # ledger.witness.keyfile reads key files
+        raise InvalidInput(error.reason, field=error.field) from error
     if signer.sig_type != ED25519:
         raise InvalidInput("the log key must be an Ed25519 signed-note key (type 0x01)",
                            field="AGRITRACE_LOG_KEY")
@@ -79,27 +82,3 @@ def _key_path(settings: Settings) -> Path:
     if sqlite_path is not None:
         return sqlite_path.with_name(sqlite_path.name + ".log-key")
     return Path.home() / ".agritrace" / "log-key"
-
-
-def key_file_signer(path: Path, name: str, sig_type: int) -> Signer:
-    """The signer stored in ``path``, created (mode 0600, named ``name``) when missing."""
-    def make() -> str:
-        try:
-            return Signer.generate(name, sig_type).to_skey()
-        except MalformedInput as error:
-            raise InvalidInput(f"{name!r} cannot name a key: {error.reason}",
-                               field="origin") from error
-
-    signer = _parse_skey(read_or_create_secret(path, make), str(path))
-    if signer.sig_type != sig_type:
-        raise InvalidInput(f"{path} holds a key of signature type {signer.sig_type}, "
-                           f"not {sig_type}", field="key")
-    return signer
-
-
-def _parse_skey(text: str, where: str) -> Signer:
-    try:
-        return Signer.from_skey(text)
-    except MalformedInput as error:
-        raise InvalidInput(f"{where} does not hold a PRIVATE+KEY+name+hexid+base64 key: "
-                           f"{error.reason}", field="log_key") from error

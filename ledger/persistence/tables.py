@@ -1,7 +1,7 @@
 """Tables beside the event store (SQLAlchemy 2): sealed signing keys and private values.
 
-Nothing a verifier needs lives only here. Tables that later issues add (log nodes,
-checkpoints, tokens, read models) join this metadata.
+Nothing a verifier needs lives only here. The transparency log's tables, API tokens,
+idempotency keys, read models and scan counts join this metadata.
 """
 
 from __future__ import annotations
@@ -58,7 +58,7 @@ private_values = Table(
     Column("erased_at", DateTime(timezone=True), nullable=True),
 )
 
-# -- the transparency log (issue 3, ledger.log) -------------------------------------------
+# -- the transparency log (ledger.log) ----------------------------------------------------
 # Leaf indices are dense and assigned by the integrator; a node is the RFC 9162 hash of the
 # complete subtree of 2**level leaves starting at leaf node_index * 2**level (level 0 holds
 # the leaf hashes). Leaves, nodes and state change together, in one transaction per batch.
@@ -98,7 +98,7 @@ log_checkpoints = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
 )
 
-# -- access and read models (issue 5) -----------------------------------------------------
+# -- access and read models ---------------------------------------------------------------
 
 api_tokens = Table(
     "agritrace_api_tokens",
@@ -181,7 +181,7 @@ projection_state = Table(
     Column("position", BigInteger, nullable=False),  # last notification id applied
 )
 
-# -- scans of serialised units (issue 6, ledger.scans) ------------------------------------
+# -- scans of serialised units (ledger.consumer.scans) ------------------------------------
 # How often each serialised unit's code was resolved, per UTC day: no address, no agent, no
 # finer time, so a count says nothing about who scanned it.
 scan_counts = Table(

@@ -18,9 +18,7 @@ import urllib.error
 import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from ledger.errors import LedgerError
-from ledger.witness.protocol import (
-    AddCheckpoint,
+from ledger.witness.errors import (
     CheckpointForbidden,
     OldSizeConflict,
     ProofRejected,
@@ -28,21 +26,19 @@ from ledger.witness.protocol import (
     RootConflict,
     UnknownOrigin,
     WitnessRefused,
+    WitnessUnreachable,
 )
+from ledger.witness.protocol import AddCheckpoint
 from ledger.witness.service import Witness
 from verify.errors import VerificationError
 from verify.notes import Signature
 
-__all__ = ["MAX_BODY", "WitnessUnreachable", "submit_checkpoint", "witness_server"]
+__all__ = ["MAX_BODY", "submit_checkpoint", "witness_server"]
 
 MAX_BODY = 1 << 20  # a checkpoint, 64 proof hashes and signatures fit many times over
 SIZE_TYPE = "text/x.tlog.size"
 TEXT_TYPE = "text/plain; charset=utf-8"
 IDLE_SECONDS = 30  # an idle kept-alive connection is closed after this long
-
-
-class WitnessUnreachable(LedgerError):
-    """The witness could not be reached or answered nonsense; the log carries on without it."""
 
 
 def witness_server(witness: Witness, host: str = "127.0.0.1",

@@ -1,73 +1,24 @@
-"""The C2SP tlog-witness add-checkpoint wire format and its refusals.
+"""The C2SP tlog-witness add-checkpoint wire format.
 
 https://c2sp.org/tlog-witness. A request body is an ``old <size>`` line (decimal, no leading
 zeroes), at most 63 base64 consistency-proof lines, an empty line, then the signed checkpoint.
-Each refusal is a ``ledger.errors`` class (so ``api/`` maps it as usual) that also carries the
-HTTP status the spec requires: 400, 403, 404, 409 (with the witness's size) or 422.
+A body that is not one is refused with ``RequestMalformed`` (``ledger.witness.errors``, where
+each refusal carries the HTTP status the spec requires).
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import ClassVar
 
-from ledger.errors import InvalidInput, LedgerError, NotFound, NotPermitted, WrongState
+from ledger.witness.errors import RequestMalformed
 from verify.encoding import decode_hash, encode_base64
 from verify.errors import MalformedInput
 
-__all__ = [
-    "MAX_PROOF_LINES",
-    "AddCheckpoint",
-    "CheckpointForbidden",
-    "OldSizeConflict",
-    "ProofRejected",
-    "RequestMalformed",
-    "RootConflict",
-    "UnknownOrigin",
-    "WitnessRefused",
-]
+__all__ = ["MAX_PROOF_LINES", "AddCheckpoint"]
 
 MAX_PROOF_LINES = 63
 _SIZE = re.compile("0|[1-9][0-9]{0,19}")  # ASCII decimal, no leading zeroes, fits a uint64
-
-
-class WitnessRefused(LedgerError):
-    """The witness will not cosign; ``status`` is the tlog-witness HTTP status."""
-
-    status: ClassVar[int] = 400
-
-
-class RequestMalformed(WitnessRefused, InvalidInput):
-    status = 400
-
-
-class UnknownOrigin(WitnessRefused, NotFound):
-    status = 404
-
-
-class CheckpointForbidden(WitnessRefused, NotPermitted):
-    status = 403
-
-
-class OldSizeConflict(WitnessRefused, WrongState):
-    """``old`` is not the witness's latest size, ``latest_size`` (a ``text/x.tlog.size`` body)."""
-
-    status = 409
-
-    def __init__(self, reason: str, *, latest_size: int) -> None:
-        self.latest_size = latest_size
-        super().__init__(reason)
-
-
-class RootConflict(WitnessRefused, WrongState):
-    """A checkpoint of the size last cosigned, with another root: the log forked."""
-
-    status = 409
-
-
-class ProofRejected(WitnessRefused, InvalidInput):
-    status = 422
 
 
 @dataclass(frozen=True)

@@ -38,17 +38,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ledger.errors import InvalidInput
-from ledger.log.logkey import key_file_signer
-from ledger.witness.protocol import (
-    AddCheckpoint,
+from ledger.witness.errors import (
     CheckpointForbidden,
     OldSizeConflict,
     ProofRejected,
     RequestMalformed,
     RootConflict,
     UnknownOrigin,
+    WitnessMisconfigured,
 )
+from ledger.witness.keyfile import key_file_signer
+from ledger.witness.protocol import AddCheckpoint
 from verify.checkpoints import Checkpoint
 from verify.cosignatures import cosign_note
 from verify.errors import VerificationError
@@ -73,9 +73,10 @@ def trusted_logs(vkeys: Iterable[str]) -> dict[str, tuple[Verifier, ...]]:
         try:
             verifier = Verifier.from_vkey(vkey)
         except VerificationError as error:
-            raise InvalidInput(f"not a log verifier key: {error.reason}", field="log") from None
+            raise WitnessMisconfigured(f"not a log verifier key: {error.reason}",
+                                       field="log") from None
         if verifier.sig_type != ED25519:
-            raise InvalidInput(f"{verifier.name} is not an Ed25519 note key", field="log")
+            raise WitnessMisconfigured(f"{verifier.name} is not an Ed25519 note key", field="log")
         logs.setdefault(verifier.name, []).append(verifier)
     return {origin: tuple(keys) for origin, keys in logs.items()}
 
@@ -101,7 +102,7 @@ class Witness:
                  logs: Mapping[str, Sequence[Verifier]], *,
                  clock: Callable[[], float] = time.time) -> None:
         if signer.sig_type != COSIGNATURE_V1:
-            raise InvalidInput("a witness signs with a cosignature/v1 key", field="key")
+            raise WitnessMisconfigured("a witness signs with a cosignature/v1 key", field="key")
         self.signer = signer
         self.state_path = state_path
         self.logs = {origin: tuple(keys) for origin, keys in logs.items()}

@@ -114,7 +114,7 @@ ROWS = [
     Row("POST", "/lots/{lot}/correction", (401, 403, 201, 201, 403, 403), body="correction"),
     Row("POST", "/records/batch", CUSTODIAN, body="batch"),
     Row("POST", "/records/signed", CUSTODIAN, body="signed", setup="client-key"),
-    # Scanning and printing (issue 6): public, like the labels they serve.
+    # Scanning and printing: public, like the labels they serve.
     Row("GET", "/01/{gtin}/10/{lot}", PUBLIC, setup="packed"),
     Row("GET", "/qr/01/{gtin}/10/{lot}.png", PUBLIC, setup="packed"),
     Row("GET", "/lots/{lot}/page", PUBLIC),

@@ -18,8 +18,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.benchmarks")
     parser.add_argument("--quick", action="store_true", help="smaller counts, for a smoke run")
     parser.add_argument("--only", choices=("recording", "log", "bundle", "api", "scan"),
-                        help="run one section: recording (issue 2), log (issue 3), bundle "
-                             "(issue 4), api (issue 5) or scan (issue 6)")
+                        help="run one section: recording, log, bundle, api or scan")
     args = parser.parse_args()
     scale = 5 if args.quick else 1
     backends = ["sqlite"] + (["postgres"] if postgres_reachable() else [])
@@ -31,19 +30,19 @@ def main() -> int:
     if args.only in (None, "log"):
         log_section(backends, scale)
     if args.only in (None, "bundle"):
-        from tests.benchmarks.bench_bundle import report as bundle_report  # issue 4
+        from tests.benchmarks.bench_bundle import report as bundle_report
         bundle_report(scale)
     if args.only in (None, "api"):
-        from tests.benchmarks.bench_api import report as api_report  # issue 5
+        from tests.benchmarks.bench_api import report as api_report
         api_report(backends, scale)
     if args.only in (None, "scan"):
-        from tests.benchmarks.bench_scan import report as scan_report  # issue 6
+        from tests.benchmarks.bench_scan import report as scan_report
         scan_report(scale)
     return 0
 
 
 def recording_section(backends: list[str], scale: int) -> None:
-    print("## Recording (issue 2): ours vs plain eventsourcing, records/s\n")
+    print("## Recording: ours vs plain eventsourcing, records/s\n")
     print("Medians of 5 paired rounds; the ratio is the median of per-round ratios.\n")
     print("| backend | per save | plain eventsourcing | agritrace | ratio | goal |")
     print("|---|---|---|---|---|---|")
@@ -53,7 +52,7 @@ def recording_section(backends: list[str], scale: int) -> None:
             print(f"| {backend} | {per_save} | {result['plain']:,.0f} | {result['ours']:,.0f} "
                   f"| {result['ratio']:.2f} | ≥ 0.67 |", flush=True)
 
-    print("\n## Audit (issue 2): audit vs raw Ed25519 verification, records/s\n")
+    print("\n## Audit: audit vs raw Ed25519 verification, records/s\n")
     print("Medians of 5 paired rounds; the ratio is the median of per-round ratios.\n")
     print("| backend | raw Ed25519 verify | audit | ratio | goal |")
     print("|---|---|---|---|---|")
@@ -66,7 +65,7 @@ def recording_section(backends: list[str], scale: int) -> None:
 
 def log_section(backends: list[str], scale: int) -> None:
     count = 50_000 // scale
-    print("## Log integration (issue 3): leaves/s, batches of 1,000 (median of 3)\n")
+    print("## Log integration: leaves/s, batches of 1,000 (median of 3)\n")
     print(f"The same {count:,} records (~700 bytes) each; raw SHA-256 = hashlib over the same "
           "leaf and node hashes; pymerkle = `SqliteTree.append_entries` (leaves only).\n")
     print("| backend | agritrace integrate | raw SHA-256 | ratio | pymerkle SQLite bulk append "
@@ -81,7 +80,7 @@ def log_section(backends: list[str], scale: int) -> None:
               f"| {result['agritrace'] / result['raw_sha256']:.3f} | {pymerkle} | {goal} |",
               flush=True)
     sizes = (10**4, 10**5) if scale > 1 else (10**4, 10**5, 10**6)
-    print("\n## Inclusion proofs (issue 3): ms per proof on SQLite, 2,000 random leaves\n")
+    print("\n## Inclusion proofs: ms per proof on SQLite, 2,000 random leaves\n")
     print("| leaves | proof hashes | by index median | p99 | by hash median | p99 | goal |")
     print("|---|---|---|---|---|---|---|")
     for row in bench_log.proof_latency(sizes):

@@ -1,4 +1,4 @@
-"""The HTTP API against a minimal FastAPI endpoint, side by side on loopback (issue 5).
+"""The HTTP API against a minimal FastAPI endpoint, side by side on loopback.
 
 Both servers are uvicorn subprocesses started the same way (``python -m uvicorn … --workers N
 --no-access-log --http api.serving:TimedH11Protocol``, as ``agritrace serve`` runs) on
@@ -38,7 +38,7 @@ from typing import Any
 import httpx
 from fastapi import FastAPI
 
-from api.serving import HTTP_PROTOCOL
+from ledger.cli.serve import HTTP_PROTOCOL
 from tests.benchmarks.common import fresh_url
 from tests.journeys import COOP, KIWI, ORIGIN
 
@@ -230,7 +230,7 @@ def compare(backend: str, workers: int, scale: int = 1) -> list[dict[str, Any]]:
 
 
 def report(backends: list[str], scale: int = 1) -> None:
-    print("## HTTP API (issue 5): requests/s and latency on loopback, uvicorn subprocesses\n")
+    print("## HTTP API: requests/s and latency on loopback, uvicorn subprocesses\n")
     print("Same uvicorn flags for both apps; the load generator (asyncio, keep-alive) shares "
           "the machine's cores with the servers.\n")
     print("| backend | workers | clients | workload | req/s | records/s | p50 ms | p99 ms "

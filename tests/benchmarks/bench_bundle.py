@@ -1,4 +1,4 @@
-"""Proof-bundle verification (issue 4): throughput against raw Ed25519, and the time to check a
+"""Proof-bundle verification: throughput against raw Ed25519, and the time to check a
 50-record bundle in Python and in Chromium.
 
 Throughput: ``Bundle.from_json`` + ``verify_bundle`` on one lot's bundle (parsing, SHA-256,
@@ -163,7 +163,7 @@ def chromium_latency(text: bytes, verifier: Verifier, runs: int = 20) -> dict[st
 
 def report(scale: int = 1) -> None:
     """Print this benchmark's Markdown section (``python -m tests.benchmarks``)."""
-    print("\n## Proof bundles (issue 4): verification vs raw Ed25519, records/s "
+    print("\n## Proof bundles: verification vs raw Ed25519, records/s "
           "(median of 5)\n")
     print("| records | raw Ed25519 verify | bundle parse + verify | ratio | goal |")
     print("|---|---|---|---|---|")

@@ -1,4 +1,4 @@
-"""Transparency-log benchmarks (issue 3): integration throughput and inclusion-proof latency.
+"""Transparency-log benchmarks: integration throughput and inclusion-proof latency.
 
 Integration, side by side in one run, over the same N records (~700-byte JSON, distinct):
 

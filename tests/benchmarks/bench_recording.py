@@ -1,4 +1,4 @@
-"""Recording throughput against plain eventsourcing, and audit against raw Ed25519 (issue 2).
+"""Recording throughput against plain eventsourcing, and audit against raw Ed25519.
 
 Ours: ``Ledger.record`` (one record per save) and ``Ledger.record_batch`` (100 per save):
 field validation, canonical bytes, SHA-256, chaining, Ed25519 signing, domain rules.

@@ -1,4 +1,4 @@
-"""Scan to trust (issue 6): the consumer page against ``/healthz`` under load, QR codes per
+"""Scan to trust: the consumer page against ``/healthz`` under load, QR codes per
 second, and the bytes of the page's first view.
 
 Throughput: one uvicorn process (a subprocess, the demo data on SQLite) serves both; a load
@@ -196,7 +196,7 @@ def first_view() -> dict[str, Any]:
 def report(scale: int = 1) -> None:
     """Print this benchmark's Markdown section (``python -m tests.benchmarks``)."""
     seconds = 5.0 / scale
-    print(f"\n## Scan to trust (issue 6): consumer page vs /healthz, {CLIENTS} clients, "
+    print(f"\n## Scan to trust: consumer page vs /healthz, {CLIENTS} clients, "
           f"one uvicorn process on loopback (median of 3 rounds of {seconds:.0f} s)\n")
     print("| endpoint | requests/s | p99 ms | failures | vs /healthz |")
     print("|---|---|---|---|---|")
@@ -212,12 +212,12 @@ def report(scale: int = 1) -> None:
         print(f"| {label} | {row['rps']:,.0f} | {row['p99_ms']:.0f} | {row['failures']:.0f} "
               f"| {ratio} |", flush=True)
     qr = qr_rate(300 // scale)
-    print("\n## QR codes (issue 6): PNGs per second, one thread\n")
+    print("\n## QR codes: PNGs per second, one thread\n")
     print("| new URI (level Q, mask chosen) | URI seen before |")
     print("|---|---|")
     print(f"| {qr['new']:,.0f} | {qr['repeated']:,.0f} |", flush=True)
     view = first_view()
-    print("\n## First view of the consumer page (issue 6), bytes\n")
+    print("\n## First view of the consumer page, bytes\n")
     print("| page (HTML, inline CSS and SVG) | gzipped | then, to verify: scripts + bundle "
           "| gzipped | goal |")
     print("|---|---|---|---|---|")

@@ -141,6 +141,30 @@ def test_two_workers_on_postgresql_answer_alike(postgres_url: str,
     assert "Traceback" not in errors, errors
 
 
+def test_serve_names_the_app_factory_and_protocol_uvicorn_imports() -> None:
+    from uvicorn.importer import import_from_string
+
+    from api.app import create_app
+    from api.serving import TimedH11Protocol
+    from ledger.cli import serve
+
+    assert import_from_string(serve.APP) is create_app
+    assert import_from_string(serve.HTTP_PROTOCOL) is TimedH11Protocol
+
+
+def test_a_bad_setting_stops_several_workers_in_one_line(tmp_path: Path,
+                                                         environment: dict[str, str]) -> None:
+    # Each worker builds the app from the environment; the command builds it first, so the
+    # error is one line and the command ends, rather than workers failing over and over.
+    for name, value in (("AGRITRACE_RATE_LIMIT", "many"), ("AGRITRACE_WITNESSES", "nowhere")):
+        served = agritrace("serve", "--workers", "2", "--port", str(free_port()), "--db",
+                           f"sqlite:///{tmp_path / 'agritrace.db'}",
+                           env={**environment, name: value})
+        assert served.returncode == 2, served.stderr
+        assert served.stderr.startswith("agritrace: error: "), served.stderr
+        assert "Traceback" not in served.stderr
+
+
 def _wait_until_up(http: httpx.Client, server: subprocess.Popen[str]) -> None:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:

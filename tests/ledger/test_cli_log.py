@@ -119,11 +119,18 @@ def witness_process(tmp_path: Path, env: dict[str, str], run: Run,
     """``agritrace witness`` for this test's log on a free port: (process, vkey, URL)."""
     run("integrate")
     log_vkey = run("log-key").stdout.strip()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "ledger.cli", "witness", "--key", str(tmp_path / "witness-key"),
-         "--name", WITNESS, "--state", str(tmp_path / "witness.json"), "--log-vkey", log_vkey,
-         "--host", "127.0.0.1", "--port", "0"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    # Started as from a terminal, where Ctrl-C stops it: a test run started in the background
+    # by a script ignores SIGINT, and a child would inherit that (one with a handler does not).
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "ledger.cli", "witness", "--key",
+             str(tmp_path / "witness-key"), "--name", WITNESS, "--state",
+             str(tmp_path / "witness.json"), "--log-vkey", log_vkey, "--host", "127.0.0.1",
+             "--port", "0"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    finally:
+        signal.signal(signal.SIGINT, previous)
     try:
         assert process.stdout is not None
         assert process.stderr is not None
@@ -134,7 +141,7 @@ def witness_process(tmp_path: Path, env: dict[str, str], run: Run,
     finally:
         if process.poll() is None:
             process.kill()
-            process.wait()
+        process.communicate()  # waits, and closes its pipes
 
 
 def test_witness_command_cosigns_a_checkpoint_over_http(
@@ -204,8 +211,11 @@ def test_serve_integrates_in_the_background(env: dict[str, str], harvested: int)
 
 
 def test_serve_refuses_a_malformed_witness_with_exit_2(run: Run) -> None:
+    before = dict(os.environ)
     failed = run("serve", "--witness", "127.0.0.1:8090", code=2)
     assert "witness" in failed.stderr
+    # What the command put in the environment for the app is gone again.
+    assert dict(os.environ) == before
 
 
 def test_bundle_writes_a_file_the_standalone_verifier_accepts(run: Run, harvested: int,
