@@ -135,7 +135,7 @@ def test_mapper_to_domain_event(store: EventStore) -> None:
     assert all(isinstance(event, ChainEvent) for event in events)
     assert all(isinstance(event.__dict__["_record"], Record) for event in events)
     assert [event.parsed().seq for event in events] == [1, 2]  # type: ignore[attr-defined]
-    assert store.chain_events("lot/MAP-2")[0].signature == SIGNATURE
+    assert store.chain_records("lot/MAP-2")[0].signature == SIGNATURE
 
 
 def test_topics_of_nested_event_classes() -> None:
