@@ -1,8 +1,12 @@
-// Reading a proof bundle's bytes (format v1, docs/bundle.md) into checked parts, exactly as
-// verify/bundle.py's Bundle.from_json reads them: strict JSON, the same limits and shapes, the
-// same refusals (MalformedInput, step 0). Nothing is verified here.
+// Reading a proof bundle's bytes (format v2, and v1 before it; docs/bundle.md) into checked
+// parts, exactly as verify/bundle.py's Bundle.from_json reads them: strict JSON, the same
+// limits and shapes, the same refusals (MalformedInput, step 0). Nothing is verified here.
+//
+// Version 2 adds `heads`, one head-map proof per chain, and requires the checkpoint's
+// `agritrace/heads` line (the map's root) and at most one `agritrace/time` line (when the log
+// signed it). Both versions read the time line when there is one.
 
-import { decodeBase64, decodeUtf8, hex } from "./verify-bytes.js";
+import { decodeBase64, decodeBase64Validated, decodeUtf8, encodeBase64, hex } from "./verify-bytes.js";
 import { MalformedInput, NoteInvalid } from "./verify-errors.js";
 import { parseStrict } from "./verify-json.js";
 import { parseCheckpoint, parseNote } from "./verify-notes.js";
@@ -15,8 +19,16 @@ const LIMITS = {
   consistency: 8,
   record: 256 * 1024,
 };
-const FIELDS = ["checkpoint", "format", "lot", "records", "version"];
+const VERSIONS = {
+  1: ["checkpoint", "format", "lot", "records", "version"],
+  2: ["checkpoint", "format", "heads", "lot", "records", "version"],
+};
 const LOT = /^[A-Za-z0-9._-]{1,40}$/;
+const CHAIN = /^(?:lot|org)\/[A-Za-z0-9._-]{1,40}$/;
+const HEADS_LINE = "agritrace/heads ";
+const TIME_LINE = "agritrace/time ";
+const SECONDS = /^(?:0|[1-9][0-9]{0,18})$/;
+const MAX_HEAD_PROOF = 256;
 
 export function malformedIf(condition, reason) {
   if (condition) throw new MalformedInput(reason);
@@ -43,10 +55,10 @@ function listOf(value, what, limit) {
   return value;
 }
 
-function hashes(value, what) {
+function hashes(value, what, limit = LIMITS.proof) {
   malformedIf(
-    !Array.isArray(value) || value.length > LIMITS.proof,
-    `${what} must be a list of at most ${LIMITS.proof} hashes`,
+    !Array.isArray(value) || value.length > limit,
+    `${what} must be a list of at most ${limit} hashes`,
   );
   const decoded = value.map((item, i) => decodeBase64(item, `${what}[${i}]`, 32));
   decoded.forEach((item, i) =>
@@ -81,18 +93,23 @@ export function parseBundle(bytes) {
     "bundle is not a JSON object",
   );
   malformedIf(
-    value.format !== "agritrace-bundle" || value.version !== 1,
-    "not an agritrace-bundle bundle of version 1",
+    value.format !== "agritrace-bundle" || !(value.version === 1 || value.version === 2),
+    "not an agritrace-bundle bundle of version 1 or 2",
   );
+  const { version } = value;
   const keys = Object.keys(value)
     .filter((k) => k !== "consistency")
     .sort();
-  malformedIf(keys.join() !== FIELDS.join(), `bundle fields wrong: ${keys.join(", ")}`);
+  malformedIf(
+    keys.join() !== VERSIONS[version].join(),
+    `bundle fields wrong: ${keys.join(", ")}`,
+  );
   malformedIf(
     typeof value.lot !== "string" || !LOT.test(value.lot),
     "lot must be a lot code of 1-40 letters, digits, '.', '_', '-'",
   );
   const { note, checkpoint } = checkpointOf(value.checkpoint);
+  const extensions = extensionsOf(checkpoint, version);
   const entries = listOf(value.records, "records", LIMITS.records);
   malformedIf(entries.length === 0, "records is empty");
   const records = entries.map((entry, i) => {
@@ -134,7 +151,67 @@ export function parseBundle(bytes) {
     malformedIf(consistency.has(size), `consistency[${i}]: a second proof from size ${size}`);
     consistency.set(size, hashes(entry.proof, `consistency[${i}].proof`));
   });
-  return { lot: value.lot, note, checkpoint, records, consistency };
+  const heads = version === 2 ? headsOf(value.heads) : null;
+  return { version, lot: value.lot, note, checkpoint, ...extensions, records, heads, consistency };
+}
+
+/** The map root and the signing time from the checkpoint's extension lines: a v2 bundle
+ * needs exactly one `agritrace/heads` line and at most one `agritrace/time` line; a v1
+ * bundle has no use for the map and takes a time only from a single well-formed line. */
+function extensionsOf(checkpoint, version) {
+  const values = (prefix) =>
+    checkpoint.extensions.filter((line) => line.startsWith(prefix)).map((line) => line.slice(prefix.length));
+  const roots = values(HEADS_LINE);
+  const times = values(TIME_LINE);
+  if (version === 1) {
+    const ok = times.length === 1 && SECONDS.test(times[0]);
+    return { headsRoot: null, signedAt: ok ? Number(times[0]) : null };
+  }
+  malformedIf(
+    roots.length !== 1,
+    roots.length
+      ? "the checkpoint has more than one agritrace/heads line"
+      : "the checkpoint has no agritrace/heads line, which a version 2 bundle requires",
+  );
+  const root = decodeBase64Validated(roots[0]);
+  malformedIf(
+    root === null || encodeBase64(root) !== roots[0] || root.length !== 32,
+    "the checkpoint's agritrace/heads line is not 32 bytes of canonical base64",
+  );
+  malformedIf(times.length > 1, "the checkpoint has more than one agritrace/time line");
+  malformedIf(
+    times.length === 1 && !SECONDS.test(times[0]),
+    "the checkpoint's agritrace/time line is not a decimal number of seconds",
+  );
+  return { headsRoot: root, signedAt: times.length ? Number(times[0]) : null };
+}
+
+/** A v2 bundle's head proofs: [{chain, seq, proof}], one per chain, sorted by chain. */
+function headsOf(value) {
+  const entries = listOf(value, "heads", LIMITS.records);
+  const heads = entries.map((entry, i) => {
+    const at = `heads[${i}]`;
+    malformedIf(
+      !sameKeys(entry, ["chain", "proof", "seq"]),
+      `${at} must be an object of chain, seq, proof`,
+    );
+    malformedIf(
+      typeof entry.chain !== "string" || !CHAIN.test(entry.chain),
+      `${at}.chain must be lot/<code> or org/<id>`,
+    );
+    return {
+      chain: entry.chain,
+      seq: integer(entry.seq, `${at}.seq`, 0),
+      proof: hashes(entry.proof, `${at}.proof`, MAX_HEAD_PROOF),
+    };
+  });
+  heads.forEach((head, i) => {
+    if (i === 0) return;
+    const before = heads[i - 1].chain;
+    malformedIf(head.chain === before, `heads: a second entry for ${head.chain}`);
+    malformedIf(head.chain < before, `heads must be sorted by chain: ${head.chain} after ${before}`);
+  });
+  return heads;
 }
 
 /** The earlier checkpoint and its optional proof, parsed at the edge (step 0). */

@@ -122,7 +122,7 @@ async function checkSignature(crypto, note, sig, key) {
     if (!(await crypto.verifyEd25519(key.publicKey, sig.signature, utf8(note.text)))) {
       throw new BadSignature(`signature by ${key.name} does not verify`);
     }
-    return;
+    return null;
   }
   if (sig.signature.length !== 72)
     throw new BadSignature(`cosignature by ${sig.name} is not 72 bytes`);
@@ -135,10 +135,12 @@ async function checkSignature(crypto, note, sig, key) {
   if (!(await crypto.verifyEd25519(key.publicKey, sig.signature.slice(8), message))) {
     throw new BadSignature(`signature by ${key.name} does not verify`);
   }
+  return timestamp;
 }
 
-/** The known keys whose signatures on ``note`` verify, in signature order; every signature
- * by a known key must verify (BadSignature); unknown signatures are ignored. */
+/** The known keys whose signatures on ``note`` verify, in signature order, each as
+ * {key, time}: time is a cosignature's POSIX timestamp (BigInt), null for a plain signature.
+ * Every signature by a known key must verify (BadSignature); unknown signatures are ignored. */
 export async function verifiedSigners(crypto, note, keys) {
   const known = new Map();
   for (const key of keys) {
@@ -146,13 +148,13 @@ export async function verifiedSigners(crypto, note, keys) {
     if (known.has(id)) throw new MalformedInput(`ambiguous key ${key.name}`);
     known.set(id, key);
   }
-  const found = [];
+  const found = new Map();
   for (const sig of note.signatures) {
     const key = known.get(`${sig.name}+${sig.keyId}`);
     if (key !== undefined) {
-      await checkSignature(crypto, note, sig, key);
-      if (!found.includes(key)) found.push(key);
+      const time = await checkSignature(crypto, note, sig, key);
+      if (!found.has(key)) found.set(key, time);
     }
   }
-  return found;
+  return [...found].map(([key, time]) => ({ key, time }));
 }

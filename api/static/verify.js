@@ -1,8 +1,9 @@
-// The browser verifier for agritrace proof bundles (format v1, docs/bundle.md): the same
-// checks as the Python verifier (verify/verification.py), in the same numbered steps, with the
-// same error classes, so both give one verdict for one bundle.
+// The browser verifier for agritrace proof bundles (formats v2 and v1, docs/bundle.md): the
+// same checks as the Python verifier (verify/verification.py), in the same numbered steps,
+// with the same error classes, so both give one verdict for one bundle.
 //
-// 0. parse: strict JSON, limits, shapes, duplicates (MalformedInput);
+// 0. parse: strict JSON, limits, shapes, duplicates, the checkpoint's extension lines
+//    (MalformedInput);
 // 1. the checkpoint is signed by a pinned log key named after its origin;
 // 2. the cosignatures meet the witness policy;
 // 3. each record, in leaf order: its inclusion proof gives the checkpoint's root, and its
@@ -11,24 +12,33 @@
 //    position in the log;                                   } one replay in log order
 // 5. every chain is complete, every link points at an earlier record in the bundle, the
 //    lot's chain is present and every other lot is an ancestor of it;
-// 6. optionally, the checkpoint is consistent with one seen before.
+// 6. optionally, the checkpoint is consistent with one seen before;
+// 7. completeness (v2): each chain's last record in the bundle is that chain's head in the
+//    map the checkpoint commits to, so no record was left out. A v1 bundle proves no such
+//    thing and verifies with a warning.
+//
+// Then, from the verified records alone, the lot's state (verify-state.js) and the
+// checkpoint's freshness: when the log signed it and when the witnesses cosigned it.
 //
 //   const result = await verifyBundle(bytes, { logKeys: [vkey] });  // throws on failure
 
-import { hex } from "./verify-bytes.js";
+import { fromHex, hex } from "./verify-bytes.js";
 import { malformedIf, parseBundle, parseSince } from "./verify-bundle.js";
 import { cryptoProvider } from "./verify-crypto.js";
 import {
   ChainBroken,
+  ChainIncomplete,
   LinkBroken,
   MalformedInput,
   NoteInvalid,
   ProofInvalid,
   VerificationError,
 } from "./verify-errors.js";
+import { headProofHolds } from "./verify-headmap.js";
 import { leafHash, verifyConsistency, verifyInclusion } from "./verify-merkle.js";
 import { ED25519, parseVkey, verifiedSigners } from "./verify-notes.js";
 import { ChainVerifier, parseRecord } from "./verify-records.js";
+import { deriveState, rfc3339 } from "./verify-state.js";
 
 export * from "./verify-errors.js";
 export { cryptoProvider };
@@ -41,7 +51,10 @@ export const STEPS = {
   4: ["记录签名与密钥", "record signatures and keys"],
   5: ["链与关联", "chains and links"],
   6: ["与先前检查点一致", "consistency with an earlier checkpoint"],
+  7: ["完整性", "completeness"],
 };
+
+export const V1_WARNING = "completeness not proven (bundle version 1) 未证明完整性";
 
 async function atStep(step, check) {
   try {
@@ -130,6 +143,59 @@ function checkLots(lot, records, heads) {
   }
 }
 
+/** Step 7: one head proof per chain of the bundle, for its last record, against the map root
+ * the checkpoint commits to; a chain cut short fails, naming the chain and the head. */
+async function checkComplete(crypto, bundle, heads) {
+  const size = bundle.checkpoint.size;
+  const proofs = new Map(bundle.heads.map((entry) => [entry.chain, entry]));
+  const chains = [...new Set([...heads.keys(), ...proofs.keys()])].sort();
+  for (const chain of chains) {
+    const last = heads.get(chain);
+    const entry = proofs.get(chain);
+    if (last === undefined) {
+      throw new ChainIncomplete(`the bundle has a head proof for ${chain}, but no record of it`);
+    }
+    const fail = (reason) => new ChainIncomplete(reason, { record: last.hash });
+    if (entry === undefined) throw fail(`the bundle has no head proof for chain ${chain}`);
+    if (entry.seq > last.seq) {
+      throw fail(
+        `chain ${chain} is cut short: the bundle ends at seq ${last.seq}, the log's head is seq ${entry.seq}`,
+      );
+    }
+    if (entry.seq < last.seq) {
+      throw fail(
+        `the head proof for chain ${chain} is for seq ${entry.seq}, but the bundle's last record of it is seq ${last.seq}`,
+      );
+    }
+    const holds = await headProofHolds(
+      crypto,
+      chain,
+      last.seq,
+      fromHex(last.hash),
+      entry.proof,
+      bundle.headsRoot,
+    );
+    if (!holds) {
+      throw fail(
+        `the bundle's last record of chain ${chain} (seq ${last.seq}) is not that chain's head at checkpoint ${size}`,
+      );
+    }
+  }
+}
+
+/** When the log signed the checkpoint and when the pinned witnesses cosigned it (RFC 3339),
+ * and its age in seconds at ``now`` (milliseconds) from the latest of them. */
+export function freshness(signedAt, witnessTimes, now = Date.now()) {
+  const known = [signedAt, ...witnessTimes].filter((t) => t !== null);
+  const latest = known.length ? Math.max(...known) : null;
+  return {
+    time: signedAt === null ? null : rfc3339(signedAt),
+    witness_times: witnessTimes.map(rfc3339),
+    latest: latest === null ? null : rfc3339(latest),
+    age_seconds: latest === null ? null : Math.floor(now / 1000) - latest,
+  };
+}
+
 async function verifySince(crypto, { note, old, supplied }, bundle, logKeys) {
   const now = bundle.checkpoint;
   if (old.origin !== now.origin)
@@ -170,11 +236,12 @@ async function pinnedKeys(crypto, logKeys, witnesses, minWitnesses) {
 
 /** Verify a bundle's bytes. Options: logKeys (verifier key strings), witnesses, minWitnesses,
  * since ({checkpoint: signed note text, proof: [base64] or null}), crypto ("auto",
- * "webcrypto" or "noble"). Returns the result; throws a VerificationError naming the step
- * (error.step) and the first bad record (error.record). */
+ * "webcrypto" or "noble"), now (milliseconds, for the checkpoint's age). Returns the result,
+ * with the lot's derived state; throws a VerificationError naming the step (error.step) and
+ * the first bad record (error.record). */
 export async function verifyBundle(
   bytes,
-  { logKeys, witnesses = [], minWitnesses = 0, since = null, crypto = "auto" },
+  { logKeys, witnesses = [], minWitnesses = 0, since = null, crypto = "auto", now = Date.now() },
 ) {
   const provider = await cryptoProvider(crypto);
   const [logs, cosigners] = await atStep(0, () =>
@@ -185,12 +252,12 @@ export async function verifyBundle(
   const { note, checkpoint } = bundle;
   await atStep(1, () => verifyLogSignature(provider, note, checkpoint, logs));
   const cosigned = await atStep(2, async () => {
-    const names = (await verifiedSigners(provider, note, cosigners)).map((key) => key.name);
-    if (names.length < minWitnesses)
+    const found = await verifiedSigners(provider, note, cosigners);
+    if (found.length < minWitnesses)
       throw new NoteInvalid(
-        `the checkpoint is cosigned by ${names.length} of the pinned witnesses; at least ${minWitnesses} required`,
+        `the checkpoint is cosigned by ${found.length} of the pinned witnesses; at least ${minWitnesses} required`,
       );
-    return names;
+    return found;
   });
   const records = await atStep(3, () => included(provider, bundle));
   const heads = await replay(provider, records);
@@ -198,9 +265,19 @@ export async function verifyBundle(
   const consistentWith = seen
     ? await atStep(6, () => verifySince(provider, seen, bundle, logs))
     : null;
+  const complete = bundle.version === 2;
+  if (complete) await atStep(7, () => checkComplete(provider, bundle, heads));
   const chains = [...heads.keys()].sort();
+  const fresh = freshness(
+    bundle.signedAt,
+    cosigned.map(({ time }) => Number(time)),
+    now,
+  );
   return {
     valid: true,
+    version: bundle.version,
+    complete,
+    warnings: complete ? [] : [V1_WARNING],
     lot: bundle.lot,
     records: records.length,
     lots: chains.filter((c) => c.startsWith("lot/")).map((c) => c.slice(4)),
@@ -210,8 +287,20 @@ export async function verifyBundle(
       size: Number(checkpoint.size),
       root_hash: hex(checkpoint.rootHash),
     },
-    witnesses: cosigned,
+    witnesses: cosigned.map(({ key }) => key.name),
+    freshness: fresh,
     consistent_with: consistentWith,
+    state: deriveState(
+      records.map(([record]) => record),
+      bundle.lot,
+      {
+        origin: checkpoint.origin,
+        size: Number(checkpoint.size),
+        time: fresh.time,
+        witness_times: fresh.witness_times,
+        complete,
+      },
+    ),
     crypto: provider.name,
   };
 }
