@@ -1,14 +1,13 @@
 // Reading a proof bundle's bytes (format v2, and v1 before it; docs/bundle.md) into checked
 // parts, exactly as verify/bundle.py's Bundle.from_json reads them: strict JSON, the same
 // limits and shapes, the same refusals (MalformedInput, step 0). Nothing is verified here.
-//
-// Version 2 adds `heads`, one head-map proof per chain, and requires the checkpoint's
-// `agritrace/heads` line (the map's root) and at most one `agritrace/time` line (when the log
-// signed it). Both versions read the time line when there is one.
+// Version 2 adds `heads`: per chain, sorted by chain, the proof that its last record in the
+// bundle is its head in the checkpoint's chain-head map (verify-headmap.js).
 
-import { decodeBase64, decodeBase64Validated, decodeUtf8, encodeBase64, hex } from "./verify-bytes.js";
+import { decodeBase64, decodeUtf8, hex } from "./verify-bytes.js";
 import { MalformedInput, NoteInvalid } from "./verify-errors.js";
 import { parseStrict } from "./verify-json.js";
+import { MAX_HEAD_PROOF } from "./verify-headmap.js";
 import { parseCheckpoint, parseNote } from "./verify-notes.js";
 
 const LIMITS = {
@@ -25,10 +24,6 @@ const VERSIONS = {
 };
 const LOT = /^[A-Za-z0-9._-]{1,40}$/;
 const CHAIN = /^(?:lot|org)\/[A-Za-z0-9._-]{1,40}$/;
-const HEADS_LINE = "agritrace/heads ";
-const TIME_LINE = "agritrace/time ";
-const SECONDS = /^(?:0|[1-9][0-9]{0,18})$/;
-const MAX_HEAD_PROOF = 256;
 
 export function malformedIf(condition, reason) {
   if (condition) throw new MalformedInput(reason);
@@ -109,7 +104,6 @@ export function parseBundle(bytes) {
     "lot must be a lot code of 1-40 letters, digits, '.', '_', '-'",
   );
   const { note, checkpoint } = checkpointOf(value.checkpoint);
-  const extensions = extensionsOf(checkpoint, version);
   const entries = listOf(value.records, "records", LIMITS.records);
   malformedIf(entries.length === 0, "records is empty");
   const records = entries.map((entry, i) => {
@@ -137,6 +131,7 @@ export function parseBundle(bytes) {
     malformedIf(seen.has(key), "a record appears twice");
     seen.add(key);
   }
+  const heads = version === 2 ? headsOf(value.heads) : null;
   const consistency = new Map();
   listOf(
     "consistency" in value ? value.consistency : [],
@@ -151,39 +146,7 @@ export function parseBundle(bytes) {
     malformedIf(consistency.has(size), `consistency[${i}]: a second proof from size ${size}`);
     consistency.set(size, hashes(entry.proof, `consistency[${i}].proof`));
   });
-  const heads = version === 2 ? headsOf(value.heads) : null;
-  return { version, lot: value.lot, note, checkpoint, ...extensions, records, heads, consistency };
-}
-
-/** The map root and the signing time from the checkpoint's extension lines: a v2 bundle
- * needs exactly one `agritrace/heads` line and at most one `agritrace/time` line; a v1
- * bundle has no use for the map and takes a time only from a single well-formed line. */
-function extensionsOf(checkpoint, version) {
-  const values = (prefix) =>
-    checkpoint.extensions.filter((line) => line.startsWith(prefix)).map((line) => line.slice(prefix.length));
-  const roots = values(HEADS_LINE);
-  const times = values(TIME_LINE);
-  if (version === 1) {
-    const ok = times.length === 1 && SECONDS.test(times[0]);
-    return { headsRoot: null, signedAt: ok ? Number(times[0]) : null };
-  }
-  malformedIf(
-    roots.length !== 1,
-    roots.length
-      ? "the checkpoint has more than one agritrace/heads line"
-      : "the checkpoint has no agritrace/heads line, which a version 2 bundle requires",
-  );
-  const root = decodeBase64Validated(roots[0]);
-  malformedIf(
-    root === null || encodeBase64(root) !== roots[0] || root.length !== 32,
-    "the checkpoint's agritrace/heads line is not 32 bytes of canonical base64",
-  );
-  malformedIf(times.length > 1, "the checkpoint has more than one agritrace/time line");
-  malformedIf(
-    times.length === 1 && !SECONDS.test(times[0]),
-    "the checkpoint's agritrace/time line is not a decimal number of seconds",
-  );
-  return { headsRoot: root, signedAt: times.length ? Number(times[0]) : null };
+  return { version, lot: value.lot, note, checkpoint, records, heads, consistency };
 }
 
 /** A v2 bundle's head proofs: [{chain, seq, proof}], one per chain, sorted by chain. */
@@ -199,17 +162,16 @@ function headsOf(value) {
       typeof entry.chain !== "string" || !CHAIN.test(entry.chain),
       `${at}.chain must be lot/<code> or org/<id>`,
     );
+    const before = i ? entries[i - 1].chain : null;
+    malformedIf(
+      before !== null && entry.chain <= before,
+      `${at}: chain ${entry.chain} is listed ${entry.chain === before ? "twice" : "out of order"}; heads are sorted by chain, one entry each`,
+    );
     return {
       chain: entry.chain,
       seq: integer(entry.seq, `${at}.seq`, 0),
       proof: hashes(entry.proof, `${at}.proof`, MAX_HEAD_PROOF),
     };
-  });
-  heads.forEach((head, i) => {
-    if (i === 0) return;
-    const before = heads[i - 1].chain;
-    malformedIf(head.chain === before, `heads: a second entry for ${head.chain}`);
-    malformedIf(head.chain < before, `heads must be sorted by chain: ${head.chain} after ${before}`);
   });
   return heads;
 }

@@ -1,269 +1,346 @@
-// The lot's state, derived from verified records alone: the same JSON object as Python's
-// verify/state.py derive_state, so a phone, an inspector and a platform are told one status,
-// one quantity and one list of problems for one bundle, none of it taken from the server.
+// The lot's state, derived from verified records alone: a port of Python's verify/state.py
+// derive_state (docs/state.md), rule for rule, so the browser and agritrace-verify return the
+// same object, key for key, for the same bundle, and a phone need not take the lot's status
+// from the server.
 //
-// Corrections apply: a `Corrected` record names an earlier record of its chain (`corrects`,
-// followed through corrections to the original) and new `values`; the original's effective
-// data is its data with the values of every correction of it merged over it, in log order.
-// Decimals stay the strings the records hold and are compared exactly (verify-decimal.js).
-//
-// Status of a lot's chain: recalled if it holds a Recalled record; else held if the last of
-// its Held and Released records is a Held; else released if it was released; else consumed
-// when it was graded whole or its Collected records took at least its quantity; else active.
+// In short (verify/state.py has every rule in words): the effective data of a record is its
+// data with the values of every Corrected record that resolves to it merged in, in log order;
+// the status of a lot's chain is recalled (a Recalled record), else held or released (the
+// last Held/Released), else consumed (graded whole, or collected from up to its quantity),
+// else active; ancestors are the lots reached through links; the history is the lot's chain
+// and its ancestors' chains up to the records linked from it. A text is a JSON string, a
+// decimal a text -?[0-9]+(.[0-9]+)? compared exactly (verify-decimal.js, never a float), a
+// time "YYYY-MM-DDTHH:MM:SS[.f]Z" compared in whole seconds. Values are returned as recorded.
 
 import { compare, parseDecimal, sum } from "./verify-decimal.js";
+import { ChainBroken } from "./verify-errors.js";
+import { parseUtc } from "./verify-freshness.js";
 
-const TIME = /^(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)(?:\.(\d{1,6}))?(Z|[+-]\d\d:\d\d)$/;
+export const STATUSES = ["active", "held", "released", "recalled", "consumed"];
+const HASH_HEX = /^[0-9a-f]{64}$/;
 
-/** "2026-11-30T06:05:00Z" for POSIX seconds. */
-export function rfc3339(seconds) {
-  return new Date(seconds * 1000).toISOString().replace(/\.\d{3}Z$/, "Z");
+function isObject(value) {
+  return value !== null && typeof value === "object" && !Array.isArray(value);
 }
-
-/** Microseconds since the epoch (BigInt) of an RFC 3339 time, or null. */
-export function instant(text) {
-  const found = typeof text === "string" ? TIME.exec(text) : null;
-  if (found === null) return null;
-  const [, y, mo, d, h, mi, s, fraction = "", zone] = found;
-  const days = Date.UTC(Number(y), Number(mo) - 1, Number(d)) / 86400000;
-  let offset = 0;
-  if (zone !== "Z") offset = (zone[0] === "-" ? -1 : 1) * (Number(zone.slice(1, 3)) * 60 + Number(zone.slice(4)));
-  const seconds = BigInt(days) * 86400n + BigInt(Number(h) * 3600 + Number(mi) * 60 + Number(s) - offset * 60);
-  return seconds * 1000000n + BigInt(fraction.padEnd(6, "0"));
-}
-
-const orNull = (value) => (value === undefined ? null : value);
 
 function text(value) {
   return typeof value === "string" ? value : null;
 }
 
-/** The effective data of every corrected record, and the corrections as the state lists
- * them, for the records of one lot's chain in log order. */
-function applyCorrections(chain) {
-  const byHash = new Map(chain.map((record) => [record.hashHex, record]));
-  const effective = new Map();
-  const corrections = [];
-  for (const record of chain) {
-    if (record.type !== "Corrected") continue;
-    const { corrects, reason, values } = record.data;
-    let original = byHash.get(corrects);
-    const seen = new Set();
-    while (original?.type === "Corrected" && !seen.has(original.hashHex)) {
-      seen.add(original.hashHex);
-      original = byHash.get(original.data.corrects);
+function decimal(value) {
+  return typeof value === "string" ? parseDecimal(value) : null;
+}
+
+/** Python's sorted() of texts: by code point (JavaScript's sort() compares UTF-16 units). */
+function sortedTexts(texts) {
+  const points = (t) => Array.from(t, (c) => c.codePointAt(0));
+  return [...texts].sort((a, b) => {
+    const [x, y] = [points(a), points(b)];
+    for (let i = 0; i < Math.min(x.length, y.length); i++) if (x[i] !== y[i]) return x[i] - y[i];
+    return x.length - y.length;
+  });
+}
+
+/** A deep copy of ``value`` when ``accept(value)``, else null: the state shares nothing
+ * with the records it comes from. */
+function copyOf(value, accept) {
+  return accept(value) ? structuredClone(value) : null;
+}
+
+/** The given records by chain and hash, with corrections applied. */
+class Records {
+  constructor(records) {
+    this.records = records;
+    this.byHash = new Map(records.map((r) => [r.hashHex, r]));
+    this.chains = new Map();
+    for (const record of records) {
+      if (!this.chains.has(record.chain)) this.chains.set(record.chain, []);
+      this.chains.get(record.chain).push(record);
     }
-    const usable =
-      original !== undefined &&
-      original.type !== "Corrected" &&
-      original.seq < record.seq &&
-      values !== null &&
-      typeof values === "object" &&
-      !Array.isArray(values);
-    corrections.push({
-      record: record.hashHex,
-      corrects: orNull(text(corrects)),
-      original: usable ? original.hashHex : null,
-      fields: usable ? Object.keys(values).sort() : [],
-      reason: orNull(text(reason)),
+    for (const chain of this.chains.values()) chain.sort((a, b) => a.seq - b.seq);
+    this.values = new Map();
+    this.corrections = [];
+    for (const record of records) {
+      if (record.type === "Corrected" && record.kind === "lot") this.correct(record);
+    }
+  }
+
+  correct(correction) {
+    const original = this.originalOf(correction);
+    const values = correction.data.values;
+    if (original === null || !isObject(values)) return;
+    if (!this.values.has(original.hashHex)) this.values.set(original.hashHex, []);
+    this.values.get(original.hashHex).push(values);
+    this.corrections.push({
+      record: correction.hashHex,
+      corrects: correction.data.corrects,
+      original: original.hashHex,
+      fields: sortedTexts(Object.keys(values)),
+      reason: text(correction.data.reason),
     });
-    if (usable) {
-      const before = effective.get(original.hashHex) ?? original.data;
-      effective.set(original.hashHex, { ...before, ...values });
+  }
+
+  /** The first record that is not a correction, following ``corrects`` back through earlier
+   * records of the same chain; null when a step leads nowhere. */
+  originalOf(correction) {
+    let record = correction;
+    while (record.type === "Corrected") {
+      const named = record.data.corrects;
+      if (typeof named !== "string" || !HASH_HEX.test(named)) return null;
+      const target = this.byHash.get(named);
+      if (target === undefined || target.chain !== record.chain || target.seq >= record.seq)
+        return null;
+      record = target;
     }
+    return record;
   }
-  return { dataOf: (record) => effective.get(record.hashHex) ?? record.data, corrections };
+
+  /** The record's data with its corrections' values merged in, later ones winning. */
+  effective(record) {
+    const merged = { ...record.data };
+    for (const values of this.values.get(record.hashHex) ?? []) {
+      // Own data properties, as a dict's update(): a key "__proto__" stays a key.
+      for (const key of Object.keys(values))
+        Object.defineProperty(merged, key, {
+          value: values[key],
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        });
+    }
+    return merged;
+  }
+
+  /** The lot's chain and, through links, its ancestors' chains up to the linked records, in
+   * log order. */
+  history(own) {
+    const reach = new Map([[own[0].chain, own[own.length - 1].seq]]);
+    const pending = [...own];
+    while (pending.length) {
+      for (const link of pending.pop().links) {
+        const target = this.byHash.get(link);
+        if (target === undefined || target.kind !== "lot") continue;
+        const reached = reach.get(target.chain) ?? -1;
+        if (target.seq > reached) {
+          reach.set(target.chain, target.seq);
+          for (const r of this.chains.get(target.chain))
+            if (reached < r.seq && r.seq <= target.seq) pending.push(r);
+        }
+      }
+    }
+    return this.records.filter((r) => r.seq <= (reach.get(r.chain) ?? -1));
+  }
+
+  /** Chains of the lots reached from ``chain`` through links, ``chain`` excluded, sorted. */
+  ancestors(chain) {
+    const reached = new Set([chain]);
+    const pending = [chain];
+    while (pending.length) {
+      for (const record of this.chains.get(pending.pop()) ?? []) {
+        for (const link of record.links) {
+          const target = this.byHash.get(link);
+          if (target !== undefined && target.kind === "lot" && !reached.has(target.chain)) {
+            reached.add(target.chain);
+            pending.push(target.chain);
+          }
+        }
+      }
+    }
+    reached.delete(chain);
+    return [...reached].sort();
+  }
 }
 
-function quantityOf(data) {
-  return parseDecimal(data.quantity);
-}
-
-/** Status, its record and reason, of one lot's chain. */
-function standing(chain, dataOf) {
-  const recall = chain.find((r) => r.type === "Recalled");
-  if (recall) return ["recalled", recall.hashHex, orNull(text(dataOf(recall).reason))];
+/** Status, the record it rests on, and that record's reason. */
+function statusOf(chain, found) {
+  const recalls = chain.filter((r) => r.type === "Recalled");
+  if (recalls.length)
+    return ["recalled", recalls[0], text(found.effective(recalls[0]).reason)];
   const holds = chain.filter((r) => r.type === "Held" || r.type === "Released");
-  const last = holds[holds.length - 1];
-  if (last) {
-    const status = last.type === "Held" ? "held" : "released";
-    return [status, last.hashHex, orNull(text(dataOf(last).reason))];
+  if (holds.length) {
+    const last = holds[holds.length - 1];
+    return [last.type === "Held" ? "held" : "released", last, text(found.effective(last).reason)];
   }
-  const graded = chain.find((r) => r.seq > 0 && r.type === "Graded");
-  if (graded) return ["consumed", graded.hashHex, null];
-  const collected = chain.filter((r) => r.seq > 0 && r.type === "Collected");
-  const taken = collected.map((r) => quantityOf(dataOf(r)));
-  const quantity = quantityOf(dataOf(chain[0]));
-  if (
-    collected.length &&
-    quantity !== null &&
-    taken.every((q) => q !== null) &&
-    compare(sum(taken), quantity) >= 0
-  ) {
-    return ["consumed", collected[collected.length - 1].hashHex, null];
+  const graded = chain.filter((r) => r.type === "Graded" && r.seq > 0);
+  if (graded.length) return ["consumed", graded[0], null];
+  const taken = chain.filter((r) => r.type === "Collected" && r.seq > 0);
+  const quantity = decimal(found.effective(chain[0]).quantity);
+  if (taken.length && quantity !== null) {
+    const amounts = taken.map((r) => decimal(found.effective(r).quantity)).filter((a) => a !== null);
+    if (compare(sum(amounts), quantity) >= 0) return ["consumed", taken[taken.length - 1], null];
   }
   return ["active", null, null];
 }
 
-function certificateValid(data, at) {
-  const from = instant(data.valid_from);
-  const until = data.valid_until === undefined ? null : instant(data.valid_until);
-  if (at === null || from === null || (data.valid_until !== undefined && until === null))
-    return false;
-  return from <= at && (until === null || at <= until);
-}
-
-function between(temp, low, high) {
-  const value = parseDecimal(temp);
-  if (value === null) return true;
-  const min = low === null ? null : parseDecimal(low);
-  const max = high === null ? null : parseDecimal(high);
-  return !((min !== null && compare(value, min) < 0) || (max !== null && compare(value, max) > 0));
-}
-
-/** The lot's state from verified ``records`` (parsed, in log order, every chain of the
- * bundle), for lot code ``lot``, as of ``asOf`` {origin, size, time, witness_times,
- * complete}. */
-export function deriveState(records, lot, asOf) {
-  const chains = new Map();
-  for (const record of records) {
-    if (record.kind !== "lot") continue;
-    if (!chains.has(record.chain)) chains.set(record.chain, []);
-    chains.get(record.chain).push(record);
-  }
-  const corrected = new Map([...chains].map(([name, chain]) => [name, applyCorrections(chain)]));
-  const dataOf = (record) => corrected.get(record.chain)?.dataOf(record) ?? record.data;
-  const own = chains.get(`lot/${lot}`) ?? [];
-  const genesis = own[0];
-  const start = genesis ? dataOf(genesis) : {};
-  const product = start.product ?? {};
-  const [status, statusRecord, statusReason] = standing(own, dataOf);
+function flaggedAncestors(found, chain) {
   const flagged = [];
-  for (const [name, chain] of [...chains].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
-    if (name === `lot/${lot}`) continue;
-    const [s, record, reason] = standing(chain, dataOf);
-    if (s === "held" || s === "recalled")
-      flagged.push({ lot: name.slice(4), status: s, record, reason });
+  for (const ancestor of found.ancestors(chain)) {
+    const [status, record, reason] = statusOf(found.chains.get(ancestor), found);
+    if ((status === "held" || status === "recalled") && record !== null)
+      flagged.push({ lot: ancestor.split("/").slice(1).join("/"), status, record: record.hashHex, reason });
   }
-  const family = records.filter((r) => r.kind === "lot");
-  const packs = own.filter((r) => r.type === "Packed");
-  let gtin = orNull(text(product.gtin));
-  let grade = orNull(text(start.grade));
-  for (const record of packs) {
-    const data = dataOf(record);
-    gtin = orNull(text(data.gtin)) ?? gtin;
-    if (data.grade !== undefined) grade = orNull(text(data.grade));
+  return flagged;
+}
+
+/** The text under ``key`` in the last of ``records`` that has one, else ``fallback``. */
+function lastText(found, records, key, fallback) {
+  for (const record of [...records].reverse()) {
+    const value = text(found.effective(record)[key]);
+    if (value !== null) return value;
   }
-  const received = own.filter((r) => r.type === "Received");
-  const at =
-    asOf.time !== null ? instant(asOf.time) : null;
+  return fallback;
+}
+
+function packing(record, data) {
+  return {
+    record: record.hashHex,
+    units: Number.isInteger(data.units) ? data.units : null,
+    net_weight_per_unit: text(data.net_weight_per_unit),
+    net_weight_unit: text(data.net_weight_unit),
+    gtin: text(data.gtin),
+    best_before: text(data.best_before),
+  };
+}
+
+function certificate(record, data, moment) {
+  const [validFrom, validUntil] = [text(data.valid_from), text(data.valid_until)];
+  const [start, end] = [parseUtc(validFrom), parseUtc(validUntil)];
+  const valid =
+    moment !== null &&
+    start !== null &&
+    start <= moment &&
+    (validUntil === null || (end !== null && moment <= end));
+  return {
+    record: record.hashHex,
+    scheme: text(data.scheme),
+    number: text(data.number),
+    issuer: text(data.issuer),
+    valid_from: validFrom,
+    valid_until: validUntil,
+    valid,
+  };
+}
+
+function inspection(record, data) {
+  return {
+    record: record.hashHex,
+    kind: text(data.kind),
+    verdict: text(data.verdict),
+    lab: text(data.lab),
+    report: text(data.report),
+    time: record.time,
+    results: copyOf(data.results, Array.isArray) ?? [],
+  };
+}
+
+function outside(temp, [low, high]) {
+  const [value, min, max] = [decimal(temp), decimal(low), decimal(high)];
+  if (value === null) return false;
+  return (min !== null && compare(value, min) < 0) || (max !== null && compare(value, max) > 0);
+}
+
+/** Temperatures of the history outside a cold store's target range. */
+function excursionsOf(history, found) {
+  const ranges = new Map();
   const excursions = [];
-  let range = null;
-  for (const record of family) {
-    const data = dataOf(record);
+  const judge = (record, at, temp) => {
+    const band = ranges.get(record.chain);
+    if (band !== undefined && outside(temp, band)) {
+      excursions.push({
+        record: record.hashHex,
+        at,
+        temp_c: temp,
+        target_min_c: band[0],
+        target_max_c: band[1],
+      });
+    }
+  };
+  for (const record of history) {
+    const data = found.effective(record);
     if (record.type === "Stored") {
-      range = [orNull(text(data.target_min_c)), orNull(text(data.target_max_c))];
-      for (const reading of Array.isArray(data.readings) ? data.readings : []) {
-        if (!between(reading.temp_c, ...range))
-          excursions.push({
-            record: record.hashHex,
-            at: orNull(text(reading.at)),
-            temp_c: orNull(text(reading.temp_c)),
-            target_min_c: range[0],
-            target_max_c: range[1],
-          });
+      ranges.set(record.chain, [text(data.target_min_c), text(data.target_max_c)]);
+      const readings = Array.isArray(data.readings) ? data.readings : [];
+      for (const reading of readings) {
+        if (isObject(reading)) judge(record, text(reading.at), reading.temp_c);
       }
-    } else if ((record.type === "Shipped" || record.type === "Received") && range !== null) {
-      if (data.temp_c !== undefined && !between(data.temp_c, ...range))
-        excursions.push({
-          record: record.hashHex,
-          at: record.time,
-          temp_c: orNull(text(data.temp_c)),
-          target_min_c: range[0],
-          target_max_c: range[1],
-        });
+      if (!readings.length) for (const key of ["min_c", "max_c"]) judge(record, null, data[key]);
+    } else if (record.type === "Shipped" || record.type === "Received") {
+      judge(record, record.time, data.temp_c);
     }
   }
+  return excursions;
+}
+
+function belowProtectivePrice(history, found) {
+  const below = [];
+  for (const record of history) {
+    if (record.type !== "Collected" || record.seq !== 0) continue;
+    const purchases = found.effective(record).purchases;
+    for (const purchase of Array.isArray(purchases) ? purchases : []) {
+      if (!isObject(purchase)) continue;
+      const [price, protective] = [text(purchase.price_per_kg), text(purchase.protective_price_per_kg)];
+      const [paid, floor] = [decimal(price), decimal(protective)];
+      if (paid !== null && floor !== null && compare(paid, floor) < 0) {
+        below.push({
+          record: record.hashHex,
+          lot: text(purchase.lot),
+          price_per_kg: price,
+          protective_price_per_kg: protective,
+        });
+      }
+    }
+  }
+  return below;
+}
+
+function latestRecorded(records) {
+  const times = records.map((r) => parseUtc(r.recorded)).filter((t) => t !== null);
+  return times.length ? Math.max(...times) : null;
+}
+
+/** The state of ``lot`` from verified ``records`` (parsed, in log order, every chain of the
+ * bundle), as of ``asOf`` ({origin, size, time, witness_times, complete}, as
+ * verify-freshness.js writes it). Throws ChainBroken when no record of the lot is given. */
+export function deriveState(records, lot, asOf) {
+  const found = new Records(records);
+  const own = found.chains.get(`lot/${lot}`);
+  if (!own) throw new ChainBroken(`the records hold no record of lot ${lot}`);
+  const history = found.history(own);
+  const first = found.effective(own[0]);
+  const [status, statusRecord, reason] = statusOf(own, found);
+  const product = isObject(first.product) ? first.product : {};
+  const packed = own.filter((r) => r.type === "Packed");
+  const moment = asOf.time !== null ? parseUtc(asOf.time) : latestRecorded(records);
+  const inHistory = new Set(history.map((r) => r.hashHex));
+  const received = own.filter((r) => r.type === "Received");
   return {
     lot,
     status,
-    status_record: statusRecord,
-    status_reason: statusReason,
-    flagged_ancestors: flagged,
+    status_record: statusRecord === null ? null : statusRecord.hashHex,
+    status_reason: reason,
+    flagged_ancestors: flaggedAncestors(found, own[0].chain),
     product: {
-      name: orNull(text(product.name)),
-      variety: orNull(text(product.variety)),
-      gtin: orNull(text(product.gtin)),
+      name: text(product.name),
+      variety: text(product.variety),
+      gtin: text(product.gtin),
     },
-    grade,
-    gtin,
-    quantity: orNull(text(start.quantity)),
-    unit: orNull(text(start.unit)),
-    packed: packs.map((record) => {
-      const data = dataOf(record);
-      return {
-        record: record.hashHex,
-        units: orNull(data.units),
-        net_weight_per_unit: orNull(text(data.net_weight_per_unit)),
-        net_weight_unit: orNull(text(data.net_weight_unit)),
-        gtin: orNull(text(data.gtin)),
-        best_before: orNull(text(data.best_before)),
-      };
-    }),
-    origin: start.origin ?? {},
-    producer: genesis ? genesis.org : null,
-    custodian: received.length ? received[received.length - 1].org : genesis ? genesis.org : null,
-    certificates: family
+    grade: lastText(found, packed, "grade", text(first.grade)),
+    gtin: lastText(found, packed, "gtin", text(product.gtin)),
+    quantity: text(first.quantity),
+    unit: text(first.unit),
+    packed: packed.map((r) => packing(r, found.effective(r))),
+    origin: copyOf(first.origin, isObject),
+    producer: own[0].org,
+    custodian: received.length ? received[received.length - 1].org : own[0].org,
+    certificates: own
       .filter((r) => r.type === "Certified")
-      .map((record) => {
-        const data = dataOf(record);
-        return {
-          record: record.hashHex,
-          scheme: orNull(text(data.scheme)),
-          number: orNull(text(data.number)),
-          issuer: orNull(text(data.issuer)),
-          valid_from: orNull(text(data.valid_from)),
-          valid_until: orNull(text(data.valid_until)),
-          valid: certificateValid(data, at ?? instant(record.time)),
-        };
-      }),
-    inspections: family
+      .map((r) => certificate(r, found.effective(r), moment)),
+    inspections: history
       .filter((r) => r.type === "Inspected")
-      .map((record) => {
-        const data = dataOf(record);
-        return {
-          record: record.hashHex,
-          kind: orNull(text(data.kind)),
-          verdict: orNull(text(data.verdict)),
-          lab: orNull(text(data.lab)),
-          report: orNull(text(data.report)),
-          time: record.time,
-          results: Array.isArray(data.results) ? data.results : [],
-        };
-      }),
-    excursions,
-    below_protective_price: family
-      .filter((r) => r.seq === 0 && r.type === "Collected")
-      .flatMap((record) =>
-        (Array.isArray(dataOf(record).purchases) ? dataOf(record).purchases : [])
-          .filter((p) => {
-            const [paid, floor] = [parseDecimal(p.price_per_kg), parseDecimal(p.protective_price_per_kg)];
-            return paid !== null && floor !== null && compare(paid, floor) < 0;
-          })
-          .map((p) => ({
-            record: record.hashHex,
-            lot: orNull(text(p.lot)),
-            price_per_kg: p.price_per_kg,
-            protective_price_per_kg: p.protective_price_per_kg,
-          })),
-      ),
-    corrections: [...chains.values()].flatMap((chain) => corrected.get(chain[0].chain).corrections),
-    as_of: {
-      origin: asOf.origin,
-      size: asOf.size,
-      time: asOf.time,
-      witness_times: asOf.witness_times,
-      complete: asOf.complete,
-    },
+      .map((r) => inspection(r, found.effective(r))),
+    excursions: excursionsOf(history, found),
+    below_protective_price: belowProtectivePrice(history, found),
+    corrections: found.corrections.filter((c) => inHistory.has(c.original)),
+    as_of: structuredClone(asOf),
   };
 }

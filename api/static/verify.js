@@ -36,9 +36,17 @@ import {
 } from "./verify-errors.js";
 import { headProofHolds } from "./verify-headmap.js";
 import { leafHash, verifyConsistency, verifyInclusion } from "./verify-merkle.js";
-import { ED25519, parseVkey, verifiedSigners } from "./verify-notes.js";
+import { asOf, checkpointTime, witnessTimes } from "./verify-freshness.js";
+import {
+  checkSignedTime,
+  ED25519,
+  HEADS_LINE,
+  headsRoot,
+  parseVkey,
+  verifiedSigners,
+} from "./verify-notes.js";
 import { ChainVerifier, parseRecord } from "./verify-records.js";
-import { deriveState, rfc3339 } from "./verify-state.js";
+import { deriveState } from "./verify-state.js";
 
 export * from "./verify-errors.js";
 export { cryptoProvider };
@@ -143,57 +151,50 @@ function checkLots(lot, records, heads) {
   }
 }
 
-/** Step 7: one head proof per chain of the bundle, for its last record, against the map root
- * the checkpoint commits to; a chain cut short fails, naming the chain and the head. */
+/** Step 7: the checkpoint commits to a chain-head map, and each chain's last record in the
+ * bundle is its head there: one ``heads`` entry per chain, no more, whose proof gives the
+ * map's root. A chain cut short fails, naming the chain and the head. */
 async function checkComplete(crypto, bundle, heads) {
-  const size = bundle.checkpoint.size;
-  const proofs = new Map(bundle.heads.map((entry) => [entry.chain, entry]));
-  const chains = [...new Set([...heads.keys(), ...proofs.keys()])].sort();
-  for (const chain of chains) {
+  const { checkpoint } = bundle;
+  const root = headsRoot(checkpoint);
+  if (root === null) {
+    throw new NoteInvalid(
+      `the checkpoint has no ${HEADS_LINE} line: a version 2 bundle needs the log's signed chain-head map root to show its chains whole`,
+    );
+  }
+  checkSignedTime(checkpoint);
+  const entries = new Map(bundle.heads.map((entry) => [entry.chain, entry]));
+  const at = `checkpoint ${checkpoint.size}`;
+  for (const chain of [...new Set([...heads.keys(), ...entries.keys()])].sort()) {
     const last = heads.get(chain);
-    const entry = proofs.get(chain);
+    const head = entries.get(chain);
     if (last === undefined) {
-      throw new ChainIncomplete(`the bundle has a head proof for ${chain}, but no record of it`);
+      throw new ChainIncomplete(
+        `heads lists chain ${chain} (seq ${head.seq}), but the bundle holds none of its records: it was left out`,
+      );
     }
     const fail = (reason) => new ChainIncomplete(reason, { record: last.hash });
-    if (entry === undefined) throw fail(`the bundle has no head proof for chain ${chain}`);
-    if (entry.seq > last.seq) {
+    if (head === undefined) {
       throw fail(
-        `chain ${chain} is cut short: the bundle ends at seq ${last.seq}, the log's head is seq ${entry.seq}`,
+        `chain ${chain} has no heads entry: nothing shows that its last record in the bundle (seq ${last.seq}) is its head at ${at}`,
       );
     }
-    if (entry.seq < last.seq) {
+    if (head.seq > last.seq) {
       throw fail(
-        `the head proof for chain ${chain} is for seq ${entry.seq}, but the bundle's last record of it is seq ${last.seq}`,
+        `chain ${chain} is cut short: the bundle ends at seq ${last.seq}, its heads entry names seq ${head.seq} as the head at ${at}`,
       );
     }
-    const holds = await headProofHolds(
-      crypto,
-      chain,
-      last.seq,
-      fromHex(last.hash),
-      entry.proof,
-      bundle.headsRoot,
-    );
-    if (!holds) {
+    if (head.seq < last.seq) {
       throw fail(
-        `the bundle's last record of chain ${chain} (seq ${last.seq}) is not that chain's head at checkpoint ${size}`,
+        `the heads entry of chain ${chain} names seq ${head.seq}, but the bundle holds that chain up to seq ${last.seq}`,
+      );
+    }
+    if (!(await headProofHolds(crypto, chain, last.seq, fromHex(last.hash), head.proof, root))) {
+      throw fail(
+        `the bundle's last record of chain ${chain} (seq ${last.seq}) is not that chain's head at ${at}`,
       );
     }
   }
-}
-
-/** When the log signed the checkpoint and when the pinned witnesses cosigned it (RFC 3339),
- * and its age in seconds at ``now`` (milliseconds) from the latest of them. */
-export function freshness(signedAt, witnessTimes, now = Date.now()) {
-  const known = [signedAt, ...witnessTimes].filter((t) => t !== null);
-  const latest = known.length ? Math.max(...known) : null;
-  return {
-    time: signedAt === null ? null : rfc3339(signedAt),
-    witness_times: witnessTimes.map(rfc3339),
-    latest: latest === null ? null : rfc3339(latest),
-    age_seconds: latest === null ? null : Math.floor(now / 1000) - latest,
-  };
 }
 
 async function verifySince(crypto, { note, old, supplied }, bundle, logKeys) {
@@ -252,12 +253,12 @@ export async function verifyBundle(
   const { note, checkpoint } = bundle;
   await atStep(1, () => verifyLogSignature(provider, note, checkpoint, logs));
   const cosigned = await atStep(2, async () => {
-    const found = await verifiedSigners(provider, note, cosigners);
-    if (found.length < minWitnesses)
+    const names = (await verifiedSigners(provider, note, cosigners)).map((key) => key.name);
+    if (names.length < minWitnesses)
       throw new NoteInvalid(
-        `the checkpoint is cosigned by ${found.length} of the pinned witnesses; at least ${minWitnesses} required`,
+        `the checkpoint is cosigned by ${names.length} of the pinned witnesses; at least ${minWitnesses} required`,
       );
-    return found;
+    return names;
   });
   const records = await atStep(3, () => included(provider, bundle));
   const heads = await replay(provider, records);
@@ -268,11 +269,9 @@ export async function verifyBundle(
   const complete = bundle.version === 2;
   if (complete) await atStep(7, () => checkComplete(provider, bundle, heads));
   const chains = [...heads.keys()].sort();
-  const fresh = freshness(
-    bundle.signedAt,
-    cosigned.map(({ time }) => Number(time)),
-    now,
-  );
+  const time = await atStep(1, () => checkpointTime(checkpoint));
+  const signed = cosigners.filter((key) => cosigned.includes(key.name));
+  const when = asOf(checkpoint, time, witnessTimes(note, signed), complete, now);
   return {
     valid: true,
     version: bundle.version,
@@ -287,19 +286,13 @@ export async function verifyBundle(
       size: Number(checkpoint.size),
       root_hash: hex(checkpoint.rootHash),
     },
-    witnesses: cosigned.map(({ key }) => key.name),
-    freshness: fresh,
+    witnesses: cosigned,
     consistent_with: consistentWith,
+    freshness: { latest: when.latest, age_seconds: when.age_seconds },
     state: deriveState(
       records.map(([record]) => record),
       bundle.lot,
-      {
-        origin: checkpoint.origin,
-        size: Number(checkpoint.size),
-        time: fresh.time,
-        witness_times: fresh.witness_times,
-        complete,
-      },
+      when.json,
     ),
     crypto: provider.name,
   };
