@@ -1,6 +1,8 @@
 """The browser verifier (``api/static/verify.js``) in a real Chromium, on every bundle vector,
 through WebCrypto and through the vendored noble fallback: both must agree with the Python
-verifier on every vector (valid or not, the failing step and the error class).
+verifier and the vectors' index on every vector (valid or not, the failing step and the error
+class), and on every valid one derive the lot's state the Python verifier derives, key for
+key, as the vectors' ``*.state.json`` files record it.
 
 Skipped without Chromium or Playwright, except when ``AGRITRACE_REQUIRE_BROWSER=1``, where
 their absence fails the run. Chromium is Debian's (``apt-get install chromium``).
@@ -27,9 +29,19 @@ from ledger.bundles import build_bundle
 from ledger.config import Settings
 from ledger.log import TransparencyLog
 from ledger.log.logkey import LogKey
-from tests.journeys import PLATFORM, kiwi_journey
+from ledger.demo import DEMO_LOTS, seed_demo
+from tests.journeys import (
+    COOP,
+    INSPECTOR,
+    PLATFORM,
+    grade,
+    handle,
+    harvest,
+    kiwi_journey,
+    register_parties,
+)
 from tests.ledger.test_bundle import records_of
-from tests.verify.test_verify_vectors import INDEX, VECTORS, python_outcome
+from tests.verify.test_verify_vectors import INDEX, VECTORS, matches, python_outcome
 from verify.bundle import Bundle, BundleRecord
 from verify.canonical import canonical_bytes
 from verify.checkpoints import Checkpoint
@@ -38,6 +50,7 @@ from verify.errors import MalformedInput, VerificationError
 from verify.keys import key_id
 from verify.merkle import leaf_hash, root_from_leaf_hashes
 from verify.notes import Signer, Verifier, sign_note
+from verify.policy import SeenCheckpoint
 from verify.records import record_hash, signing_message
 from verify.verification import verify_bundle
 
@@ -59,7 +72,7 @@ RUN_VECTORS = """async ({vectors, mode}) => {
     try {
       const r = await m.verifyBundle(bytes, {
         logKeys: [logKey], witnesses, minWitnesses: o.min_witnesses, since, crypto: mode});
-      outcomes[v.name] = [0, null, null, r.crypto];
+      outcomes[v.name] = [0, null, null, r.crypto, r.state];
     } catch (e) {
       if (!(e instanceof m.VerificationError)) {
         outcomes[v.name] = ["exception", String(e.stack)];
@@ -144,11 +157,51 @@ def test_browser_and_python_verifiers_agree_on_every_vector(page: Any, server: s
     page.goto(f"{server}/static/verify.html")
     outcomes = page.evaluate(RUN_VECTORS, {"vectors": INDEX["vectors"], "mode": mode})
     expected = _python_outcomes()
-    disagreements = {name: (outcomes[name], expected[name]) for name in expected
+    disagreements = {name: (outcomes[name][:4], expected[name]) for name in expected
                      if tuple(outcomes[name][:3]) != expected[name]}
     assert not disagreements, json.dumps(disagreements, ensure_ascii=False, indent=1)
+    unexpected = {v["name"]: outcomes[v["name"]][:4] for v in INDEX["vectors"]
+                  if not matches(tuple(outcomes[v["name"]][:3]), v)}
+    assert not unexpected, json.dumps(unexpected, ensure_ascii=False, indent=1)
     used = {outcome[3] for outcome in outcomes.values() if outcome[0] == 0}
     assert used == {mode}
+
+
+def _state_files() -> dict[str, Path]:
+    """The expected derived state of each valid vector, by vector file: ``X.state.json``
+    beside ``X.json``."""
+    return {path.name.removesuffix(".state.json") + ".json": path
+            for path in sorted(VECTORS.glob("*.state.json"))}
+
+
+def test_browser_derives_the_state_python_derives_for_every_valid_vector(
+        page: Any, server: str) -> None:
+    valid = [v for v in INDEX["vectors"] if v["exit"] == 0]
+    files = _state_files()
+    assert files, f"no expected states (*.state.json) in {VECTORS}"
+    missing = [v["file"] for v in valid if v["file"] not in files]
+    assert not missing, f"valid vectors without an expected state: {missing}"
+    page.goto(f"{server}/static/verify.html")
+    outcomes = page.evaluate(RUN_VECTORS, {"vectors": valid, "mode": "auto"})
+    for vector in valid:
+        outcome = outcomes[vector["name"]]
+        assert outcome[0] == 0, outcome
+        recorded = json.loads(files[vector["file"]].read_text(encoding="utf-8"))
+        assert outcome[4] == recorded, vector["name"]
+        assert outcome[4] == _python_state(vector), vector["name"]
+
+
+def _python_state(vector: dict[str, Any]) -> Any:
+    """The state the Python verifier derives for a valid vector, as its --json gives it."""
+    key = Verifier.from_vkey((VECTORS / INDEX["log_key"]).read_text().strip())
+    witnesses = [Verifier.from_vkey((VECTORS / name).read_text().strip())
+                 for name in vector["options"]["witnesses"]]
+    since = vector["options"]["since"]
+    result = verify_bundle(Bundle.from_json((VECTORS / vector["file"]).read_bytes()), [key],
+                           witnesses=witnesses, min_witnesses=vector["options"]["min_witnesses"],
+                           since=SeenCheckpoint.from_text((VECTORS / since).read_bytes())
+                           if since else None)
+    return result.to_json()["state"]
 
 
 VERIFY_BYTES = """async ({bytes, logKey}) => {
@@ -184,6 +237,81 @@ def test_a_bundle_carrying_key_history_up_to_its_signatures_verifies(
     outcome = page.evaluate(VERIFY_BYTES, {"bytes": list(bundle.to_json()),
                                            "logKey": log.key.vkey})
     assert outcome == ["valid", len(bundle.records)]
+
+
+STATES = """async ({bundles, logKey}) => {
+  const m = await import("/static/verify.js");
+  const states = {};
+  for (const [lot, bytes] of Object.entries(bundles)) {
+    const r = await m.verifyBundle(new Uint8Array(bytes), {logKeys: [logKey]});
+    states[lot] = r.state;
+  }
+  return states;
+}"""
+
+
+def _eventful_ledger(folder: Path) -> tuple[Ledger, TransparencyLog]:
+    """The demo (a recall cascading to packed lots, inspections, certificates, a cold-store
+    excursion, purchases from households) and the kiwifruit journey with what the demo lacks:
+    a harvest corrected twice (the later wins), a purchase below the protective price,
+    a hold released, another hold in force on an ancestor, a certificate with an end."""
+    ledger = Ledger(Settings(db_url=f"sqlite:///{folder / 'eventful.db'}",
+                             master_key=os.urandom(32)))
+    seed_demo(ledger)
+    register_parties(ledger)
+    for i in range(3):
+        harvest(ledger, f"KH{i}", household=f"HH-00{i}")
+    first = ledger.lot_history("KH0")[0].record.hash_hex
+    handle(ledger, COOP, "KH0", "Corrected", {
+        "corrects": first, "reason": "称重有误 weighed wrong", "values": {"quantity": "130"}})
+    handle(ledger, COOP, "KH0", "Corrected", {
+        "corrects": first, "reason": "复核 checked again", "values": {"quantity": "120.5"}})
+    ledger.record(COOP, "Collected", {
+        "into": "KC1", "collection_point": "西乡村田头集货点",
+        "purchases": [{"lot": lot, "quantity": "100", "price_per_kg": price,
+                       "protective_price_per_kg": "6.00"}
+                      for lot, price in (("KH0", "6.50"), ("KH1", "5.80"), ("KH2", "6"))]},
+        time="2026-09-10T14:00:00+08:00")
+    grade(ledger, "KC1", {"KG1": ("一级", "200"), "KG2": ("二级", "90")}, loss="10")
+    handle(ledger, INSPECTOR, "KG2", "Held", {"reason": "待检 awaiting a test"})
+    handle(ledger, INSPECTOR, "KG2", "Released", {"reason": "检测合格 passed"})
+    handle(ledger, COOP, "KG1", "Certified", {
+        "scheme": "green-food", "number": "LB-1", "issuer": "中国绿色食品发展中心",
+        "valid_from": "2026-09-10T12:00:00+08:00", "valid_until": "2027-09-01T00:00:00Z"},
+        time="2026-09-10T20:00:00+08:00")
+    handle(ledger, INSPECTOR, "KC1", "Inspected", {"kind": "visual", "verdict": "pass"})
+    handle(ledger, INSPECTOR, "KH2", "Held", {"reason": "抽检 sampled"})
+    log = TransparencyLog(ledger.store, LogKey(Signer.generate("agritrace.test/eventful")))
+    log.integrate()
+    return ledger, log
+
+
+def test_browser_and_python_derive_the_same_state_for_every_lot(
+        page: Any, server: str, tmp_path: Path) -> None:
+    ledger, log = _eventful_ledger(tmp_path)
+    try:
+        lots = [*DEMO_LOTS, "KH0", "KH1", "KH2", "KC1", "KG1", "KG2"]
+        bundles = {lot: build_bundle(ledger, log, lot).to_json() for lot in lots}
+    finally:
+        ledger.close()
+    key = Verifier.from_vkey(log.key.vkey)
+    python = {lot: verify_bundle(Bundle.from_json(raw), [key]).to_json()["state"]
+              for lot, raw in bundles.items()}
+    page.goto(f"{server}/static/verify.html")
+    browser = page.evaluate(STATES, {"bundles": {lot: list(raw) for lot, raw in bundles.items()},
+                                     "logKey": log.key.vkey})
+    differing = [lot for lot in lots if browser[lot] != python[lot]]
+    assert not differing, json.dumps({lot: [browser[lot], python[lot]] for lot in differing},
+                                     ensure_ascii=False, indent=1)
+    # The story is there to be derived: corrections in log order, a purchase below the
+    # protective price, a release, a hold on an ancestor, a recall, a lapsing certificate.
+    assert python["KH0"]["quantity"] == "120.5"
+    assert [c["fields"] for c in python["KH0"]["corrections"]] == [["quantity"], ["quantity"]]
+    assert [p["lot"] for p in python["KC1"]["below_protective_price"]] == ["KH1"]
+    assert python["KG2"]["status"] == "released"
+    assert [a["lot"] for a in python["KG1"]["flagged_ancestors"]] == ["KH2"]
+    assert python["OR26-MY-A"]["status"] == "recalled"
+    assert python["KG1"]["certificates"][0]["valid_until"] == "2027-09-01T00:00:00Z"
 
 
 DESCRIBE_BYTES = """async ({bytes, logKey, mode}) => {
