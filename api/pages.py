@@ -1,12 +1,12 @@
 """Server-rendered pages: the Jinja2 environment, language and format negotiation.
 
 Chinese is the first language of every page; an English reader gets English first with the
-Chinese beside it. A sentence's parameters are escaped values, or ``Word``s (``word(key)`` in
-a template), which each language's sentence takes in its own language; a ``count`` of 1 takes
-the sentence's ``<key>.one`` form where there is one. ``?lang=zh|en`` chooses explicitly (the pages link to the other
-language), else ``Accept-Language``, else Chinese. Autoescaping is on for every template,
-and the words of a sentence are escaped before they are put into it, so recorded text (a
-product name, a reason) can never become markup.
+Chinese beside it. ``?lang=zh|en`` chooses explicitly (the pages link to the other
+language), else ``Accept-Language``, else Chinese. A sentence's parameters are escaped values,
+or ``Word``s (``word(key)`` in a template), which each language's sentence takes in its own
+language; a ``count`` of 1 takes the sentence's ``<key>.one`` form where there is one.
+Autoescaping is on for every template, and the words of a sentence are escaped before they
+are put into it, so recorded text (a product name, a reason) can never become markup.
 """
 
 from __future__ import annotations

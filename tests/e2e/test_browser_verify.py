@@ -27,9 +27,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from ledger.application import Ledger
 from ledger.bundles import build_bundle
 from ledger.config import Settings
+from ledger.demo import DEMO_LOTS, seed_demo
 from ledger.log import TransparencyLog
 from ledger.log.logkey import LogKey
-from ledger.demo import DEMO_LOTS, seed_demo
 from tests.journeys import (
     COOP,
     INSPECTOR,
