@@ -174,6 +174,11 @@ PAGE: Mapping[str, tuple[str, str]] = {
                                 "recalled"),
     "verify_genuine_held": ("这些记录真实无误——它们表明此批次暂扣待查",
                             "These records are genuine — and they say this lot is on hold"),
+    "verify_genuine_unproven": ("这些记录真实无误，但无法证明没有遗漏：上面的召回或暂扣"
+                                "警示来自服务器，请按警示处理。",
+                                "These records are genuine, but they cannot prove that none is "
+                                "missing: the recall or hold warning above comes from the "
+                                "server; heed it."),
     "verify_as_of": ("验证截至 {time}", "Checked as of {time}"),
     "verify_time_unknown": ("日志没有注明时间：无法判断这些记录是否最新。",
                             "The log gave no time: whether these records are up to date is "

@@ -98,19 +98,21 @@ function showStanding(standing) {
 
 // The server says in-transit where the records say active or released; the same standing.
 const SAME = { "in-transit": "active", released: "active" };
+const SEVERITY = { held: 1, recalled: 2 };
 
 function setAmount(field, amount, unit) {
   field.querySelector('[data-part="amount"]').textContent = amount;
   if (unit !== field.dataset.unit) field.querySelector('[data-part="unit"]').textContent = unit;
 }
 
-/** Put the verified status and quantities on the page; returns what the server's HTML said
- * otherwise (status, quantity, net_weight), each shown in the disagreement notice. */
+/** Put the verified status (unless ``standing`` is null) and quantities on the page; returns
+ * what the server's HTML said otherwise (status, quantity, net_weight), each shown in the
+ * disagreement notice. */
 function applyState(state, standing) {
   const differences = [];
   const status = document.querySelector('[data-field="status"]');
   const server = status.dataset.status;
-  if ((SAME[server] ?? server) !== (SAME[standing.status] ?? standing.status)) {
+  if (standing && (SAME[server] ?? server) !== (SAME[standing.status] ?? standing.status)) {
     differences.push("status");
     const word = document
       .getElementById("status-words")
@@ -184,12 +186,16 @@ async function verify() {
     }
     result.checked = await markChecked(bytes, result);
     const standing = standingOf(result.state);
-    showStanding(standing);
-    result.disagreements = applyState(result.state, standing);
-    document.body.dataset.status = standing.status;
-    panel.dataset.standing = standing.kind;
+    // A bundle that cannot prove it holds every record (version 1) cannot show that a recall
+    // or hold the server reports is not there: that warning stays, and the panel says why.
+    const server = document.body.dataset.status;
+    const unproven = !result.complete && (SEVERITY[server] ?? 0) > (SEVERITY[standing.status] ?? 0);
+    if (!unproven) showStanding(standing);
+    result.disagreements = applyState(result.state, unproven ? null : standing);
+    if (!unproven) document.body.dataset.status = standing.status;
+    panel.dataset.standing = unproven ? "unproven" : standing.kind;
     reveal(panel, "[data-standing]", false);
-    reveal(panel, `[data-standing="${standing.kind}"]`, true);
+    reveal(panel, `[data-standing="${panel.dataset.standing}"]`, true);
     showFreshness(result);
     window.agritraceVerification = result;
     show("verified");

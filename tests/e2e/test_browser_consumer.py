@@ -33,6 +33,7 @@ from api.services import services_of
 from api.settings import parse_witness
 from ledger.config import Settings
 from ledger.consumer import public_summary
+from ledger.consumer.model import Alert
 from ledger.demo import DEMO_LOTS, ORANGE_LOT
 from ledger.digitallink.uris import DigitalLink
 from ledger.witness import Witness, load_witness_key, trusted_logs, witness_server
@@ -337,6 +338,70 @@ def test_the_page_says_when_it_was_checked_and_who_witnessed_it(
         page.context.close()
         server.shutdown()
         server.server_close()
+
+
+def _claim_recalled(monkeypatch: pytest.MonkeyPatch, app: FastAPI, lot: str) -> None:
+    """The read model the page is rendered from says ``lot`` is recalled; no record does."""
+    summaries = services_of(app).scanning.summaries
+    honest = summaries.versioned
+
+    def tampered(code: str) -> Any:
+        version, summary = honest(code)
+        if code == lot:
+            alert = Alert(kind="recalled", lot=lot, own=True, reason="伪造的召回 a forged recall",
+                          time=summary.updated, org_name="?", record="00" * 32)
+            summary = replace(summary, status="recalled", alerts=(alert,))
+        return version, summary
+
+    monkeypatch.setattr(summaries, "versioned", tampered)
+
+
+def test_a_warning_the_complete_records_do_not_bear_out_gives_way_to_them(
+        browser: Any, fresh: Served, monkeypatch: pytest.MonkeyPatch) -> None:
+    _claim_recalled(monkeypatch, fresh.app, "TEA26-BJ-001")
+    page = _page(browser)
+    try:
+        assert _open(page, fresh.url + _page_path(fresh.app, "TEA26-BJ-001")) == "verified"
+        assert page.evaluate("window.agritraceVerification.complete") is True
+        assert page.locator("#standing [data-alert]").count() == 0
+        assert "the page said “Recalled”; the verified records say “Active”" in page.inner_text(
+            "#disagreement")
+        assert page.get_attribute("#verify", "data-standing") == "ok"
+    finally:
+        page.context.close()
+
+
+DOWNGRADE = """(text) => {
+  const bundle = JSON.parse(text);
+  delete bundle.heads;
+  bundle.version = 1;
+  return JSON.stringify(bundle);
+}"""
+
+
+def test_a_bundle_that_cannot_prove_it_is_whole_never_lifts_a_warning(
+        browser: Any, fresh: Served, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A version 1 bundle holds genuine records but cannot show that none was left out, so it
+    # cannot show that the recall the server reports is not there.
+    _claim_recalled(monkeypatch, fresh.app, "TEA26-BJ-001")
+    page = _page(browser)
+
+    def version_1(route: Any) -> None:
+        served = route.fetch()
+        route.fulfill(response=served, body=page.evaluate(DOWNGRADE, served.text()))
+
+    page.route("**/lots/*/bundle", version_1)
+    try:
+        assert _open(page, fresh.url + _page_path(fresh.app, "TEA26-BJ-001")) == "verified"
+        assert page.evaluate("window.agritraceVerification.complete") is False
+        assert page.locator("#standing [data-alert=recalled]").count() == 1
+        assert page.get_attribute("#verify", "data-standing") == "unproven"
+        panel = page.inner_text("#verify")
+        assert "无法证明没有遗漏" in panel
+        assert "已在本机验证" not in panel
+        assert page.is_hidden("#disagreement")
+    finally:
+        page.context.close()
 
 
 @pytest.mark.parametrize("locale", ["zh-CN", "en-US"])
