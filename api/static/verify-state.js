@@ -59,6 +59,7 @@ class Records {
     }
     for (const chain of this.chains.values()) chain.sort((a, b) => a.seq - b.seq);
     this.values = new Map();
+    this.originals = new Map(); // correction -> its original, once resolved
     this.corrections = [];
     for (const record of records) {
       if (record.type === "Corrected" && record.kind === "lot") this.correct(record);
@@ -67,6 +68,7 @@ class Records {
 
   correct(correction) {
     const original = this.originalOf(correction);
+    this.originals.set(correction.hashHex, original);
     const values = correction.data.values;
     if (original === null || !isObject(values)) return;
     if (!this.values.has(original.hashHex)) this.values.set(original.hashHex, []);
@@ -85,6 +87,8 @@ class Records {
   originalOf(correction) {
     let record = correction;
     while (record.type === "Corrected") {
+      if (record !== correction && this.originals.has(record.hashHex))
+        return this.originals.get(record.hashHex); // a correction resolved before
       const named = record.data.corrects;
       if (typeof named !== "string" || !HASH_HEX.test(named)) return null;
       const target = this.byHash.get(named);
