@@ -391,6 +391,8 @@ def test_the_page_shows_a_verified_bundle_in_chinese_and_english(page: Any,
     assert "KW26-SBD-G1" in text
     assert "agritrace.test/witness" in text
     assert "WebCrypto" in text
+    assert "记录所示状态 Status the records give\t正常 active" in text
+    assert "截至 As of" in text
 
 
 def test_the_page_names_the_failing_step_and_record(page: Any, server: str) -> None:
