@@ -146,6 +146,7 @@ class _Records:
         for chain in self.chains.values():
             chain.sort(key=lambda r: r.seq)
         self._values: dict[bytes, list[Data]] = {}
+        self._originals: dict[bytes, Record | None] = {}  # correction -> original, resolved
         self.corrections: list[dict[str, Any]] = []
         for record in records:
             if record.type == "Corrected" and record.chain_kind == "lot":
@@ -153,6 +154,7 @@ class _Records:
 
     def _correct(self, correction: Record) -> None:
         original, values = self.original_of(correction), correction.data.get("values")
+        self._originals[correction.hash] = original
         if original is None or not isinstance(values, Mapping):
             return
         self._values.setdefault(original.hash, []).append(values)
@@ -166,6 +168,8 @@ class _Records:
         earlier records of the same chain; ``None`` when a step leads nowhere."""
         record = correction
         while record.type == "Corrected":
+            if record is not correction and record.hash in self._originals:
+                return self._originals[record.hash]  # a correction resolved before
             named = record.data.get("corrects")
             if type(named) is not str or not _HASH_HEX.fullmatch(named):
                 return None
