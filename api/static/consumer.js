@@ -15,7 +15,13 @@
 import { hex } from "./verify-bytes.js";
 import { parseBundle } from "./verify-bundle.js";
 import { compare, parseDecimal } from "./verify-decimal.js";
-import { cryptoProvider, describeFailure, STEPS, VerificationError, verifyBundle } from "./verify.js";
+import {
+  cryptoProvider,
+  describeFailure,
+  STEPS,
+  VerificationError,
+  verifyBundle,
+} from "./verify.js";
 
 const panel = document.getElementById("verify");
 const DAY = 24 * 60 * 60;
@@ -24,7 +30,8 @@ const CHINA = 8 * 60 * 60 * 1000; // record times are UTC; people here read UTC+
 function show(state) {
   panel.dataset.state = state;
   document.body.dataset.verification = state;
-  for (const part of panel.querySelectorAll("[data-show]")) part.hidden = part.dataset.show !== state;
+  for (const part of panel.querySelectorAll("[data-show]"))
+    part.hidden = part.dataset.show !== state;
 }
 
 function fill(name, value, root = document) {
@@ -66,7 +73,9 @@ function standingOf(state) {
   for (const kind of ["recalled", "held"]) {
     const flagged = [
       ...(state.status === kind ? [{ ...own, own: true }] : []),
-      ...state.flagged_ancestors.filter((a) => a.status === kind).map((a) => ({ ...a, own: false })),
+      ...state.flagged_ancestors
+        .filter((a) => a.status === kind)
+        .map((a) => ({ ...a, own: false })),
     ];
     if (flagged.length) return { kind, status: kind, flagged };
   }
@@ -139,7 +148,10 @@ function applyState(state, standing) {
     if (!field || amount === null) continue;
     const [shown, verified] = [parseDecimal(field.dataset.amount), parseDecimal(amount)];
     const same =
-      shown !== null && verified !== null && compare(shown, verified) === 0 && field.dataset.unit === unit;
+      shown !== null &&
+      verified !== null &&
+      compare(shown, verified) === 0 &&
+      field.dataset.unit === unit;
     if (same) continue;
     differences.push(name);
     setAmount(field, amount, unit);
@@ -189,7 +201,8 @@ async function verify() {
     // A bundle that cannot prove it holds every record (version 1) cannot show that a recall
     // or hold the server reports is not there: that warning stays, and the panel says why.
     const server = document.body.dataset.status;
-    const unproven = !result.complete && (SEVERITY[server] ?? 0) > (SEVERITY[standing.status] ?? 0);
+    const unproven =
+      !result.complete && (SEVERITY[server] ?? 0) > (SEVERITY[standing.status] ?? 0);
     if (!unproven) showStanding(standing);
     result.disagreements = applyState(result.state, unproven ? null : standing);
     if (!unproven) document.body.dataset.status = standing.status;

@@ -163,9 +163,10 @@ function headsOf(value) {
       `${at}.chain must be lot/<code> or org/<id>`,
     );
     const before = i ? entries[i - 1].chain : null;
+    const how = entry.chain === before ? "twice" : "out of order";
     malformedIf(
       before !== null && entry.chain <= before,
-      `${at}: chain ${entry.chain} is listed ${entry.chain === before ? "twice" : "out of order"}; heads are sorted by chain, one entry each`,
+      `${at}: chain ${entry.chain} is listed ${how}; heads are sorted by chain, one entry each`,
     );
     return {
       chain: entry.chain,

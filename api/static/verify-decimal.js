@@ -2,7 +2,7 @@
 // Python's Decimal does it for comparing and adding them: a value is an integer of BigInt
 // and a count of places, never a float, so 0.1 + 0.2 is 0.3 and 290 < 310.5 exactly.
 
-const PLAIN = /^([+-]?)(\d+)(?:\.(\d+))?$/;
+const PLAIN = /^(-?)([0-9]+)(?:\.([0-9]+))?$/;
 
 /** {units: BigInt, places} of a plain decimal string, or null when it is not one. */
 export function parseDecimal(text) {

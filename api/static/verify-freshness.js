@@ -10,7 +10,11 @@ import { COSIGNATURE_V1, extensionValue, TIME_LINE } from "./verify-notes.js";
 export const MAX_TIME = 253402300799; // 9999-12-31T23:59:59Z
 const DECIMAL = /^(?:0|[1-9][0-9]{0,19})$/;
 // Python's \d: any Unicode decimal digit, as verify/freshness.py's parse_utc reads them.
-const UTC = /^(\p{Nd}{4})-(\p{Nd}{2})-(\p{Nd}{2})T(\p{Nd}{2}):(\p{Nd}{2}):(\p{Nd}{2})(?:\.\p{Nd}{1,6})?Z$/u;
+const D2 = "(\\p{Nd}{2})";
+const UTC = new RegExp(
+  `^(\\p{Nd}{4})-${D2}-${D2}T${D2}:${D2}:${D2}(?:\\.\\p{Nd}{1,6})?Z$`,
+  "u",
+);
 const DIGIT = /\p{Nd}/u;
 
 /** The POSIX seconds of the checkpoint's ``agritrace/time`` line, or null without one;
@@ -19,8 +23,9 @@ export function checkpointTime(checkpoint) {
   const value = extensionValue(checkpoint, TIME_LINE);
   if (value === null) return null;
   if (!DECIMAL.test(value) || BigInt(value) > BigInt(MAX_TIME)) {
+    const line = JSON.stringify(`${TIME_LINE} ${value}`.slice(0, 60));
     throw new NoteInvalid(
-      `the checkpoint's ${TIME_LINE} line is not a time in POSIX seconds: ${JSON.stringify(`${TIME_LINE} ${value}`.slice(0, 60))}`,
+      `the checkpoint's ${TIME_LINE} line is not a time in POSIX seconds: ${line}`,
     );
   }
   return Number(value);

@@ -84,14 +84,18 @@ function showResult(result, foreign) {
   row(table, "记录所示状态", "Status the records give", STATUS[state.status].join(" "));
   if (state.status_reason !== null) row(table, "原因", "Reason", state.status_reason);
   for (const flagged of state.flagged_ancestors) {
-    row(table, "来源批次", "Source lot", `${flagged.lot}: ${STATUS[flagged.status].join(" ")} — ${flagged.reason ?? ""}`);
+    const words = STATUS[flagged.status].join(" ");
+    row(table, "来源批次", "Source lot", `${flagged.lot}: ${words} — ${flagged.reason ?? ""}`);
   }
-  if (state.quantity !== null) row(table, "数量", "Quantity", `${state.quantity} ${state.unit ?? ""}`);
+  if (state.quantity !== null)
+    row(table, "数量", "Quantity", `${state.quantity} ${state.unit ?? ""}`);
   row(
     table,
     "完整性",
     "Completeness",
-    result.complete ? "日志证明没有遗漏记录 the log proves no record was left out" : result.warnings.join("; "),
+    result.complete
+      ? "日志证明没有遗漏记录 the log proves no record was left out"
+      : result.warnings.join("; "),
   );
   row(
     table,
@@ -99,7 +103,8 @@ function showResult(result, foreign) {
     "As of",
     result.freshness.latest === null
       ? "未知 unknown"
-      : `${state.as_of.time ?? result.freshness.latest} (${Math.floor(result.freshness.age_seconds / 3600)} 小时前 h ago)`,
+      : `${state.as_of.time ?? result.freshness.latest} ` +
+          `(${Math.floor(result.freshness.age_seconds / 3600)} 小时前 h ago)`,
   );
   row(table, "记录", "Records", String(result.records));
   row(table, "溯源批次", "Lots traced", result.lots.join(", "));

@@ -170,7 +170,9 @@ function statusOf(chain, found) {
   const taken = chain.filter((r) => r.type === "Collected" && r.seq > 0);
   const quantity = decimal(found.effective(chain[0]).quantity);
   if (taken.length && quantity !== null) {
-    const amounts = taken.map((r) => decimal(found.effective(r).quantity)).filter((a) => a !== null);
+    const amounts = taken
+      .map((r) => decimal(found.effective(r).quantity))
+      .filter((a) => a !== null);
     if (compare(sum(amounts), quantity) >= 0) return ["consumed", taken[taken.length - 1], null];
   }
   return ["active", null, null];
@@ -181,7 +183,12 @@ function flaggedAncestors(found, chain) {
   for (const ancestor of found.ancestors(chain)) {
     const [status, record, reason] = statusOf(found.chains.get(ancestor), found);
     if ((status === "held" || status === "recalled") && record !== null)
-      flagged.push({ lot: ancestor.split("/").slice(1).join("/"), status, record: record.hashHex, reason });
+      flagged.push({
+        lot: ancestor.slice(ancestor.indexOf("/") + 1),
+        status,
+        record: record.hashHex,
+        reason,
+      });
   }
   return flagged;
 }
@@ -282,7 +289,8 @@ function belowProtectivePrice(history, found) {
     const purchases = found.effective(record).purchases;
     for (const purchase of Array.isArray(purchases) ? purchases : []) {
       if (!isObject(purchase)) continue;
-      const [price, protective] = [text(purchase.price_per_kg), text(purchase.protective_price_per_kg)];
+      const price = text(purchase.price_per_kg);
+      const protective = text(purchase.protective_price_per_kg);
       const [paid, floor] = [decimal(price), decimal(protective)];
       if (paid !== null && floor !== null && compare(paid, floor) < 0) {
         below.push({

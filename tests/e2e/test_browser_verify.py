@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import threading
 from collections.abc import Iterator
+from decimal import Decimal
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -312,6 +314,34 @@ def test_browser_and_python_derive_the_same_state_for_every_lot(
     assert [a["lot"] for a in python["KG1"]["flagged_ancestors"]] == ["KH2"]
     assert python["OR26-MY-A"]["status"] == "recalled"
     assert python["KG1"]["certificates"][0]["valid_until"] == "2027-09-01T00:00:00Z"
+
+
+DECIMALS = ["0", "-0", "1", "1.0", "1.50", "0.1", "0.2", "0.3", "290", "310.5", "-1.5",
+            "9007199254740993", "9007199254740992", "0.30000000000000004", "+1", "1e3", " 1",
+            "1.", ".5", "١"]
+COMPARE = """async (texts) => {
+  const d = await import("/static/verify-decimal.js");
+  const out = [];
+  for (const a of texts) for (const b of texts) {
+    const [x, y] = [d.parseDecimal(a), d.parseDecimal(b)];
+    out.push(x === null || y === null ? null : d.compare(x, y));
+  }
+  const sum = d.sum(["0.1", "0.2"].map(d.parseDecimal));
+  return {out, sum: d.format(sum)};
+}"""
+
+
+def test_decimals_are_compared_exactly_as_python_compares_them(page: Any, server: str) -> None:
+    # Quantities, prices and temperatures are decimal strings: never floats, where 0.1 + 0.2
+    # is not 0.3 and 2**53 + 1 is 2**53. What verify/state.py takes for a decimal, and only
+    # that, the browser compares, and the same way.
+    pattern = re.compile(r"-?[0-9]+(\.[0-9]+)?")
+    parsed = [Decimal(t) if pattern.fullmatch(t) else None for t in DECIMALS]
+    expected = [None if x is None or y is None else (x > y) - (x < y)
+                for x in parsed for y in parsed]
+    page.goto(f"{server}/static/verify.html")
+    found = page.evaluate(COMPARE, DECIMALS)
+    assert found == {"out": expected, "sum": "0.3"}
 
 
 DESCRIBE_BYTES = """async ({bytes, logKey, mode}) => {
