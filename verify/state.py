@@ -39,8 +39,9 @@ The state (every key always present; absent values ``null``, absent lists empty)
   records is ``Held``; else ``consumed`` if it holds a ``Graded`` record after ``seq`` 0
   (the whole lot was graded; that record) or its ``Collected`` records after ``seq`` 0
   take, summed, at least the lot's quantity (the last of them); else ``released`` if that
-  last one is ``Released`` (a lot released and then used up is used up); else ``active``. ``status_reason`` is the effective
-  ``reason`` of a held, released or recalled status record.
+  last one is ``Released`` (a lot released and then used up is used up); else
+  ``active``. ``status_reason`` is the effective ``reason`` of a held, released or recalled
+  status record.
 - ``flagged_ancestors``: every ancestor whose own chain's status, by the same rule over all
   of its records in the bundle, is ``held`` or ``recalled``, sorted by lot code.
 - ``product`` (``name``, ``variety``, ``gtin``), ``quantity``, ``unit``, ``origin`` and
