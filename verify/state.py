@@ -16,7 +16,9 @@ Words used below:
   names an earlier record of its own chain (``corrects``, 64 lowercase hex digits); when
   that is itself a correction, its ``corrects`` is followed, and so on, to the first record
   that is not one (the original). A correction that names no earlier record of its chain,
-  or whose ``values`` is not an object, is not applied and not listed.
+  whose ``values`` is not an object, or that is signed by an organisation other than the
+  original's which is not registered with the ``inspector`` role (its
+  ``OrganisationRegistered`` record in the bundle), is not applied and not listed.
 - **ancestors**: the lots other than the lot whose chains are reached from the lot's chain
   through ``links`` (of any record of a reached chain), as step 5 of the verifier reaches
   them: the lots it was collected or graded from, their parents, and so on.
@@ -34,11 +36,12 @@ The state (every key always present; absent values ``null``, absent lists empty)
 
 - ``status`` of the lot's chain: ``recalled`` if it holds a ``Recalled`` record (the first
   one is ``status_record``); else ``held`` if the last of its ``Held``/``Released``
-  records is ``Held``; else ``released`` if that last one is ``Released``; else
-  ``consumed`` if it holds a ``Graded`` record after ``seq`` 0 (the whole lot was graded;
-  that record) or its ``Collected`` records after ``seq`` 0 take, summed, at least the
-  lot's quantity (the last of them); else ``active``. ``status_reason`` is the effective
-  ``reason`` of a held, released or recalled status record.
+  records is ``Held``; else ``consumed`` if it holds a ``Graded`` record after ``seq`` 0
+  (the whole lot was graded; that record) or its ``Collected`` records after ``seq`` 0
+  take, summed, at least the lot's quantity (the last of them); else ``released`` if that
+  last one is ``Released`` (a lot released and then used up is used up); else
+  ``active``. ``status_reason`` is the effective ``reason`` of a held, released or recalled
+  status record.
 - ``flagged_ancestors``: every ancestor whose own chain's status, by the same rule over all
   of its records in the bundle, is ``held`` or ``recalled``, sorted by lot code.
 - ``product`` (``name``, ``variety``, ``gtin``), ``quantity``, ``unit``, ``origin`` and
@@ -148,6 +151,10 @@ class _Records:
         self._values: dict[bytes, list[Data]] = {}
         self._originals: dict[bytes, Record | None] = {}  # correction -> original, resolved
         self.corrections: list[dict[str, Any]] = []
+        self.inspectors = {r.subject for r in records
+                           if r.type == "OrganisationRegistered" and r.chain_kind == "org"
+                           and isinstance(r.data.get("roles"), list)
+                           and "inspector" in r.data["roles"]}
         for record in records:
             if record.type == "Corrected" and record.chain_kind == "lot":
                 self._correct(record)
@@ -157,6 +164,8 @@ class _Records:
         self._originals[correction.hash] = original
         if original is None or not isinstance(values, Mapping):
             return
+        if correction.org != original.org and correction.org not in self.inspectors:
+            return  # only the original's organisation, or an inspector, corrects a record
         self._values.setdefault(original.hash, []).append(values)
         self.corrections.append({
             "record": correction.hash_hex, "corrects": correction.data["corrects"],
@@ -223,20 +232,29 @@ def _status(chain: list[Record], found: _Records) -> tuple[str, Record | None, s
     if recalls:
         return "recalled", recalls[0], _text(found.effective(recalls[0]).get("reason"))
     holds = [r for r in chain if r.type in ("Held", "Released")]
+    if holds and holds[-1].type == "Held":
+        return "held", holds[-1], _text(found.effective(holds[-1]).get("reason"))
+    consumed = _consumed(chain, found)
+    if consumed is not None:
+        return "consumed", consumed, None
     if holds:
-        last = holds[-1]
-        return ("held" if last.type == "Held" else "released", last,
-                _text(found.effective(last).get("reason")))
+        return "released", holds[-1], _text(found.effective(holds[-1]).get("reason"))
+    return "active", None, None
+
+
+def _consumed(chain: list[Record], found: _Records) -> Record | None:
+    """The record that used the lot up: its grading, or the collection that took the last
+    of it; ``None`` while some of it is left."""
     graded = [r for r in chain if r.type == "Graded" and r.seq > 0]
     if graded:
-        return "consumed", graded[0], None
+        return graded[0]
     taken = [r for r in chain if r.type == "Collected" and r.seq > 0]
     quantity = _decimal(found.effective(chain[0]).get("quantity"))
     if taken and quantity is not None:
         amounts = (_decimal(found.effective(r).get("quantity")) for r in taken)
         if sum((a for a in amounts if a is not None), Decimal(0)) >= quantity:
-            return "consumed", taken[-1], None
-    return "active", None, None
+            return taken[-1]
+    return None
 
 
 def _flagged(found: _Records, chain: str) -> list[dict[str, Any]]:

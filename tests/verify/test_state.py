@@ -75,10 +75,12 @@ def reference(steps: list[tuple[str, Any, Any]], records: list[Record]
             last_collected = record
     if recall is not None:
         return "recalled", quantity, recall.hash_hex
-    if hold is not None:
-        return ("held" if hold.type == "Held" else "released"), quantity, hold.hash_hex
+    if hold is not None and hold.type == "Held":
+        return "held", quantity, hold.hash_hex
     if last_collected is not None and taken >= Decimal(quantity):
         return "consumed", quantity, last_collected.hash_hex
+    if hold is not None:
+        return "released", quantity, hold.hash_hex
     return "active", quantity, None
 
 
@@ -222,3 +224,38 @@ def test_shipments_are_judged_against_the_latest_store_of_their_own_lot() -> Non
             for e in state["excursions"]] == [
         ("-1", None, "0", "4"), ("5", None, "0", "4"), ("9", received.time, None, "8")]
     assert harvest.hash_hex not in {e["record"] for e in state["excursions"]}
+
+
+def registration(org: str, roles: list[str]) -> Record:
+    """An organisation chain's first record, as a bundle carries it for every signer."""
+    return Record.from_bytes(canonical_bytes({
+        "v": 1, "chain": f"org/{org}", "seq": 0, "prev": ZERO_HASH.hex(), "links": [],
+        "type": "OrganisationRegistered",
+        "data": {"name": org, "roles": roles, "public_key": "A" * 43 + "="},
+        "org": org, "key": "0" * 16, "time": "2026-09-01T00:00:00Z",
+        "recorded": "2026-09-01T00:00:00.000Z"}))
+
+
+def test_only_the_recording_organisation_or_an_inspector_corrects_a_record() -> None:
+    history = History([registration("market", ["platform"]),
+                       registration("amr", ["inspector"])])
+    harvest = history.add("H1", "Harvested", HARVEST)
+    history.add("H1", "Corrected", {"corrects": harvest.hash_hex, "reason": "改大",
+                                     "values": {"quantity": "900"}}, org="market")
+    assert history.state()["quantity"] == "100"  # another organisation's word is not applied
+    assert history.state()["corrections"] == []
+    history.add("H1", "Corrected", {"corrects": harvest.hash_hex, "reason": "复称",
+                                     "values": {"quantity": "90"}}, org="amr")
+    assert history.state()["quantity"] == "90"
+    assert [c["fields"] for c in history.state()["corrections"]] == [["quantity"]]
+
+
+def test_a_lot_released_and_then_graded_is_used_up() -> None:
+    history = History()
+    history.add("H1", "Harvested", HARVEST)
+    history.add("H1", "Held", {"reason": "待检"}, org="amr")
+    history.add("H1", "Released", {"reason": "合格"}, org="amr")
+    graded = history.add("H1", "Graded", {"standard": "NY/T 1794", "outputs": [
+        {"lot": "G1", "grade": "一级", "quantity": "100"}]})
+    state = history.state()
+    assert (state["status"], state["status_record"]) == ("consumed", graded.hash_hex)
