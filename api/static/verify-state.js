@@ -5,9 +5,10 @@
 //
 // In short (verify/state.py has every rule in words): the effective data of a record is its
 // data with the values of every Corrected record that resolves to it merged in, in log order;
-// the status of a lot's chain is recalled (a Recalled record), else held or released (the
-// last Held/Released), else consumed (graded whole, or collected from up to its quantity),
-// else active; ancestors are the lots reached through links; the history is the lot's chain
+// the status of a lot's chain is recalled (a Recalled record), else held (the last of its
+// Held/Released), else consumed (graded whole, or collected from up to its quantity), else
+// released, else active; a correction applies when made by the original's organisation or
+// an inspector; ancestors are the lots reached through links; the history is the lot's chain
 // and its ancestors' chains up to the records linked from it. A text is a JSON string, a
 // decimal a text -?[0-9]+(.[0-9]+)? compared exactly (verify-decimal.js, never a float), a
 // time "YYYY-MM-DDTHH:MM:SS[.f]Z" compared in whole seconds. Values are returned as recorded.
@@ -61,6 +62,17 @@ class Records {
     this.values = new Map();
     this.originals = new Map(); // correction -> its original, once resolved
     this.corrections = [];
+    this.inspectors = new Set(
+      records
+        .filter(
+          (r) =>
+            r.type === "OrganisationRegistered" &&
+            r.kind === "org" &&
+            Array.isArray(r.data.roles) &&
+            r.data.roles.includes("inspector"),
+        )
+        .map((r) => r.subject),
+    );
     for (const record of records) {
       if (record.type === "Corrected" && record.kind === "lot") this.correct(record);
     }
@@ -71,6 +83,8 @@ class Records {
     this.originals.set(correction.hashHex, original);
     const values = correction.data.values;
     if (original === null || !isObject(values)) return;
+    // Only the original's organisation, or an inspector, corrects a record.
+    if (correction.org !== original.org && !this.inspectors.has(correction.org)) return;
     if (!this.values.has(original.hashHex)) this.values.set(original.hashHex, []);
     this.values.get(original.hashHex).push(values);
     this.corrections.push({
@@ -161,21 +175,28 @@ function statusOf(chain, found) {
   if (recalls.length)
     return ["recalled", recalls[0], text(found.effective(recalls[0]).reason)];
   const holds = chain.filter((r) => r.type === "Held" || r.type === "Released");
-  if (holds.length) {
-    const last = holds[holds.length - 1];
-    return [last.type === "Held" ? "held" : "released", last, text(found.effective(last).reason)];
-  }
+  const last = holds[holds.length - 1];
+  if (last?.type === "Held") return ["held", last, text(found.effective(last).reason)];
+  const consumed = consumedBy(chain, found);
+  if (consumed !== null) return ["consumed", consumed, null];
+  if (last) return ["released", last, text(found.effective(last).reason)];
+  return ["active", null, null];
+}
+
+/** The record that used the lot up: its grading, or the collection that took the last of
+ * it; null while some of it is left. */
+function consumedBy(chain, found) {
   const graded = chain.filter((r) => r.type === "Graded" && r.seq > 0);
-  if (graded.length) return ["consumed", graded[0], null];
+  if (graded.length) return graded[0];
   const taken = chain.filter((r) => r.type === "Collected" && r.seq > 0);
   const quantity = decimal(found.effective(chain[0]).quantity);
   if (taken.length && quantity !== null) {
     const amounts = taken
       .map((r) => decimal(found.effective(r).quantity))
       .filter((a) => a !== null);
-    if (compare(sum(amounts), quantity) >= 0) return ["consumed", taken[taken.length - 1], null];
+    if (compare(sum(amounts), quantity) >= 0) return taken[taken.length - 1];
   }
-  return ["active", null, null];
+  return null;
 }
 
 function flaggedAncestors(found, chain) {

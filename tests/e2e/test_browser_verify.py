@@ -255,7 +255,8 @@ STATES = """async ({bundles, logKey}) => {
 def _eventful_ledger(folder: Path) -> tuple[Ledger, TransparencyLog]:
     """The demo (a recall cascading to packed lots, inspections, certificates, a cold-store
     excursion, purchases from households) and the kiwifruit journey with what the demo lacks:
-    a harvest corrected twice (the later wins), a purchase below the protective price,
+    a harvest corrected twice (the later wins) and one by an inspector, a lot released and
+    then used up, a purchase below the protective price,
     a hold released, another hold in force on an ancestor, a certificate with an end."""
     ledger = Ledger(Settings(db_url=f"sqlite:///{folder / 'eventful.db'}",
                              master_key=os.urandom(32)))
@@ -268,6 +269,11 @@ def _eventful_ledger(folder: Path) -> tuple[Ledger, TransparencyLog]:
         "corrects": first, "reason": "称重有误 weighed wrong", "values": {"quantity": "130"}})
     handle(ledger, COOP, "KH0", "Corrected", {
         "corrects": first, "reason": "复核 checked again", "values": {"quantity": "120.5"}})
+    handle(ledger, INSPECTOR, "KH2", "Corrected", {
+        "corrects": ledger.lot_history("KH2")[0].record.hash_hex, "reason": "抽查 spot check",
+        "values": {"quantity": "100.0"}})
+    handle(ledger, INSPECTOR, "KH1", "Held", {"reason": "待检 awaiting a test"})
+    handle(ledger, INSPECTOR, "KH1", "Released", {"reason": "检测合格 passed"})
     ledger.record(COOP, "Collected", {
         "into": "KC1", "collection_point": "西乡村田头集货点",
         "purchases": [{"lot": lot, "quantity": "100", "price_per_kg": price,
@@ -309,6 +315,8 @@ def test_browser_and_python_derive_the_same_state_for_every_lot(
     # protective price, a release, a hold on an ancestor, a recall, a lapsing certificate.
     assert python["KH0"]["quantity"] == "120.5"
     assert [c["fields"] for c in python["KH0"]["corrections"]] == [["quantity"], ["quantity"]]
+    assert python["KH2"]["corrections"][0]["reason"] == "抽查 spot check"
+    assert python["KH1"]["status"] == "consumed"
     assert [p["lot"] for p in python["KC1"]["below_protective_price"]] == ["KH1"]
     assert python["KG2"]["status"] == "released"
     assert [a["lot"] for a in python["KG1"]["flagged_ancestors"]] == ["KH2"]
