@@ -130,19 +130,12 @@ function applyState(state, standing) {
     status.dataset.status = standing.status;
     reveal(document, `[data-disagree="status"][data-verified="${standing.status}"]`, true);
   }
-  const amounts = [
-    ["quantity", state.quantity, state.unit, "verified-quantity"],
-    ...(state.packed.length
-      ? [
-          [
-            "net_weight",
-            state.packed[state.packed.length - 1].net_weight_per_unit,
-            state.packed[state.packed.length - 1].net_weight_unit,
-            "verified-net-weight",
-          ],
-        ]
-      : []),
-  ];
+  const amounts = [["quantity", state.quantity, state.unit, "verified-quantity"]];
+  const packed = state.packed[state.packed.length - 1];
+  if (packed) {
+    const { net_weight_per_unit: amount, net_weight_unit: unit } = packed;
+    amounts.push(["net_weight", amount, unit, "verified-net-weight"]);
+  }
   for (const [name, amount, unit, slot] of amounts) {
     const field = document.querySelector(`[data-field="${name}"]`);
     if (!field || amount === null) continue;

@@ -271,6 +271,9 @@ def test_a_server_saying_active_for_a_recalled_lot_is_overruled_by_the_records(
         version, summary = honest(code)
         if code == "OR26-MY-B":
             summary = replace(summary, status="active", alerts=(), quantity="7600")
+        if code == "OR26-MY-A" and summary.packing is not None:
+            summary = replace(summary, packing=replace(summary.packing,
+                                                       net_weight_per_unit="5.5"))
         return version, summary
 
     monkeypatch.setattr(summaries, "versioned", tampered)
@@ -301,6 +304,11 @@ def test_a_server_saying_active_for_a_recalled_lot_is_overruled_by_the_records(
             assert words in page_text
         assert page.evaluate("window.agritraceVerification.disagreements") == [
             "status", "quantity"]
+        # A box's net weight, too: the records say 5 kg, not the 5.5 kg the server printed.
+        assert _open(page, fresh.url + _page_path(fresh.app, "OR26-MY-A")) == "verified"
+        assert page.inner_text("[data-field=net_weight]").startswith("5 kg")
+        assert "净含量：页面原显示 5.5 kg，已验证的记录为 5 kg" in page.inner_text("#disagreement")
+        assert page.evaluate("window.agritraceVerification.disagreements") == ["net_weight"]
     finally:
         page.context.close()
 
