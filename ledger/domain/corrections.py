@@ -78,20 +78,33 @@ def original_of(digest: str, find: Callable[[str], Record | None]) -> Record | N
 
 
 class History:
-    """One chain's records in chain order, with their corrections applied."""
+    """One chain's records in chain order, with their corrections applied.
+
+    Copies are cheap: a copy shares the list of records with its original and knows how many
+    of them are its own (a chain only grows at its end, so the shared part never changes).
+    A copy that appends where the shared list has grown on another copy's account takes its
+    own list first. The repository hands out a copy of a lot on every read."""
 
     def __init__(self) -> None:
-        self.records: list[Record] = []
-        self.corrections: list[Correction] = []
-        self._index: dict[str, int] = {}
+        self._records: list[Record] = []
+        self._count = 0
+        self._index: dict[str, int] = {}  # hash → position, shared like the records
         self._values: dict[str, dict[str, Any]] = {}  # original hash → merged values
+        self.corrections: list[Correction] = []
 
     def __copy__(self) -> History:
         clone = History()
-        clone.records = list(self.records)
-        clone.corrections = list(self.corrections)
-        clone._index = dict(self._index)
-        clone._values = dict(self._values)  # the inner dicts are replaced, never changed
+        clone._records, clone._count, clone._index = self._records, self._count, self._index
+        clone._values, clone.corrections = self._values, self.corrections  # replaced, not changed
+        return clone
+
+    def detached(self) -> History:
+        """A copy sharing nothing that changes: for trying out a record."""
+        clone = History()
+        clone._records = self._records[:self._count]
+        clone._count = self._count
+        clone._index = {record.hash_hex: i for i, record in enumerate(clone._records)}
+        clone._values, clone.corrections = self._values, self.corrections
         return clone
 
     @classmethod
@@ -101,11 +114,27 @@ class History:
             history.add(record)
         return history
 
+    @property
+    def records(self) -> list[Record]:
+        """The chain's records, in order."""
+        return self._records[:self._count]
+
+    @property
+    def first(self) -> Record:
+        return self._records[0]
+
+    def __len__(self) -> int:
+        return self._count
+
     def add(self, record: Record) -> Correction | None:
         """Take the chain's next record; a correction is resolved and applied (returned),
         unless it names no earlier record of the chain (then it changes nothing)."""
-        self._index[record.hash_hex] = len(self.records)
-        self.records.append(record)
+        if len(self._records) != self._count:  # another copy appended to the shared list
+            self._records = self._records[:self._count]
+            self._index = {r.hash_hex: i for i, r in enumerate(self._records)}
+        self._index[record.hash_hex] = self._count
+        self._records.append(record)
+        self._count += 1
         if record.type != "Corrected":
             return None
         corrects = record.data.get("corrects")
@@ -118,19 +147,23 @@ class History:
         after = merged(before, values)
         changes = tuple(Change(name, before.get(name), after.get(name)) for name in values)
         # Later values win; a null stays, to withdraw the field from the original's data.
-        self._values[original.hash_hex] = {**self._values.get(original.hash_hex, {}), **values}
+        self._values = {**self._values,
+                        original.hash_hex: {**self._values.get(original.hash_hex, {}), **values}}
         correction = Correction(
             record=record.hash_hex, corrects=str(corrects), original=original.hash_hex,
             original_type=original.type, original_seq=original.seq,
             reason=str(record.data.get("reason", "")), changes=changes, org=record.org,
             time=record.time)
-        self.corrections.append(correction)
+        self.corrections = [*self.corrections, correction]
         return correction
 
     def find(self, digest: str) -> Record | None:
         """The chain's record with hash ``digest`` (hex), if it holds one."""
         position = self._index.get(digest)
-        return None if position is None else self.records[position]
+        if position is None or position >= self._count:
+            return None
+        record = self._records[position]
+        return record if record.hash_hex == digest else None
 
     def original(self, digest: str) -> Record | None:
         """The original that a correction naming ``digest`` would correct."""

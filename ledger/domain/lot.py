@@ -281,8 +281,7 @@ class Lot(Chain):
     def _check_amounts(self, record: Record) -> None:
         """What left the lot and what was packed from it must not exceed its quantity once
         ``record`` is applied, unless it was so already and ``record`` makes it no worse."""
-        trial: Lot = copy.deepcopy(self)
-        trial.absorb(record, b"")
+        trial = self._trial(record, whole=record.type == "Corrected")
         packing = record.type == "Packed" or (
             record.type == "Corrected" and self.original(record.data["corrects"]).type
             == "Packed")
@@ -291,20 +290,34 @@ class Lot(Chain):
                 f"lot {self.code} is counted in {self.unit}, so a packing by weight cannot be "
                 "checked against it; only lots whose quantity is a mass (kg, g, t, jin) are "
                 "packed into units of a net weight", field="data.net_weight_unit",
-                rule="pack-within-lot", records=(trial.history.records[0].hash_hex,))
+                rule="pack-within-lot", records=(self.history.first.hash_hex,))
         if trial.excess > 0 and trial.excess > max(self.excess, Decimal(0)):
+            trial = self._trial(record, whole=True)
             raise RuleBroken(trial.excess_reason(packing), field=_amount_field(record),
                              rule="pack-within-lot" if packing else "quantity-covers-use",
                              records=trial.amount_records())
         gap = trial.quantity - trial.taken - trial.graded
         if trial.graded_whole and gap != 0 and \
                 abs(gap) > abs(self.quantity - self.taken - self.graded):
+            trial = self._trial(record, whole=True)
             raise RuleBroken(
                 f"lot {self.code} was graded: its grades and loss "
                 f"({format_decimal(trial.graded)} {self.unit}) must equal what was left of it "
                 f"({format_decimal(trial.quantity - trial.taken)} {self.unit})",
                 field=_amount_field(record), rule="grading-adds-up",
                 records=trial.amount_records())
+
+    def _trial(self, record: Record, *, whole: bool) -> Lot:
+        """This lot as it would be with ``record``, nothing of it changed. ``whole``: with
+        ``record`` in its history too (a correction re-derives the state from it); else only
+        the amounts and lists ``record`` changes, which costs nothing per record held."""
+        trial: Lot = copy.deepcopy(self)
+        if whole:
+            trial.history = self.history.detached()
+            trial.absorb(record, b"")
+        else:
+            trial._apply(record, record.data)
+        return trial
 
     def excess_reason(self, packing: bool) -> str:
         """Why the amounts do not add up, naming each record involved."""
