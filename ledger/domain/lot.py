@@ -293,9 +293,9 @@ class Lot(Chain):
                 rule="pack-within-lot", records=(self.history.first.hash_hex,))
         if trial.excess > 0 and trial.excess > max(self.excess, Decimal(0)):
             trial = self._trial(record, whole=True)
-            raise RuleBroken(trial.excess_reason(packing), field=_amount_field(record),
+            raise RuleBroken(trial.excess_reason(packing, record), field=_amount_field(record),
                              rule="pack-within-lot" if packing else "quantity-covers-use",
-                             records=trial.amount_records())
+                             records=trial.amount_records(record))
         gap = trial.quantity - trial.taken - trial.graded
         if trial.graded_whole and gap != 0 and \
                 abs(gap) > abs(self.quantity - self.taken - self.graded):
@@ -305,7 +305,7 @@ class Lot(Chain):
                 f"({format_decimal(trial.graded)} {self.unit}) must equal what was left of it "
                 f"({format_decimal(trial.quantity - trial.taken)} {self.unit})",
                 field=_amount_field(record), rule="grading-adds-up",
-                records=trial.amount_records())
+                records=trial.amount_records(record))
 
     def _trial(self, record: Record, *, whole: bool) -> Lot:
         """This lot as it would be with ``record``, nothing of it changed. ``whole``: with
@@ -319,11 +319,15 @@ class Lot(Chain):
             trial._apply(record, record.data)
         return trial
 
-    def excess_reason(self, packing: bool) -> str:
-        """Why the amounts do not add up, naming each record involved."""
+    def excess_reason(self, packing: bool, new: Record) -> str:
+        """Why the amounts do not add up with ``new`` (a record being checked, already in
+        this trial state), naming each record involved."""
         unit = self.unit
-        holds = (f"lot {self.code} holds {format_decimal(self.quantity)} {unit} (record "
-                 f"{self.quantity_record()})")
+        amount = f"{format_decimal(self.quantity)} {unit}"
+        source = self.quantity_record(new)
+        holds = (f"lot {self.code} would hold {amount} with this correction of record {source}"
+                 if self.quantity_record() == new.hash_hex else
+                 f"lot {self.code} holds {amount} (record {source})")
         used = format_decimal(self.taken + self.graded + self.packed + self.pack_loss)
         rule = ("units × net weight + loss packed must not exceed what the lot holds"
                 if packing else "a lot's quantity must cover what already left it or was "
@@ -353,16 +357,17 @@ class Lot(Chain):
                             f"(record {record.hash_hex})")
         return uses
 
-    def quantity_record(self) -> str:
-        """The record the lot's quantity comes from: its first, or the latest correction
-        of the quantity."""
-        corrected = [c.record for c in self.history.corrections
-                     if c.original_seq == 0 and "quantity" in c.fields]
-        return corrected[-1] if corrected else self.history.records[0].hash_hex
+    def quantity_record(self, new: Record | None = None) -> str:
+        """The record the lot's quantity comes from: its first, or the latest correction of
+        the quantity other than ``new`` (a correction being checked)."""
+        corrected = [c.record for c in self.history.corrections if c.original_seq == 0
+                     and "quantity" in c.fields and (new is None or c.record != new.hash_hex)]
+        return corrected[-1] if corrected else self.history.first.hash_hex
 
-    def amount_records(self) -> tuple[str, ...]:
-        """The quantity's record and every record that took from or packed the lot."""
-        found = [self.quantity_record()]
+    def amount_records(self, new: Record) -> tuple[str, ...]:
+        """The quantity's record and every record that took from or packed the lot (with
+        ``new``, the record being checked, when it is one of them)."""
+        found = [self.quantity_record(new)]
         found += [record.hash_hex for record in self.history.records
                   if record.seq > 0 and record.type in ("Collected", "Graded", "Packed")]
         return tuple(found)
