@@ -23,6 +23,7 @@ import pytest
 from typer.testing import CliRunner, Result
 
 from ledger.cli import app as cli_app
+from ledger.cli import context
 from ledger.config import Settings
 from tests.api.test_http_helpers import (  # noqa: F401 - fixtures
     CERTIFICATION,
@@ -47,7 +48,7 @@ def cli(api: Api, settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Run:
     """``cli(*args, code=0)``: the ``agritrace`` command on the API's own store."""
     monkeypatch.setenv("AGRITRACE_MASTER_KEY", settings.master_key.hex())
     monkeypatch.delenv("AGRITRACE_DB", raising=False)
-    monkeypatch.setenv("COLUMNS", "250")  # a history row on one line
+    monkeypatch.setattr(context.out, "width", 250)  # a history row on one line
     runner = CliRunner()
 
     def invoke(*args: str, code: int = 0) -> Result:
