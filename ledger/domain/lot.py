@@ -32,7 +32,6 @@ import copy
 from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
-from functools import cache
 from typing import Any, ClassVar
 
 from ledger.domain.certificates import (
@@ -65,6 +64,7 @@ CLOCK_SKEW = timedelta(minutes=5)
 HORIZON = timedelta(days=3653)  # ten years: no best-before or certificate runs longer
 INSPECTOR_STEPS = frozenset({"Inspected", "Held", "Released", "Recalled"})
 ALWAYS_ALLOWED = frozenset({"Inspected", "Recalled", "Corrected", "Certified"})
+AMOUNT_STEPS = frozenset({"Collected", "Graded", "Packed", "Corrected"})  # change amounts
 Ancestors = Callable[[], Sequence["Lot"]]
 
 
@@ -155,7 +155,7 @@ class Lot(Chain):
     def check(self, record: Record, actor: Actor, ancestors: Ancestors = _no_ancestors) -> None:
         """Raise unless ``actor`` may append ``record`` to this lot now. ``ancestors`` gives
         the lots it was made from (asked only when a rule needs them)."""
-        lineage = cache(ancestors)
+        lineage = _once(ancestors)
         self._check_time(record)
         self._check_permission(record, actor, lineage)
         if record.type == "Corrected":
@@ -281,6 +281,8 @@ class Lot(Chain):
     def _check_amounts(self, record: Record) -> None:
         """What left the lot and what was packed from it must not exceed its quantity once
         ``record`` is applied, unless it was so already and ``record`` makes it no worse."""
+        if record.type not in AMOUNT_STEPS:
+            return
         trial = self._trial(record, whole=record.type == "Corrected")
         packing = record.type == "Packed" or (
             record.type == "Corrected" and self.original(record.data["corrects"]).type
@@ -492,6 +494,17 @@ class Lot(Chain):
         low, high = self.band
         self.excursions.append({"record": record.hash_hex, "at": at, "temp_c": temp,
                                 "target_min_c": low, "target_max_c": high})
+
+
+def _once(ancestors: Ancestors) -> Ancestors:
+    """``ancestors``, asked at most once."""
+    found: list[Sequence[Lot]] = []
+
+    def once() -> Sequence[Lot]:
+        if not found:
+            found.append(ancestors())
+        return found[0]
+    return once
 
 
 def refuse_if_flagged(lot: Lot, what: str, *, of: str | None = None) -> None:

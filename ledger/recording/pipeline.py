@@ -179,7 +179,8 @@ class Pipeline:
         record = build_record(chain=lot.chain_name, seq=lot.next_seq, prev=lot.head,
                               links=links, step=step, data=sealed_data, org=actor.org_id,
                               key=signer, time=moment, recorded=work.recorded)
-        lot.check(record, actor.actor, lambda: lineage(lot.code, work.lot, forward=False)[1:])
+        lot.check(record, actor.actor, lambda: lineage(lot.code, work.lot, forward=False)[1:]
+                  if lot.parents else ())
         work.extend(lot, record, private_key)
         work.keep_private(sealed, record.chain)
         about = lot.original(data["corrects"]).hash_hex if step == "Corrected" else \
