@@ -30,7 +30,8 @@ __all__ = ["ERROR", "answers", "consumer_page", "problem"]
 ERROR: dict[str, Any] = {
     "type": "object", "required": ["error", "field", "reason"],
     "properties": {"error": {"type": "string"}, "field": {"type": ["string", "null"]},
-                   "reason": {"type": "string"}}}
+                   "reason": {"type": "string"}, "rule": {"type": "string"},
+                   "records": {"type": "array", "items": {"type": "string"}}}}
 _WHY = {
     304: "Not modified: the page of this ETag is still current.",
     307: "The resource this link type names (Location).",
