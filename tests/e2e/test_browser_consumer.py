@@ -348,6 +348,27 @@ def test_the_page_says_when_it_was_checked_and_who_witnessed_it(
         server.server_close()
 
 
+def test_a_corrected_harvest_reads_the_same_from_the_server_and_the_records(
+        browser: Any, fresh: Served) -> None:
+    # The cooperative weighed a household's harvest wrong and corrects it: the server's page
+    # and the records the phone verifies agree on the new weight, so nothing is flagged.
+    ledger = services_of(fresh.app).ledger
+    harvest = ledger.lot_history("KW26-SBD-H01")[0].record
+    ledger.record(harvest.org, "Corrected", {"corrects": harvest.hash_hex,
+                                             "reason": "称重有误 weighed wrong",
+                                             "values": {"quantity": "810.5"}},
+                  lot="KW26-SBD-H01")
+    page = _page(browser)
+    try:
+        assert _open(page, fresh.url + _page_path(fresh.app, "KW26-SBD-H01")) == "verified"
+        assert page.evaluate("window.agritraceVerification.state.quantity") == "810.5"
+        assert page.inner_text("[data-field=quantity]").startswith("810.5 kg")
+        assert page.evaluate("window.agritraceVerification.disagreements") == []
+        assert page.is_hidden("#disagreement")
+    finally:
+        page.context.close()
+
+
 def _claim_recalled(monkeypatch: pytest.MonkeyPatch, app: FastAPI, lot: str) -> None:
     """The read model the page is rendered from says ``lot`` is recalled; no record does."""
     summaries = services_of(app).scanning.summaries
