@@ -128,7 +128,7 @@ def test_a_held_ancestor_is_flagged_but_does_not_hold_the_lot(ledger: Ledger) ->
 
     ledger.record(INSPECTOR, "Released", {"reason": "检测合格 passed"}, lot="KC1")
     assert state_of(ledger, "KG1")["flagged_ancestors"] == []
-    assert state_of(ledger, "KC1")["status"] == "released"
+    assert state_of(ledger, "KC1")["status"] == "consumed"  # released, and graded before
 
 
 def test_held_then_released(ledger: Ledger) -> None:
@@ -193,7 +193,8 @@ def test_certificates_are_judged_at_the_checkpoint_time(ledger: Ledger) -> None:
     handle(ledger, COOP, "KH0", "Certified", {
         "scheme": "compliance-certificate", "number": "HN-FH-2026-0001",
         "issuer": "凤凰县西乡猕猴桃专业合作社", "valid_from": "2026-09-10T12:00:00+08:00",
-        "contact": "0743-1234567"}, time="2026-09-10T12:00:00+08:00")
+        "contact": "0743-1234567", "basis": "self-commitment"},
+        time="2026-09-10T12:00:00+08:00")
 
     def validity(as_of: AsOf) -> list[tuple[str, bool]]:
         return [(c["number"], c["valid"]) for c in state_of(ledger, "KH0", as_of)["certificates"]]
