@@ -108,7 +108,7 @@ def verify_head_proof(chain: str, seq: int, record_hash: bytes, proof: Sequence[
     calculated = root_from_head_proof(chain, seq, record_hash, proof)
     if calculated != root:
         raise RootMismatch(f"the head proof of {chain} at seq {seq} gives map root "
-                           f"{calculated.hex()}, not {root.hex()}")
+                           f"{calculated.hex()[:16]}…, not the signed {root.hex()[:16]}…")
 
 
 def map_root_of(heads: Mapping[str, tuple[int, bytes]]) -> bytes:
