@@ -1,9 +1,9 @@
 """A proof bundle (version 2) carries the chain of every organisation that signed one of its
 records whole, up to its head at the checkpoint, so that step 7 can prove nothing of it was
 left out: keys an organisation adds later travel in the bundles of lots it once handled
-(version 1 stopped at the last signature; docs/bundle.md, "Key history"), they do not break
-them, a bundle past the verifiers' limit is refused rather than served, and no revocation
-before a signature is left out. SQLite and PostgreSQL.
+(version 1 stopped at the last signature; docs/bundle.md, "Organisation chains, whole"),
+they do not break them, a bundle past the verifiers' limit is refused rather than served,
+and no revocation before a signature is left out. SQLite and PostgreSQL.
 """
 
 from __future__ import annotations
