@@ -140,11 +140,11 @@ class _Leaf:
 
     __slots__ = ("hash", "key", "record", "seq")
 
-    def __init__(self, key: bytes, seq: int, record: bytes) -> None:
+    def __init__(self, key: bytes, seq: int, record: bytes, digest: bytes) -> None:
         self.key = key
         self.seq = seq
         self.record = record
-        self.hash = head_leaf_hash(key, seq, record)
+        self.hash = digest
 
 
 class _Node:
@@ -229,11 +229,13 @@ class HeadMap:
         if not self._pending:
             return
         keyed = []
-        for chain, (seq, record_hash) in self._pending.items():
-            key = chain_key(chain)
-            keyed.append((int.from_bytes(key, "big"), _Leaf(key, seq, record_hash)))
+        hasher, from_bytes = sha256, int.from_bytes
+        for chain, (seq, record_hash) in self._pending.items():  # head_leaf_hash, inlined
+            key = hasher(chain.encode("utf-8")).digest()
+            digest = hasher(_LEAF + key + seq.to_bytes(8, "big") + record_hash).digest()
+            keyed.append((from_bytes(key, "big"), _Leaf(key, seq, record_hash, digest)))
         self._pending.clear()
-        keyed.sort(key=lambda pair: pair[0])
+        keyed.sort()  # by key: keys are distinct, so leaves are never compared
         numbers = [number for number, _ in keyed]
         added = [0]
         self._root = _merge(self._root, numbers, [leaf for _, leaf in keyed], 0, len(keyed),
@@ -270,9 +272,13 @@ def _merge(node: _Tree, numbers: list[int], leaves: list[_Leaf], lo: int, hi: in
     if type(node) is _Node:
         half = prefix | 1 << (_TOP - depth)
         split = bisect_left(numbers, half, lo, hi)
-        if lo < split:
+        if split - lo == 1:
+            node.left = _merge_one(node.left, numbers[lo], leaves[lo], depth + 1, added)
+        elif lo < split:
             node.left = _merge(node.left, numbers, leaves, lo, split, depth + 1, prefix, added)
-        if split < hi:
+        if hi - split == 1:
+            node.right = _merge_one(node.right, numbers[split], leaves[split], depth + 1, added)
+        elif split < hi:
             node.right = _merge(node.right, numbers, leaves, split, hi, depth + 1, half, added)
         left, right = node.left, node.right
         node.hash = sha256(_NODE + (EMPTY_HASH if left is None else left.hash)
@@ -295,17 +301,11 @@ def _merge_one(top: _Tree, number: int, fresh: _Leaf, depth: int, added: list[in
     """``_merge`` of one new head: a loop down its path and back up, no recursion (below
     the levels a batch shares, most paths carry one head)."""
     path: list[_Node] = []
-    sides: list[int] = []
     node = top
     shift = _TOP - depth
     while type(node) is _Node:
         path.append(node)
-        if number >> shift & 1:
-            sides.append(1)
-            node = node.right
-        else:
-            sides.append(0)
-            node = node.left
+        node = node.right if number >> shift & 1 else node.left
         shift -= 1
     placed: _Node | _Leaf = fresh
     if not isinstance(node, _Leaf):
@@ -315,22 +315,21 @@ def _merge_one(top: _Tree, number: int, fresh: _Leaf, depth: int, added: list[in
         placed = _pair(node, fresh, number, _TOP - shift)
     if not path:
         return placed
-    if sides[-1]:
+    shift += 1  # the deepest node on the path: the new subtree is its child
+    if number >> shift & 1:
         path[-1].right = placed
     else:
         path[-1].left = placed
-    value = placed.hash
-    empty, node_prefix, hasher = EMPTY_HASH, _NODE, sha256
-    for parent, side in zip(reversed(path), reversed(sides), strict=True):
-        if side:
+    value, empty, prefix, hasher = placed.hash, EMPTY_HASH, _NODE, sha256
+    for parent in reversed(path):
+        if number >> shift & 1:
             other = parent.left
-            value = hasher(node_prefix + (empty if other is None else other.hash)
-                           + value).digest()
+            value = hasher(prefix + (empty if other is None else other.hash) + value).digest()
         else:
             other = parent.right
-            value = hasher(node_prefix + value
-                           + (empty if other is None else other.hash)).digest()
+            value = hasher(prefix + value + (empty if other is None else other.hash)).digest()
         parent.hash = value
+        shift += 1
     return top
 
 

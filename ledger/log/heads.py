@@ -51,7 +51,10 @@ _PAGE = 20_000  # leaves replayed per query
 
 def record_head(raw: bytes) -> tuple[str, int] | None:
     """(chain, seq) of record bytes; None when the bytes are not a record."""
-    return _fast(raw[:PREFIX], raw[-TAIL:]) or _parsed(raw)
+    chain, seq = _CHAIN.match(raw), _SEQ.search(raw, max(0, len(raw) - TAIL))
+    if chain is None or seq is None:
+        return _parsed(raw)
+    return chain.group(1).decode("ascii"), int(seq.group(1))
 
 
 def _fast(prefix: bytes, tail: bytes) -> tuple[str, int] | None:
