@@ -20,9 +20,11 @@ The map is a sparse Merkle tree over 256-bit keys, with lone leaves shortcut upw
   been shortcut higher), which makes each proof the only one for its leaf.
 
 ``verify_head_proof`` checks a proof (raising ``ProofInvalid`` or ``RootMismatch``);
-``map_root_of`` computes a root from scratch; ``HeadMap`` is the map kept in memory by a log,
-updated leaf by leaf and rehashing, at ``root()``, only the nodes changed since the last root.
-Standard library only.
+``map_root_of`` computes a root from scratch (the reference); ``HeadMap`` is the map a log
+keeps in memory: heads are set one by one as leaves are replayed, and ``root()`` applies
+them in one pass, rehashing only the paths that changed (for a checkpoint's batch of a
+thousand heads, the upper levels once). Its nodes use ``__slots__``: about 560 bytes per
+chain, 10^6 chains in about 560 MB. Standard library only.
 """
 
 from __future__ import annotations
@@ -236,11 +238,9 @@ class HeadMap:
             keyed.append((from_bytes(key, "big"), _Leaf(key, seq, record_hash, digest)))
         self._pending.clear()
         keyed.sort()  # by key: keys are distinct, so leaves are never compared
-        numbers = [number for number, _ in keyed]
-        added = [0]
-        self._root = _merge(self._root, numbers, [leaf for _, leaf in keyed], 0, len(keyed),
-                            0, 0, added)
-        self._count += added[0]
+        self._root, added = _merge(self._root, [number for number, _ in keyed],
+                                   [leaf for _, leaf in keyed])
+        self._count += added
 
     def _find(self, chain: str) -> tuple[_Leaf | None, list[bytes]]:
         """The leaf of ``chain`` (or None) and the siblings on its path, top first."""
@@ -262,97 +262,89 @@ class HeadMap:
         return None, siblings
 
 
-def _merge(node: _Tree, numbers: list[int], leaves: list[_Leaf], lo: int, hi: int,
-           depth: int, prefix: int, added: list[int]) -> _Tree:
-    """``node``, the subtree at ``depth`` whose keys start with ``prefix`` (their first
-    ``depth`` bits), with the sorted new heads ``leaves[lo:hi]`` put in; rehashed on the way
-    up. ``added[0]`` counts chains that were not in the map."""
-    if hi - lo == 1:
-        return _merge_one(node, numbers[lo], leaves[lo], depth, added)
-    if type(node) is _Node:
-        half = prefix | 1 << (_TOP - depth)
-        split = bisect_left(numbers, half, lo, hi)
-        if split - lo == 1:
-            node.left = _merge_one(node.left, numbers[lo], leaves[lo], depth + 1, added)
-        elif lo < split:
-            node.left = _merge(node.left, numbers, leaves, lo, split, depth + 1, prefix, added)
-        if hi - split == 1:
-            node.right = _merge_one(node.right, numbers[split], leaves[split], depth + 1, added)
-        elif split < hi:
-            node.right = _merge(node.right, numbers, leaves, split, hi, depth + 1, half, added)
-        left, right = node.left, node.right
-        node.hash = sha256(_NODE + (EMPTY_HASH if left is None else left.hash)
-                           + (EMPTY_HASH if right is None else right.hash)).digest()
-        return node
-    if not isinstance(node, _Leaf):
-        added[0] += hi - lo
-        return _build(numbers, leaves, lo, hi, depth, prefix)
-    old = int.from_bytes(node.key, "big")
-    at = bisect_left(numbers, old, lo, hi)
-    if at < hi and numbers[at] == old:  # the chain's head moves on
-        added[0] += hi - lo - 1
-        return _build(numbers, leaves, lo, hi, depth, prefix)
-    added[0] += hi - lo
-    return _build([*numbers[lo:at], old, *numbers[at:hi]],
-                  [*leaves[lo:at], node, *leaves[at:hi]], 0, hi - lo + 1, depth, prefix)
+def _merge(root: _Tree, numbers: list[int], leaves: list[_Leaf]) -> tuple[_Tree, int]:
+    """``root`` with the new heads ``leaves`` (sorted by their keys ``numbers``) put in, and
+    the number of chains that were not in the map.
+
+    One pass in key order with the current path as a stack (``path[d]`` is the node at depth
+    d): for each key, the nodes below the depth it shares with the previous key are done —
+    no later key enters them — and are hashed as they leave the stack, deepest first; the
+    walk then goes down from there. Each changed node is hashed once, after its children.
+    """
+    if not isinstance(root, _Node):  # an empty map or a single entry: build it afresh
+        if root is None:
+            return _build(numbers, leaves, 0, len(numbers), 0, 0), len(numbers)
+        old = int.from_bytes(root.key, "big")
+        at = bisect_left(numbers, old)
+        if at < len(numbers) and numbers[at] == old:
+            return _build(numbers, leaves, 0, len(numbers), 0, 0), len(numbers) - 1
+        return (_build([*numbers[:at], old, *numbers[at:]], [*leaves[:at], root, *leaves[at:]],
+                       0, len(numbers) + 1, 0, 0), len(numbers))
+    added, previous = 0, None
+    path: list[_Node] = [root]
+    empty, prefix, hasher = EMPTY_HASH, _NODE, sha256
+    for number, fresh in zip(numbers, leaves, strict=True):
+        if previous is not None:  # leave the nodes below the depth the two keys share
+            shared = 256 - (previous ^ number).bit_length()
+            while len(path) - 1 > shared:
+                done = path.pop()
+                left, right = done.left, done.right
+                done.hash = hasher(prefix + (empty if left is None else left.hash)
+                                   + (empty if right is None else right.hash)).digest()
+        previous = number
+        node = path[-1]
+        shift = _TOP - len(path) + 1
+        while True:  # down to where the head goes
+            bit = number >> shift & 1
+            child = node.right if bit else node.left
+            if type(child) is _Node:
+                path.append(child)
+                node = child
+                shift -= 1
+                continue
+            placed: _Node | _Leaf = fresh
+            if not isinstance(child, _Leaf):
+                added += 1
+            elif child.key != fresh.key:
+                added += 1
+                placed = _pair(child, fresh, number, shift - 1, path)
+            if bit:
+                node.right = placed
+            else:
+                node.left = placed
+            break
+    while path:
+        done = path.pop()
+        left, right = done.left, done.right
+        done.hash = hasher(prefix + (empty if left is None else left.hash)
+                           + (empty if right is None else right.hash)).digest()
+    return root, added
 
 
-def _merge_one(top: _Tree, number: int, fresh: _Leaf, depth: int, added: list[int]) -> _Tree:
-    """``_merge`` of one new head: a loop down its path and back up, no recursion (below
-    the levels a batch shares, most paths carry one head)."""
-    path: list[_Node] = []
-    node = top
-    shift = _TOP - depth
-    while type(node) is _Node:
-        path.append(node)
-        node = node.right if number >> shift & 1 else node.left
-        shift -= 1
-    placed: _Node | _Leaf = fresh
-    if not isinstance(node, _Leaf):
-        added[0] += 1
-    elif node.key != fresh.key:
-        added[0] += 1
-        placed = _pair(node, fresh, number, _TOP - shift)
-    if not path:
-        return placed
-    shift += 1  # the deepest node on the path: the new subtree is its child
-    if number >> shift & 1:
-        path[-1].right = placed
-    else:
-        path[-1].left = placed
-    value, empty, prefix, hasher = placed.hash, EMPTY_HASH, _NODE, sha256
-    for parent in reversed(path):
-        if number >> shift & 1:
-            other = parent.left
-            value = hasher(prefix + (empty if other is None else other.hash) + value).digest()
-        else:
-            other = parent.right
-            value = hasher(prefix + value + (empty if other is None else other.hash)).digest()
-        parent.hash = value
-        shift += 1
-    return top
-
-
-def _pair(old: _Leaf, fresh: _Leaf, number: int, depth: int) -> _Node:
-    """The subtree at ``depth`` of two leaves: internal nodes down to the first bit where
-    their keys differ, one child empty on the way, hashed."""
+def _pair(old: _Leaf, fresh: _Leaf, number: int, shift: int, path: list[_Node]) -> _Node:
+    """The subtree of two leaves whose top bit is ``shift``: internal nodes down to the
+    first bit where their keys differ, one child empty on the way; each joins ``path``
+    (hashed when it leaves it)."""
     other = int.from_bytes(old.key, "big")
-    start = depth
-    while (number >> (_TOP - depth) & 1) == (other >> (_TOP - depth) & 1):
-        depth += 1
-        if depth > _TOP:
+    made: list[_Node] = []
+    while True:
+        if shift < 0:
             raise ValueError("two chains share a 256-bit key")
-    if number >> (_TOP - depth) & 1:
-        node = _Node(old, fresh, map_node_hash(old.hash, fresh.hash))
-    else:
-        node = _Node(fresh, old, map_node_hash(fresh.hash, old.hash))
-    while depth > start:
-        depth -= 1
-        if number >> (_TOP - depth) & 1:
-            node = _Node(None, node, map_node_hash(EMPTY_HASH, node.hash))
+        mine, theirs = number >> shift & 1, other >> shift & 1
+        if mine == theirs:
+            node = _Node(None, None, EMPTY_HASH)
         else:
-            node = _Node(node, None, map_node_hash(node.hash, EMPTY_HASH))
-    return node
+            node = _Node(old, fresh, EMPTY_HASH) if mine else _Node(fresh, old, EMPTY_HASH)
+        if made:
+            if number >> (shift + 1) & 1:
+                made[-1].right = node
+            else:
+                made[-1].left = node
+        made.append(node)
+        path.append(node)
+        if mine != theirs:
+            return made[0]
+        shift -= 1
 
 
 def _build(numbers: list[int], leaves: list[_Leaf], lo: int, hi: int, depth: int,
