@@ -23,8 +23,8 @@ The map is a sparse Merkle tree over 256-bit keys, with lone leaves shortcut upw
 ``map_root_of`` computes a root from scratch (the reference); ``HeadMap`` is the map a log
 keeps in memory: heads are set one by one as leaves are replayed, and ``root()`` applies
 them in one pass, rehashing only the paths that changed (for a checkpoint's batch of a
-thousand heads, the upper levels once). Its nodes use ``__slots__``: about 560 bytes per
-chain, 10^6 chains in about 560 MB. Standard library only.
+thousand heads, the upper levels once). It is one dict of ints to bytes, which the garbage
+collector never walks: 10^6 chains take about 530 MB. Standard library only.
 
 The module is long because it holds the map twice over, on purpose: the short recursive
 reference (``map_root_of``, ``root_from_head_proof``) that states the format, and the
@@ -141,47 +141,26 @@ def _subtree_root(leaves: list[tuple[int, bytes]], depth: int) -> bytes:
                          _subtree_root(leaves[split:], depth + 1))
 
 
-class _Leaf:
-    """One chain's head: its key, seq, record hash and leaf hash."""
-
-    __slots__ = ("hash", "key", "record", "seq")
-
-    def __init__(self, key: bytes, seq: int, record: bytes, digest: bytes) -> None:
-        self.key = key
-        self.seq = seq
-        self.record = record
-        self.hash = digest
-
-
-class _Node:
-    """An internal node: a subtree of two or more entries, and its hash."""
-
-    __slots__ = ("hash", "left", "right")
-
-    def __init__(self, left: _Tree, right: _Tree, digest: bytes) -> None:
-        self.left = left
-        self.right = right
-        self.hash = digest
-
-
-_Tree = _Node | _Leaf | None
-
-
 class HeadMap:
     """The chain-head map in memory, kept up to date a batch of heads at a time.
 
     ``set`` records a new head; the next ``root``, ``prove``, ``head`` or ``len`` applies
-    every head set since, in one descent over their sorted keys that visits and rehashes
-    only the nodes on their paths (a chain set twice is applied once). So a checkpoint's
-    batch costs one pass over the changed paths, the upper levels shared. ``size`` is the log
-    tree size the map reflects, kept by its owner (``ledger.log.heads``). Not thread-safe:
-    its owner serialises access.
+    every head set since in one pass in key order (a chain set twice is applied once),
+    rehashing each changed node once, the upper levels a batch shares included. ``size`` is
+    the log tree size the map reflects, kept by its owner (``ledger.log.heads``). Not
+    thread-safe: its owner serialises access.
+
+    The tree is one dict from a node's label — 1 for the root, 2n and 2n + 1 for the
+    children of n, so the label of depth d on a key's path is 2**d plus the key's first d
+    bits — to bytes: a 32-byte hash for an internal node, and for a leaf its hash, key, seq
+    (8 bytes) and record hash (104 bytes). Ints and bytes hold no references, so the
+    garbage collector never walks the map however large it grows.
     """
 
-    __slots__ = ("_count", "_pending", "_root", "size")
+    __slots__ = ("_count", "_pending", "_tree", "size")
 
     def __init__(self, size: int = 0) -> None:
-        self._root: _Tree = None
+        self._tree: dict[int, bytes] = {}
         self._count = 0
         self._pending: dict[str, tuple[int, bytes]] = {}  # set, not yet applied
         self.size = size
@@ -214,12 +193,13 @@ class HeadMap:
         """(seq, record hash) of ``chain``'s head, or None when it has none."""
         self._flush()
         leaf = self._find(chain)[0]
-        return None if leaf is None else (leaf.seq, leaf.record)
+        return None if leaf is None else (int.from_bytes(leaf[64:72], "big"), leaf[72:])
 
     def root(self) -> bytes:
         """The map root, after applying the heads set since the last call."""
         self._flush()
-        return _stored(self._root)
+        value = self._tree.get(1)
+        return EMPTY_HASH if value is None else value[:32]
 
     def prove(self, chain: str) -> list[bytes]:
         """The inclusion proof of ``chain``'s head, lowest sibling first; ``KeyError`` when
@@ -231,6 +211,23 @@ class HeadMap:
         siblings.reverse()
         return siblings
 
+    def _find(self, chain: str) -> tuple[bytes | None, list[bytes]]:
+        """The leaf entry of ``chain`` (or None) and the siblings on its path, top first."""
+        key = chain_key(chain)
+        number = int.from_bytes(key, "big")
+        tree, siblings = self._tree, []
+        label, shift = 1, _TOP
+        value = tree.get(1)
+        while value is not None and len(value) == 32:
+            label = label << 1 | number >> shift & 1
+            sibling = tree.get(label ^ 1)
+            siblings.append(EMPTY_HASH if sibling is None else sibling[:32])
+            value = tree.get(label)
+            shift -= 1
+        if value is not None and value[32:64] == key:
+            return value, siblings
+        return None, siblings
+
     def _flush(self) -> None:
         if not self._pending:
             return
@@ -238,135 +235,106 @@ class HeadMap:
         hasher, from_bytes = sha256, int.from_bytes
         for chain, (seq, record_hash) in self._pending.items():  # head_leaf_hash, inlined
             key = hasher(chain.encode("utf-8")).digest()
-            digest = hasher(_LEAF + key + seq.to_bytes(8, "big") + record_hash).digest()
-            keyed.append((from_bytes(key, "big"), _Leaf(key, seq, record_hash, digest)))
+            tail = key + seq.to_bytes(8, "big") + record_hash
+            keyed.append((from_bytes(key, "big"), hasher(_LEAF + tail).digest() + tail))
         self._pending.clear()
-        keyed.sort()  # by key: keys are distinct, so leaves are never compared
-        self._root, added = _merge(self._root, [number for number, _ in keyed],
-                                   [leaf for _, leaf in keyed])
-        self._count += added
-
-    def _find(self, chain: str) -> tuple[_Leaf | None, list[bytes]]:
-        """The leaf of ``chain`` (or None) and the siblings on its path, top first."""
-        key = chain_key(chain)
-        number = int.from_bytes(key, "big")
-        siblings: list[bytes] = []
-        node = self._root
-        depth = 0
-        while type(node) is _Node:
-            if number >> (_TOP - depth) & 1:
-                siblings.append(_stored(node.left))
-                node = node.right
-            else:
-                siblings.append(_stored(node.right))
-                node = node.left
-            depth += 1
-        if type(node) is _Leaf and node.key == key:
-            return node, siblings
-        return None, siblings
+        keyed.sort()  # by key: keys are distinct
+        self._count += _merge(self._tree, [number for number, _ in keyed],
+                              [entry for _, entry in keyed])
 
 
-def _merge(root: _Tree, numbers: list[int], leaves: list[_Leaf]) -> tuple[_Tree, int]:
-    """``root`` with the new heads ``leaves`` (sorted by their keys ``numbers``) put in, and
-    the number of chains that were not in the map.
+def _merge(tree: dict[int, bytes], numbers: list[int], entries: list[bytes]) -> int:
+    """Put the leaf ``entries`` (sorted by their keys ``numbers``) into ``tree`` and rehash;
+    returns the number of chains that were not in it.
 
-    One pass in key order with the current path as a stack (``path[d]`` is the node at depth
+    One pass in key order with the current path as a stack of labels (``path[d]`` at depth
     d): for each key, the nodes below the depth it shares with the previous key are done —
     no later key enters them — and are hashed as they leave the stack, deepest first; the
     walk then goes down from there. Each changed node is hashed once, after its children.
     """
-    if not isinstance(root, _Node):  # an empty map or a single entry: build it afresh
-        if root is None:
-            return _build(numbers, leaves, 0, len(numbers), 0, 0), len(numbers)
-        old = int.from_bytes(root.key, "big")
-        at = bisect_left(numbers, old)
-        if at < len(numbers) and numbers[at] == old:
-            return _build(numbers, leaves, 0, len(numbers), 0, 0), len(numbers) - 1
-        return (_build([*numbers[:at], old, *numbers[at:]], [*leaves[:at], root, *leaves[at:]],
-                       0, len(numbers) + 1, 0, 0), len(numbers))
-    added, previous = 0, None
-    path: list[_Node] = [root]
-    empty, prefix, hasher = EMPTY_HASH, _NODE, sha256
-    for number, fresh in zip(numbers, leaves, strict=True):
-        if previous is not None:  # leave the nodes below the depth the two keys share
+    top = tree.get(1)
+    if top is None or len(top) != 32:  # an empty map or a single entry: build it afresh
+        if top is not None:
+            old = int.from_bytes(top[32:64], "big")
+            at = bisect_left(numbers, old)
+            if at == len(numbers) or numbers[at] != old:
+                numbers, entries = [*numbers[:at], old, *numbers[at:]], [
+                    *entries[:at], top, *entries[at:]]
+        tree.clear()
+        _build(tree, numbers, entries, 0, len(numbers), 1, 0, 0)
+        return len(numbers) - (top is not None)
+    added, previous = 0, -1
+    path = [1]
+    get, empty, prefix, hasher = tree.get, EMPTY_HASH, _NODE, sha256
+    for number, entry in zip(numbers, entries, strict=True):
+        if previous >= 0:  # leave the nodes below the depth the two keys share
             shared = 256 - (previous ^ number).bit_length()
             while len(path) - 1 > shared:
-                done = path.pop()
-                left, right = done.left, done.right
-                done.hash = hasher(prefix + (empty if left is None else left.hash)
-                                   + (empty if right is None else right.hash)).digest()
+                label = path.pop()
+                left, right = get(label << 1), get(label << 1 | 1)
+                tree[label] = hasher(prefix + (empty if left is None else left[:32])
+                                     + (empty if right is None else right[:32])).digest()
         previous = number
-        node = path[-1]
+        label = path[-1]
         shift = _TOP - len(path) + 1
         while True:  # down to where the head goes
-            bit = number >> shift & 1
-            child = node.right if bit else node.left
-            if type(child) is _Node:
-                path.append(child)
-                node = child
+            label = label << 1 | number >> shift & 1
+            value = get(label)
+            if value is not None and len(value) == 32:
+                path.append(label)
                 shift -= 1
                 continue
-            placed: _Node | _Leaf = fresh
-            if not isinstance(child, _Leaf):
+            if value is None:
                 added += 1
-            elif child.key != fresh.key:
-                added += 1
-                placed = _pair(child, fresh, number, shift - 1, path)
-            if bit:
-                node.right = placed
+                tree[label] = entry
+            elif value[32:64] == entry[32:64]:  # the chain's head moves on
+                tree[label] = entry
             else:
-                node.left = placed
+                added += 1
+                _pair(tree, path, label, shift - 1, value, entry, number)
             break
     while path:
-        done = path.pop()
-        left, right = done.left, done.right
-        done.hash = hasher(prefix + (empty if left is None else left.hash)
-                           + (empty if right is None else right.hash)).digest()
-    return root, added
+        label = path.pop()
+        left, right = get(label << 1), get(label << 1 | 1)
+        tree[label] = hasher(prefix + (empty if left is None else left[:32])
+                             + (empty if right is None else right[:32])).digest()
+    return added
 
 
-def _pair(old: _Leaf, fresh: _Leaf, number: int, shift: int, path: list[_Node]) -> _Node:
-    """The subtree of two leaves whose top bit is ``shift``: internal nodes down to the
-    first bit where their keys differ, one child empty on the way; each joins ``path``
-    (hashed when it leaves it)."""
-    other = int.from_bytes(old.key, "big")
-    made: list[_Node] = []
+def _pair(tree: dict[int, bytes], path: list[int], label: int, shift: int, old: bytes,
+          fresh: bytes, number: int) -> None:
+    """Two leaves where ``old`` was, at ``label`` (whose children are chosen by bit
+    ``shift``): internal nodes down to the first bit where their keys differ, one child
+    empty on the way, each joining ``path`` (hashed when it leaves it)."""
+    other = int.from_bytes(old[32:64], "big")
     while True:
         if shift < 0:
             raise ValueError("two chains share a 256-bit key")
+        tree[label] = EMPTY_HASH  # internal: hashed when it leaves the path
+        path.append(label)
         mine, theirs = number >> shift & 1, other >> shift & 1
-        if mine == theirs:
-            node = _Node(None, None, EMPTY_HASH)
-        else:
-            node = _Node(old, fresh, EMPTY_HASH) if mine else _Node(fresh, old, EMPTY_HASH)
-        if made:
-            if number >> (shift + 1) & 1:
-                made[-1].right = node
-            else:
-                made[-1].left = node
-        made.append(node)
-        path.append(node)
         if mine != theirs:
-            return made[0]
+            tree[label << 1 | mine] = fresh
+            tree[label << 1 | theirs] = old
+            return
+        label = label << 1 | mine
         shift -= 1
 
 
-def _build(numbers: list[int], leaves: list[_Leaf], lo: int, hi: int, depth: int,
-           prefix: int) -> _Tree:
-    """The subtree at ``depth`` over sorted keys ``numbers[lo:hi]``, all starting with
-    ``prefix``, hashed as it is built."""
+def _build(tree: dict[int, bytes], numbers: list[int], entries: list[bytes], lo: int, hi: int,
+           label: int, depth: int, prefix: int) -> bytes:
+    """Write the subtree at ``label`` (depth ``depth``) over sorted keys
+    ``numbers[lo:hi]``, all starting with ``prefix``, into ``tree``; returns its hash."""
     if lo == hi:
-        return None
+        return EMPTY_HASH
     if hi - lo == 1:
-        return leaves[lo]
+        tree[label] = entries[lo]
+        return entries[lo][:32]
     if depth > _TOP:
         raise ValueError("two chains share a 256-bit key")
     half = prefix | 1 << (_TOP - depth)
     split = bisect_left(numbers, half, lo, hi)
-    left = _build(numbers, leaves, lo, split, depth + 1, prefix)
-    right = _build(numbers, leaves, split, hi, depth + 1, half)
-    return _Node(left, right, map_node_hash(_stored(left), _stored(right)))
-
-
-def _stored(node: _Tree) -> bytes:
-    return EMPTY_HASH if node is None else node.hash
+    left = _build(tree, numbers, entries, lo, split, label << 1, depth + 1, prefix)
+    right = _build(tree, numbers, entries, split, hi, label << 1 | 1, depth + 1, half)
+    digest = tree[label] = map_node_hash(left, right)
+    return digest
