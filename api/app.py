@@ -38,6 +38,8 @@ from api.middleware.limits import BodySizeGuard
 from api.middleware.metrics import MetricsMiddleware
 from api.routes import (
     app as recording_app,
+)
+from api.routes import (
     devices,
     docs,
     health,

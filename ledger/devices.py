@@ -32,9 +32,9 @@ from sqlalchemy import insert, select, update
 from ledger.application import Ledger
 from ledger.domain.fields import identifier, text
 from ledger.errors import InvalidInput, NotFound, WrongState
+from ledger.persistence.tables import pairing_codes
 from verify.errors import BadSignature
 from verify.keys import key_id, verify_key_possession
-from ledger.persistence.tables import pairing_codes
 
 __all__ = ["CODE_ALPHABET", "Device", "Devices", "PairedDevice", "Pairing", "normalise_code"]
 

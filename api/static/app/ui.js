@@ -14,20 +14,23 @@ export function element(tag, props = {}, ...children) {
   return node;
 }
 
-/** Show ``reason`` next to the input named ``field`` in ``form`` (or at the form's top). */
+/** Show ``reason`` next to the input named ``field`` in ``form`` (its aria-describedby error,
+ * or its row's), else beside the group it belongs to, else at the form's top. */
 export function showError(form, field, reason) {
   const input = field ? form.querySelector(`[name="${CSS.escape(field)}"]`) : null;
   if (input) {
     input.setAttribute("aria-invalid", "true");
-    const box = input.closest(".field, .row-fields");
-    const slot = box?.querySelector(".error");
+    const described = (input.getAttribute("aria-describedby") ?? "").split(" ")[0];
+    const slot = (described && document.getElementById(described)) ||
+      input.closest(".row-fields")?.querySelector(".error");
     if (slot) {
       slot.textContent = reason;
       return input;
     }
   }
-  const group = field ? form.querySelector(`#f-${CSS.escape(field.split(".")[0])}-error`) : null;
-  (group ?? form.querySelector("#form-error")).textContent = field && !group ? `${field}: ${reason}` : reason;
+  const group = field ? document.getElementById(`f-${field.split(".")[0]}-error`) : null;
+  const top = group ?? form.querySelector(".form-error") ?? form.querySelector(".error");
+  top.textContent = field && !group ? `${field}: ${reason}` : reason;
   return null;
 }
 
