@@ -73,8 +73,9 @@ def step(slug: str) -> HTMLResponse:
 @router.get("/sw.js")
 def service_worker() -> FileResponse:
     """The service worker, served under ``/app`` so that it may control every app page."""
+    # Its scope is /app (the home page has no trailing slash), above its own folder /app/.
     return FileResponse(STATIC / "sw.js", media_type="text/javascript",
-                        headers={"Cache-Control": "no-cache"})
+                        headers={"Cache-Control": "no-cache", "Service-Worker-Allowed": "/app"})
 
 
 @router.get("/manifest.webmanifest")

@@ -283,7 +283,7 @@ def test_a_logger_csv_with_bad_rows_names_them_and_submits_nothing(browser: Any,
                                            "buffer": logger_csv(bad=True)}])
     page.wait_for_function("() => document.getElementById('f-csv-error').textContent !== ''")
     problems = page.inner_text("#f-csv-error")
-    assert "row 3, column 1" in problems and "row 5, column 2" in problems
+    assert "row 4, column 1" in problems and "row 6, column 2" in problems
     page.click("#save")
     page.wait_for_timeout(300)
     assert page.locator("#result").is_hidden()
@@ -301,7 +301,7 @@ def test_the_server_refusal_is_shown_next_to_the_field(browser: Any, served: Ser
     page.click("#save")
     page.wait_for_function("() => document.getElementById('f-gtin-error').textContent !== ''")
     assert page.get_attribute("#f-gtin", "aria-invalid") == "true"
-    assert page.evaluate("document.body.dataset.pending") == "0"
+    page.wait_for_function("() => document.body.dataset.pending === '0'")  # left the queue
 
 
 def test_three_steps_recorded_offline_land_in_order_after_a_reload(browser: Any,

@@ -7,7 +7,7 @@ import { FieldError, decimal, localTime, readValue, scale, seal, setPath, sum } 
 import { readingsWidget } from "./readings.js";
 import { refreshHouseholds } from "./page-households.js";
 import { showLot } from "./lotview.js";
-import { enqueue, flush, mainRecord, queued } from "./sync.js";
+import { enqueue, flush, forget, mainRecord, queued } from "./sync.js";
 import { $, STEP_WORDS, clearErrors, element, formField, showError } from "./ui.js";
 
 const SKIP = new Set(["lot", "field", "value"]);
@@ -56,7 +56,7 @@ export async function start({ db }) {
       const { command, openings } = await readCommand(form, step, newLot ? null : code, households, widget);
       const item = await enqueue(device, command, openings);
       await flush();
-      await showOutcome(form, item, device, db);
+      await showOutcome(form, item, device);
     } catch (error) {
       if (error instanceof FieldError) showError(form, error.field, error.reason);
       else showError(form, null, String(error.message ?? error));
@@ -129,7 +129,7 @@ async function readCommand(form, step, code, households, widget) {
   return { command: { step, lot, data }, openings };
 }
 
-async function showOutcome(form, item, device, db) {
+async function showOutcome(form, item, device) {
   const left = (await queued()).find((i) => i.id === item.id);
   const main = mainRecord(item);
   const lot = item.command.lot;
@@ -163,9 +163,13 @@ async function showOutcome(form, item, device, db) {
     showError(form, null, "冲突：别人先记录了这个批次，请到待上传页处理。 Conflict: someone recorded on this lot first; resolve it on the upload queue page.");
     return;
   }
-  // Refused: the server's reasons beside the fields; the clerk fixes them and saves again.
-  await db.remove("queue", item.id);
-  for (const record of item.records) await loadLot(record.body.chain.slice(4)).catch(() => null);
+  // Refused. A value of the form the server rejects is shown beside its field and leaves the
+  // queue: the clerk fixes the form and saves again. Anything else (a revoked device, a lot on
+  // hold) stays queued with its reason, to be exported or dropped on the queue page.
+  if (formField(left.error?.field) !== null) {
+    await forget(item.id);
+    for (const record of item.records) await loadLot(record.body.chain.slice(4)).catch(() => null);
+  }
   showError(form, formField(left.error?.field), left.error?.reason ?? "被拒绝 refused");
 }
 

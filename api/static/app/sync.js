@@ -171,6 +171,12 @@ export async function rebuildFrom(id) {
   changed();
 }
 
+/** Remove a record the clerk is fixing in its form (nothing after it depends on it). */
+export async function forget(id) {
+  await db.remove("queue", id);
+  changed();
+}
+
 export async function drop(id) {
   await db.remove("queue", id);
   const later = (await queued()).filter((item) => item.id > id);
