@@ -11,6 +11,7 @@ but the log's public key::
     bundle = Bundle.from_json(Path("bundle.json").read_bytes())  # MalformedInput if unreadable
     result = verify_bundle(bundle, [log_key])  # VerificationError naming .step and .record
     print(result.lot, result.records, result.organisations, result.checkpoint_size)
+    print(result.state["status"], result.state["quantity"])  # what the records say of the lot
 
 ``verify_bundle`` also takes pinned witnesses (``witnesses=``, ``min_witnesses=``) and a
 checkpoint seen before (``since=SeenCheckpoint.from_text(...)``); docs/bundle.md has the
@@ -20,6 +21,8 @@ module named beside it, which documents it and cites its specification:
 - ``bundle``: ``Bundle`` (parse with ``from_json``, build with ``of``, write with
   ``to_json``), ``BundleRecord``; ``verification``: ``verify_bundle``, ``BundleResult``;
   ``policy``: ``SeenCheckpoint``.
+- ``state``: ``derive_state``, the lot's state from verified records (docs/state.md);
+  ``freshness``: ``AsOf``, the checkpoint it holds as of, and its age.
 - ``records``: ``Record``, ``record_hash``, ``signing_message``; ``canonical``:
   ``canonical_bytes``, ``parse_canonical`` (RFC 8785); ``chain``: ``ChainVerifier``;
   ``keys``: ``key_id``, ``verify_record_signature``, ``verify_key_possession``;
@@ -54,6 +57,7 @@ from verify.errors import (
     UnknownKey,
     VerificationError,
 )
+from verify.freshness import AsOf
 from verify.keys import key_id, verify_key_possession, verify_record_signature
 from verify.merkle import (
     leaf_hash,
@@ -76,9 +80,11 @@ from verify.notes import (
 from verify.policy import SeenCheckpoint
 from verify.proofs import TlogProof
 from verify.records import Record, record_hash, signing_message
+from verify.state import derive_state
 from verify.verification import BundleResult, verify_bundle
 
 __all__ = [
+    "AsOf",
     "BadSignature",
     "Bundle",
     "BundleRecord",
@@ -106,6 +112,7 @@ __all__ = [
     "commitment",
     "cosign_note",
     "decode_base64",
+    "derive_state",
     "encode_base64",
     "key_id",
     "leaf_hash",

@@ -8,6 +8,12 @@ Keys are C2SP verifier keys (``name+hexid+base64``), given as the text itself or
 of a file holding it. ``--witness`` pins a witness; with witnesses pinned, ``--min-witnesses``
 defaults to 1. ``--since FILE`` names a signed checkpoint seen before; the bundle (or
 ``--since-proof FILE``, one base64 hash per line) must prove the two trees consistent.
+
+A valid bundle's summary is followed by the lot's state derived from its records
+(``verify.state``): status, flagged ancestors, product, quantity, origin, certificates,
+inspections, excursions, and the time it is verified as of, with its age. ``--max-age
+DURATION`` (``90m``, ``1h``, ``2d``; digits alone are seconds) exits 1 when the checkpoint is
+older than that, or its age is unknown (``verify.freshness``).
 """
 
 from __future__ import annotations
@@ -15,14 +21,17 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
 from verify.bundle import MAX_BUNDLE_BYTES, Bundle
 from verify.errors import MalformedInput, VerificationError
+from verify.freshness import CheckpointStale, parse_age, stale_reason
 from verify.notes import Verifier
 from verify.policy import SeenCheckpoint, parse_proof_lines
+from verify.state_text import describe_state
 from verify.verification import BundleResult, verify_bundle
 
 __all__ = ["STEPS", "main", "run"]
@@ -36,6 +45,7 @@ STEPS = {
     4: ("记录签名与密钥", "record signatures and keys"),
     5: ("链与关联", "chains and links"),
     6: ("与先前检查点一致", "consistency with an earlier checkpoint"),
+    8: ("新鲜度", "freshness"),
 }
 
 
@@ -58,6 +68,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--since", metavar="FILE", help="a signed checkpoint seen before")
     parser.add_argument("--since-proof", metavar="FILE",
                         help="consistency proof between --since and the bundle, one hash a line")
+    parser.add_argument("--max-age", metavar="DURATION",
+                        help="fail when the checkpoint is older (90m, 1h, 2d; digits = seconds)")
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
     return parser
 
@@ -115,6 +127,10 @@ def run(args: argparse.Namespace) -> BundleResult:
                          since=since)
 
 
+def _now() -> int:
+    return int(time.time())
+
+
 def _report_valid(result: BundleResult) -> None:
     print(f"有效 valid — 批次 lot {result.lot}")
     print(f"  记录 records: {result.records} (批次 lots {len(result.lots)}, "
@@ -125,6 +141,8 @@ def _report_valid(result: BundleResult) -> None:
     if result.consistent_with is not None:
         print(f"  与先前检查点一致 consistent with the tree of size {result.consistent_with} "
               "seen before")
+    if result.state is not None and result.as_of is not None:
+        print("\n".join(describe_state(result.state, result.as_of, _now())))
 
 
 def failure_json(error: VerificationError) -> dict[str, Any]:
@@ -139,10 +157,21 @@ def exit_code(error: VerificationError) -> int:
     return EXIT_MALFORMED if isinstance(error, MalformedInput) else EXIT_INVALID
 
 
+def _failed(error: VerificationError, as_json: bool, **extra: Any) -> int:
+    _report_failure(error)
+    if as_json:
+        print(json.dumps({**failure_json(error), **extra}, ensure_ascii=False))
+    return exit_code(error)
+
+
 def _report_failure(error: VerificationError) -> None:
     facts = failure_json(error)
     chinese, english = STEPS[facts["step"]]
-    if facts["exit"] == EXIT_MALFORMED:
+    if isinstance(error, CheckpointStale):
+        print(f"过期 stale — 记录真实，但检查点太旧或时间未知 the records are genuine, but the "
+              f"checkpoint is too old or its age unknown\n  原因 reason: {error.reason}",
+              file=sys.stderr)
+    elif facts["exit"] == EXIT_MALFORMED:
         print(f"无法读取 unreadable or malformed ({chinese} {english}): {error.reason}",
               file=sys.stderr)
     else:
@@ -167,12 +196,15 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _verify_and_report(args: argparse.Namespace) -> int:
     try:
+        max_age = None if args.max_age is None else parse_age(args.max_age)
         result = run(args)
     except VerificationError as error:
-        _report_failure(error)
-        if args.json:
-            print(json.dumps(failure_json(error), ensure_ascii=False))
-        return exit_code(error)
+        return _failed(error, args.json)
+    if max_age is not None and result.as_of is not None:
+        reason = stale_reason(result.as_of, _now(), max_age)
+        if reason is not None:
+            # The records are genuine; what they say is older than the caller accepts.
+            return _failed(CheckpointStale(reason, step="8"), args.json, state=result.state)
     if args.json:
         print(json.dumps(result.to_json(), ensure_ascii=False))
     else:

@@ -10,6 +10,9 @@
    the bundle, the lot's chain is present and every other lot is an ancestor of it;
 6. optionally, the checkpoint is consistent with one the verifier saw before.
 
+Once the records verify, the lot's state is derived from them (``verify.state``), as of the
+checkpoint (``verify.freshness``): ``BundleResult.state``.
+
 Steps 4 and 5 are one replay in log order (``verify.chain.ChainVerifier``), so the first bad
 record in log order is named, whichever of the two it fails. Every failure is a
 ``VerificationError`` whose ``step`` is the step's number and ``record`` the record's hash.
@@ -25,6 +28,7 @@ from typing import Any, TypeVar
 from verify.bundle import Bundle, BundleRecord
 from verify.chain import ChainVerifier
 from verify.errors import ChainBroken, LinkBroken, VerificationError
+from verify.freshness import AsOf, checkpoint_time, witness_times
 from verify.merkle import leaf_hash
 from verify.notes import Verifier
 from verify.policy import (
@@ -36,6 +40,7 @@ from verify.policy import (
     verify_witnesses,
 )
 from verify.records import Record, record_hash
+from verify.state import derive_state
 
 __all__ = ["BundleResult", "verify_bundle"]
 
@@ -55,13 +60,16 @@ class BundleResult:
     root_hash: bytes
     witnesses: tuple[str, ...]
     consistent_with: int | None = None
+    as_of: AsOf | None = None
+    state: dict[str, Any] | None = None  # the lot's derived state, verify.state
 
     def to_json(self) -> dict[str, Any]:
         return {"valid": True, "lot": self.lot, "records": self.records,
                 "lots": list(self.lots), "organisations": list(self.organisations),
                 "checkpoint": {"origin": self.origin, "size": self.checkpoint_size,
                                "root_hash": self.root_hash.hex()},
-                "witnesses": list(self.witnesses), "consistent_with": self.consistent_with}
+                "witnesses": list(self.witnesses), "consistent_with": self.consistent_with,
+                "state": self.state}
 
 
 def verify_bundle(bundle: Bundle, log_keys: Sequence[Verifier], *,
@@ -83,8 +91,20 @@ def verify_bundle(bundle: Bundle, log_keys: Sequence[Verifier], *,
                                                       bundle.consistency_from))
     lots = sorted(chain[4:] for chain in heads if chain.startswith("lot/"))
     orgs = sorted(chain[4:] for chain in heads if chain.startswith("org/"))
+    as_of = _at(1, lambda: _as_of(bundle, witnesses, cosigned, complete=False))
     return BundleResult(bundle.lot, len(records), tuple(lots), tuple(orgs), checkpoint.origin,
-                        checkpoint.size, checkpoint.root_hash, cosigned, seen)
+                        checkpoint.size, checkpoint.root_hash, cosigned, seen, as_of,
+                        derive_state([record for record, _ in records], bundle.lot, as_of))
+
+
+def _as_of(bundle: Bundle, witnesses: Sequence[Verifier], cosigned: Sequence[str], *,
+           complete: bool) -> AsOf:
+    """The checkpoint the state holds as of: its signed time, the cosignature times of the
+    pinned witnesses that cosigned it, and whether the chains were proven complete."""
+    checkpoint = bundle.checkpoint
+    signed = [key for key in witnesses if key.name in cosigned]
+    return AsOf(checkpoint.origin, checkpoint.size, checkpoint_time(checkpoint),
+                witness_times(bundle.note, signed), complete)
 
 
 def _at(step: int, check: Callable[[], T]) -> T:

@@ -102,3 +102,23 @@ def test_a_consistency_proof_can_come_with_the_earlier_checkpoint(
     assert main([vector("since-without-proof"), "--log-key", LOG_KEY, *since,
                  "--since-proof", str(tmp_path / "proof")]) == 0
     assert "与先前检查点一致" in capsys.readouterr().out
+
+
+def test_a_recalled_lot_is_genuine_and_says_recalled() -> None:
+    # The records verify, so the bundle is valid; what they say is that the lot is recalled,
+    # and the verifier says so in words and in --json, naming the recall record.
+    done = run(vector("valid-recalled-lot"), "--log-key", LOG_KEY, "--witness", WITNESS)
+    out = done.stdout.decode()
+    assert done.returncode == 0
+    assert "状态 status: 已召回 recalled" in out
+    assert "these records are genuine, and they say this lot is recalled" in out
+    assert "原因 reason: 抽检丙溴磷超标" in out
+    assert "上游批次 ancestor lot OR26-MY-001: 已召回 recalled" in out
+    assert "检验 inspection: 2026-09-15T07:00:00Z lab 不合格 fail" in out
+    assert "丙溴磷 profenofos 0.41 mg/kg (限量 limit 0.2) 不合格 fail" in out
+
+    done = run(vector("valid-recalled-lot"), "--log-key", LOG_KEY, "--json")
+    state = json.loads(done.stdout)["state"]
+    assert (state["status"], state["lot"]) == ("recalled", "OR26-MY-A")
+    assert len(state["status_record"]) == 64
+    assert state["flagged_ancestors"][0]["lot"] == "OR26-MY-001"

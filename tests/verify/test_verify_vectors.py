@@ -129,3 +129,6 @@ def test_regenerated_vectors_have_the_same_outcomes(tmp_path: Path) -> None:
     for vector in fresh["vectors"]:
         assert matches(python_outcome(vector, tmp_path), vector), vector["name"]
     assert (tmp_path / "log.vkey").read_text() == (VECTORS / "log.vkey").read_text()
+    # The expected derived state of every valid vector is written beside it.
+    valid = {v["name"] for v in fresh["vectors"] if v["valid"]}
+    assert {p.name.removesuffix(".state.json") for p in tmp_path.glob("*.state.json")} == valid

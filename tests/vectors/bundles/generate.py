@@ -4,8 +4,10 @@ Writes beside this file one bundle per vector, named after what it breaks (``<na
 and ``index.json`` giving each vector's expected outcome (exit code, failing step, error
 class) and the verifier options to use (pinned witnesses, an earlier checkpoint). Also the
 pinned keys (``log.vkey``, ``witness.vkey``) and the earlier checkpoints (``seen*.checkpoint``)
-the step-6 vectors are checked against. Expectations are written here by hand, never taken
-from a verifier's output.
+the step-6 vectors are checked against. Outcomes are written here by hand, never taken from
+a verifier's output. Last, the derived state of each valid vector (``<name>.state.json``):
+that one is the Python verifier's, held to hand-written facts by
+``tests/verify/test_state_vectors.py`` (``tests.vectors.bundles.states``).
 """
 
 from __future__ import annotations
@@ -30,11 +32,13 @@ from tests.vectors.bundles.kit import (
 )
 from tests.vectors.bundles.scenario import LOG, OTHER_LOG, STRANGER, WITNESS, _seed, build
 from tests.vectors.bundles.scenario import sign_checkpoint as signed
+from tests.vectors.bundles.states import write_states
 from verify.notes import Note, Signer
 
 HERE = Path(__file__).resolve().parent
 G1, G2, C01, H02 = "lot/KW26-SBD-G1", "lot/KW26-SBD-G2", "lot/KW26-SBD-C01", "lot/KW26-SBD-H02"
 COOP, INSPECTOR = "org/coop-xiangxi", "org/samr-xiangxi"
+TEA = "TEA26-BJ-001"
 def _entry(chain: str, seq: int, change: Callable[[dict[str, Any]], None]
            ) -> Callable[[Kit], Bundle]:
     def make(kit: Kit) -> Bundle:
@@ -120,6 +124,11 @@ VECTORS = [
     V("valid-since-earlier-checkpoint", "consistent with the checkpoint seen before, by the "
       "bundle's consistency proof", (0, None, None), lambda kit: kit.base(),
       since="seen.checkpoint"),
+    V("valid-recalled-lot", "the packed oranges, recalled through the harvest they were graded "
+      "from after a failed residue test: genuine records that say the lot is recalled",
+      (0, None, None), lambda kit: kit.scenario.bundle_of("OR26-MY-A")),
+    V("valid-certified-tea", "the tea harvest: an organic certificate with an end date and a "
+      "passed residue test", (0, None, None), lambda kit: kit.scenario.bundle_of(TEA)),
     # -- step 1: the checkpoint's signature -------------------------------------------------
     V("checkpoint-signature-changed", "one bit of the log's signature flipped",
       bad(1, "BadSignature"), lambda kit: kit.with_note(
@@ -196,7 +205,7 @@ VECTORS = [
     V("record-from-another-lot", "a record of a sibling lot in place of one of the lot's",
       bad(5, "ChainBroken"), _from_other_lot),
     V("unrelated-lot-added", "the whole chain of an unrelated lot (tea) added",
-      bad(5, "LinkBroken"), lambda kit: _add_lot(kit, "TEA26-BJ-001")),
+      bad(5, "LinkBroken"), lambda kit: _add_lot(kit, TEA)),
     V("lot-not-in-bundle", "the bundle names a lot none of its records belongs to",
       bad(5, "ChainBroken"), lambda kit: kit.changed(lambda b: b.update(lot="KW26-SBD-G2"))),
     V("lot-is-an-ancestor", "the bundle names an ancestor lot: the graded lot is then no "
@@ -266,7 +275,8 @@ def main(out: Path = HERE) -> None:
     index = {"log_key": "log.vkey", "lot": scenario.base["lot"],
              "vectors": [_describe(vector) for vector in vectors]}
     (out / "index.json").write_text(json.dumps(index, ensure_ascii=False, indent=1) + "\n")
-    print(f"wrote {len(vectors)} vectors to {out}")
+    states = write_states(out)
+    print(f"wrote {len(vectors)} vectors and {states} expected states to {out}")
 
 
 if __name__ == "__main__":
