@@ -36,7 +36,8 @@ from verify.keys import decode_public_key, verify_record_signature
 from verify.records import Record
 
 __all__ = ["OFFLINE_HORIZON", "ClientSignatures", "Command", "commands_of", "parse_submission",
-           "readable", "require_fresh_heads", "require_same", "require_submitter", "verify_signatures"]
+           "readable", "require_fresh_heads", "require_same", "require_submitter",
+           "verify_signatures"]
 
 # How long a record signed offline may wait on the phone before it is submitted.
 OFFLINE_HORIZON = timedelta(days=30)

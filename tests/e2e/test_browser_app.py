@@ -213,7 +213,8 @@ def test_a_paired_phone_records_a_lot_from_harvest_to_label_sheet(browser: Any,
     shot(page, "storage-csv")
     save(page)
     stored = ledger.lot_history("APP-C1-A")[-1].record
-    assert stored.type == "Stored" and len(stored.data["readings"]) == 6
+    assert stored.type == "Stored"
+    assert len(stored.data["readings"]) == 6
 
     step(page, served, "packing", "APP-C1-A")
     fill(page, {"#f-units": "10", "#f-net_weight_per_unit": "5", "#f-net_weight_unit": "kg",
@@ -256,7 +257,8 @@ def test_a_paired_phone_records_a_lot_from_harvest_to_label_sheet(browser: Any,
     bundle = Bundle.from_json(httpx.get(f"{served.url}/lots/APP-C1-A/bundle").content)
     verify_bundle(bundle, [log.key.verifier])
     sheet = httpx.get(f"{served.url}/lots/APP-C1-A/labels.pdf")
-    assert sheet.status_code == 200 and sheet.content.startswith(b"%PDF")
+    assert sheet.status_code == 200
+    assert sheet.content.startswith(b"%PDF")
 
 
 def logger_csv(excursion: str = "3.0", bad: bool = False) -> bytes:
@@ -283,7 +285,8 @@ def test_a_logger_csv_with_bad_rows_names_them_and_submits_nothing(browser: Any,
                                            "buffer": logger_csv(bad=True)}])
     page.wait_for_function("() => document.getElementById('f-csv-error').textContent !== ''")
     problems = page.inner_text("#f-csv-error")
-    assert "row 4, column 1" in problems and "row 6, column 2" in problems
+    assert "row 4, column 1" in problems
+    assert "row 6, column 2" in problems
     page.click("#save")
     page.wait_for_timeout(300)
     assert page.locator("#result").is_hidden()
