@@ -169,8 +169,9 @@ class Devices:
         return [Device(row.key_id, row.label, _aware(row.used_at),
                        _aware(row.revoked_at) if row.revoked_at else None) for row in rows]
 
-    def revoke(self, org_id: str, device_key: str, reason: str) -> None:
-        """Revoke a device: ``KeyRevoked`` for its key, and its token."""
+    def revoke(self, org_id: str, device_key: str, reason: str) -> str | None:
+        """Revoke a device: ``KeyRevoked`` for its key, and its token (whose id it returns,
+        for a process that remembers grants to forget it)."""
         with self.engine.connect() as connection:
             row = connection.execute(select(pairing_codes).where(
                 pairing_codes.c.org_id == org_id, pairing_codes.c.key_id == device_key)).first()
@@ -189,6 +190,8 @@ class Devices:
                 connection.execute(update(pairing_codes).where(
                     pairing_codes.c.code_sha256 == row.code_sha256).values(
                     revoked_at=datetime.now(UTC)))
+        token_id: str | None = row.token_id
+        return token_id
 
     def _usable(self, code: str) -> Any:
         normalised = normalise_code(code)

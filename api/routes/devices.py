@@ -19,7 +19,7 @@ from fastapi import APIRouter, Path, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.deps import CallerDep, LedgerDep, OrgPath, ReaderDep
+from api.deps import CallerDep, LedgerDep, OrgPath, ReaderDep, ServicesDep
 from api.schemas import errors as documented
 from ledger.devices import Devices
 from ledger.errors import InvalidInput
@@ -117,11 +117,13 @@ def list_devices(org: OrgPath, ledger: LedgerDep, caller: CallerDep) -> list[dic
 
 @router.post("/orgs/{org}/devices/{key_id}/revoke", status_code=201,
              responses=documented(400, 401, 403, 404, 409, 422))
-def revoke_device(org: OrgPath, key_id: KeyPath, body: RevokeIn, ledger: LedgerDep,
+def revoke_device(org: OrgPath, key_id: KeyPath, body: RevokeIn, services: ServicesDep,
                   caller: CallerDep) -> JSONResponse:
-    """Revoke a lost phone: ``KeyRevoked`` for its key, and its token."""
+    """Revoke a lost phone: ``KeyRevoked`` for its key, and its token, at once."""
     caller.require_self_or_admin(org)
-    Devices(ledger).revoke(org, key_id, body.reason)
+    token_id = Devices(services.ledger).revoke(org, key_id, body.reason)
+    if token_id:
+        services.authenticator.forget(token_id)
     return JSONResponse({"org": org, "key_id": key_id, "revoked": True}, status_code=201)
 
 
