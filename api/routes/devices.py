@@ -90,13 +90,14 @@ def create_pairing(org: OrgPath, body: PairingIn, ledger: LedgerDep, caller: Cal
                       qr_svg=qr_svg(link, title="配对码 pairing code"))
 
 
-@router.post("/pairings/peek", responses=documented(404, 409, 422, 429))
+@router.post("/pairings/peek", responses=documented(400, 401, 404, 409, 422, 429))
 def peek_pairing(body: CodeIn, ledger: LedgerDep, _: ReaderDep) -> dict[str, Any]:
     """The organisation a usable code pairs to; the code stays usable."""
     return Devices(ledger).peek(body.code)
 
 
-@router.post("/pairings/redeem", status_code=201, responses=documented(404, 409, 422, 429))
+@router.post("/pairings/redeem", status_code=201,
+             responses=documented(400, 401, 404, 409, 422, 429))
 def redeem_pairing(body: RedeemIn, ledger: LedgerDep, _: ReaderDep) -> dict[str, str]:
     """Pair the device: its key is added to the organisation (``KeyAdded``, signed by a key
     the organisation has) and it gets a token of the organisation, shown once. A code is
@@ -155,7 +156,7 @@ def register_household(org: OrgPath, body: HouseholdIn, ledger: LedgerDep,
     return add_household(ledger.store.engine, org, body.model_dump())
 
 
-@router.get("/orgs/{org}/households/count", responses=documented(400, 404, 429))
+@router.get("/orgs/{org}/households/count", responses=documented(400, 401, 404, 429))
 def count_households(org: OrgPath, ledger: LedgerDep, _: ReaderDep) -> dict[str, int]:
     """What the public sees of the register: how many households, how many formerly poor."""
     ledger.organisation(org)
