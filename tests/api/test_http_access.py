@@ -175,7 +175,8 @@ class Fresh:
         if setup == "device":
             phone = SigningKey.generate()
             device_key = Devices(ledger).redeem(code, phone.public_key, possession(phone)).key_id
-        return {"code": code, "device_key": device_key,"lot": lot, "new": f"N{n}", "hash": receipt.hash, "key_id": server_keys[0],
+        return {"code": code, "device_key": device_key,
+                "lot": lot, "new": f"N{n}", "hash": receipt.hash, "key_id": server_keys[0],
                 "commitment": sorted(ledger.private_values(f"lot/{lot}"))[0],
                 "token_id": ledger.issue_token(COOP).token_id, "n": n,
                 "gtin": PACKING["gtin"]}
