@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ledger.labels.certificate import DEFAULT_COMMITMENT
+
 __all__ = ["FORMS", "AppField", "AppForm"]
 
 
@@ -150,6 +152,19 @@ FORMS: dict[str, AppForm] = {form.slug: form for form in (
         AppField("location", "收货地点", "Received at", required=True, max_length=120),
         AppField("quantity", "数量", "Quantity", "decimal", minimum="0"),
         temperature("temp_c", "温度 °C", "Temperature °C"),
+    )),
+    AppForm("certification", "Certified", "承诺达标合格证", "Compliance certificate", (
+        AppField("scheme", "证书类型", "Scheme", "choice", True, (
+            ("compliance-certificate", "承诺达标合格证 compliance certificate"),
+            ("green-food", "绿色食品 green food"), ("organic", "有机 organic"),
+            ("geographical-indication", "地理标志 geographical indication"),
+            ("gap", "良好农业规范 GAP"), ("other", "其他 other"))),
+        AppField("number", "编号", "Number", required=True, max_length=60),
+        AppField("issuer", "开具单位", "Issued by", required=True),
+        AppField("valid_from", "开具日期", "Valid from", "time", True),
+        AppField("contact", "联系电话", "Contact"),
+        AppField("commitment_text", "承诺内容", "Commitment", max_length=500,
+                 default=DEFAULT_COMMITMENT),
     )),
     AppForm("correction", "Corrected", "更正", "Correction", (
         AppField("corrects", "更正哪条记录", "Record to correct", "record", True),

@@ -30,7 +30,7 @@ from ledger.devices import Devices
 from ledger.domain.fields import gtin_check_digit
 from tests.api.test_scan_resolver import scan_app
 from tests.e2e.test_browser_consumer import Served
-from tests.e2e.test_browser_verify import browser
+from tests.e2e.test_browser_verify import NO_WEBCRYPTO, browser
 from verify import Bundle, verify_bundle
 
 __all__ = ["browser"]
@@ -223,6 +223,16 @@ def test_a_paired_phone_records_a_lot_from_harvest_to_label_sheet(browser: Any,
     packed = save(page)
     assert page.locator("#result-labels").get_attribute("href") == "/lots/APP-C1-A/labels.pdf"
     shot(page, "packing-saved")
+    # The 承诺达标合格证: issued and signed on the phone, then printed.
+    page.click("#result-certificate")
+    page.wait_for_function(READY)
+    page.fill("#f-contact", "0743-1234567")
+    save(page)
+    assert page.locator("#result-certificate").get_attribute(
+        "href") == "/lots/APP-C1-A/certificate"
+    certificate = httpx.get(f"{served.url}/lots/APP-C1-A/certificate")
+    assert certificate.status_code == 200
+    assert "承诺达标合格证" in certificate.text
 
     # A correction: pick the storage record, fix its facility.
     step(page, served, "correction", "APP-C1-A")
@@ -249,8 +259,8 @@ def test_a_paired_phone_records_a_lot_from_harvest_to_label_sheet(browser: Any,
             assert signed.record.key == (platform_key if signed.record.org == PLATFORM
                                          else key), (lot, signed.record.type)
     types = [s.record.type for s in ledger.lot_history("APP-C1-A")]
-    assert types == ["Graded", "PreCooled", "Stored", "Packed", "Corrected", "Shipped",
-                     "Received"]
+    assert types == ["Graded", "PreCooled", "Stored", "Packed", "Certified", "Corrected",
+                     "Shipped", "Received"]
     assert packed in {s.record.hash_hex for s in ledger.lot_history("APP-C1-A")}
     log = services_of(served.app).log
     log.integrate()
@@ -403,6 +413,7 @@ def test_a_revoked_phone_is_refused_and_keeps_its_records(browser: Any,
 
 PAGES = ["/app", "/app/pair", "/app/step/harvest", "/app/step/collection",
          "/app/step/grading", "/app/step/storage", "/app/step/packing",
+         "/app/step/certification",
          "/app/step/correction", "/app/households", "/app/queue", "/app/devices", "/app/lot"]
 
 
@@ -436,3 +447,26 @@ def test_first_view_of_the_app_and_of_a_form_is_under_100_kb(browser: Any,
         assert 0 < sum(sizes) < 100_000, (path, sum(sizes))
     raw = httpx.get(f"{served.url}/app/step/harvest").content
     assert len(gzip.compress(raw)) < 10_000
+
+
+NO_ED25519_KEYS = """
+const generateKey = SubtleCrypto.prototype.generateKey;
+SubtleCrypto.prototype.generateKey = function (algorithm, ...rest) {
+  const name = typeof algorithm === "string" ? algorithm : algorithm.name;
+  if (name === "Ed25519") return Promise.reject(new DOMException("no", "NotSupportedError"));
+  return generateKey.call(this, algorithm, ...rest);
+};"""
+
+
+@pytest.mark.parametrize("missing", [NO_ED25519_KEYS, NO_WEBCRYPTO],
+                         ids=["no-ed25519", "no-webcrypto"])
+def test_without_webcrypto_ed25519_the_phone_signs_with_noble(browser: Any, served: Served,
+                                                            missing: str) -> None:
+    page = phone(browser)
+    page.context.add_init_script(missing)
+    key = pair(page, served, label="旧手机")
+    assert "noble" in page.inner_text("#paired-text")
+    lot = f"APP-NB{len(missing) % 97}"
+    harvest(page, served, lot, "12")
+    record = ledger_of(served).lot_history(lot)[0].record
+    assert record.key == key

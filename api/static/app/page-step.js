@@ -37,6 +37,11 @@ export async function start({ db }) {
     input.value = localInputValue(new Date());
   }
   await fillLists(db);
+  if (step === "Certified") {
+    const today = new Date().toISOString().slice(0, 10).replaceAll("-", "");
+    $("f-number").value = `HGZ-${code}-${today}`.slice(0, 60);
+    $("f-issuer").value = device.orgName ?? device.org;
+  }
   const widgets = {
     grades: () => gradesWidget(form, kept),
     purchases: () => purchasesWidget(form, fillHouseholds),
@@ -138,7 +143,10 @@ async function showOutcome(form, item, device) {
   $("result-key").textContent = `${device.keyId}（本机 this phone）`;
   $("result-lot").href = `/app/lot?code=${encodeURIComponent(lot)}`;
   $("result-labels").href = `/lots/${encodeURIComponent(lot)}/labels.pdf`;
-  $("result-certificate").href = `/lots/${encodeURIComponent(lot)}/certificate`;
+  // The certificate page shows the lot's 承诺达标合格证; without one, the form that issues it.
+  $("result-certificate").href = item.command.step === "Certified"
+    ? `/lots/${encodeURIComponent(lot)}/certificate`
+    : `/app/step/certification?lot=${encodeURIComponent(lot)}`;
   if (!left) {
     result.hidden = false;
     result.dataset.state = "saved";

@@ -8,7 +8,7 @@ const SHELL = [
   "/app", "/app/pair", "/app/lot", "/app/queue", "/app/households", "/app/devices",
   "/app/step/harvest", "/app/step/collection", "/app/step/grading", "/app/step/pre-cooling",
   "/app/step/storage", "/app/step/packing", "/app/step/shipment", "/app/step/receipt",
-  "/app/step/correction", "/app/manifest.webmanifest",
+  "/app/step/certification", "/app/step/correction", "/app/manifest.webmanifest",
   "/static/app/app.css", "/static/app/app.js", "/static/app/db.js", "/static/app/keys.js",
   "/static/app/derive.js", "/static/app/api.js", "/static/app/sync.js", "/static/app/ui.js",
   "/static/app/lotview.js", "/static/app/readings.js", "/static/app/icon.svg",
