@@ -217,8 +217,13 @@ def test_a_paired_phone_records_a_lot_from_harvest_to_label_sheet(browser: Any,
     assert len(stored.data["readings"]) == 6
 
     step(page, served, "packing", "APP-C1-A")
-    fill(page, {"#f-units": "10", "#f-net_weight_per_unit": "5", "#f-net_weight_unit": "kg",
+    fill(page, {"#f-units": "30", "#f-net_weight_per_unit": "5", "#f-net_weight_unit": "kg",
                 "#f-gtin": GTIN, "#f-grade": "一级"})
+    page.click("#save")  # 150 kg from a lot of 100 kg: refused on the phone
+    page.wait_for_function("() => document.getElementById('f-units-error').textContent !== ''")
+    assert "100 kg left" in page.inner_text("#f-units-error")
+    fill(page, {"#f-units": "10"})
+    assert page.inner_text("#packed-total") == "合计 total 50 kg / 剩余 remaining 100 kg"
     shot(page, "packing")
     packed = save(page)
     assert page.locator("#result-labels").get_attribute("href") == "/lots/APP-C1-A/labels.pdf"

@@ -3,7 +3,9 @@
 // the record's hash and its place in the log, or the server's reasons next to the fields.
 
 import { loadLot } from "./api.js";
-import { FieldError, decimal, localTime, readValue, scale, seal, setPath, sum } from "./derive.js";
+import {
+  FieldError, decimal, localTime, readValue, scale, seal, setPath, sum, unscale,
+} from "./derive.js";
 import { readingsWidget } from "./readings.js";
 import { refreshHouseholds } from "./page-households.js";
 import { showLot } from "./lotview.js";
@@ -51,7 +53,8 @@ export async function start({ db }) {
   const widget = document.querySelector("#grades") ? widgets.grades()
     : document.querySelector("#purchases") ? widgets.purchases()
     : document.querySelector("#readings") ? widgets.readings()
-    : step === "Corrected" ? widgets.correction() : null;
+    : step === "Corrected" ? widgets.correction()
+    : step === "Packed" ? packingWidget(form, kept) : null;
 
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
@@ -255,6 +258,43 @@ function purchasesWidget(form, fillHouseholds) {
       const protective = decimal($("f-protective").value, "protective", { min: "0", places: 2 });
       for (const purchase of data.purchases ?? []) purchase.protective_price_per_kg = protective;
       if (!data.purchases?.length) throw new FieldError("purchases", "至少一户 at least one household");
+    },
+  };
+}
+
+// -- packing: units × net weight against what is left of the lot ---------------------------
+
+const MASS = { kg: "1", g: "0.001", jin: "0.5", t: "1000" };
+
+function packingWidget(form, kept) {
+  const lot = kept?.summary;
+  const note = element("p", { class: "sum", id: "packed-total", "aria-live": "polite" });
+  $("f-gtin").closest(".field").before(note);
+  const total = () => {
+    const units = $("f-units").value.trim();
+    const weight = $("f-net_weight_per_unit").value.trim();
+    const unit = $("f-net_weight_unit").value;
+    if (!/^[0-9]{1,9}$/.test(units) || !/^[0-9]{1,13}(\.[0-9]{1,12})?$/.test(weight)) return null;
+    return unscale((scale(weight) * BigInt(units) * scale(MASS[unit])) / 10n ** 12n);
+  };
+  const lotKg = () => (lot && MASS[lot.unit]
+    ? unscale((scale(lot.remaining) * scale(MASS[lot.unit])) / 10n ** 12n) : null);
+  const update = () => {
+    const packed = total();
+    note.textContent = packed === null ? ""
+      : `合计 total ${packed} kg${lotKg() !== null ? ` / 剩余 remaining ${lotKg()} kg` : ""}`;
+  };
+  for (const id of ["f-units", "f-net_weight_per_unit", "f-net_weight_unit"]) {
+    $(id).addEventListener("input", update);
+  }
+  update();
+  return {
+    complete() {
+      const packed = total();
+      const left = lotKg();
+      if (packed !== null && left !== null && scale(packed) > scale(left)) {
+        throw new FieldError("units", `共 ${packed} 千克，超过批次剩余的 ${left} 千克 ${packed} kg is more than the ${left} kg left in the lot`);
+      }
     },
   };
 }
