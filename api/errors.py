@@ -1,4 +1,6 @@
-"""Errors as HTTP responses, in one place, each a JSON body ``{"error", "field", "reason"}``.
+"""Errors as HTTP responses, in one place, each a JSON body ``{"error", "field", "reason"}``;
+a step refused by a domain rule adds ``rule`` (its name, docs/records.md) and ``records``
+(the hashes of the records involved).
 
 ``LedgerError`` → status, first match wins::
 
@@ -51,7 +53,7 @@ from ledger.errors import (
     WrongState,
 )
 
-__all__ = ["STATUSES", "error_response", "install_error_handlers", "status_of"]
+__all__ = ["STATUSES", "error_body", "error_response", "install_error_handlers", "status_of"]
 
 log = logging.getLogger(__name__)
 
@@ -83,8 +85,16 @@ def _body(error: str, field: str | None, reason: str) -> dict[str, Any]:
     return {"error": error, "field": field, "reason": reason}
 
 
-def _ledger_error(request: Request, error: LedgerError) -> JSONResponse:
+def error_body(error: LedgerError) -> dict[str, Any]:
+    """The JSON body of ``error``: its kind, field and reason, and the rule it names."""
     body = _body(type(error).__name__, error.field, error.reason)
+    if error.rule is not None:
+        body.update(rule=error.rule, records=list(error.records))
+    return body
+
+
+def _ledger_error(request: Request, error: LedgerError) -> JSONResponse:
+    body = error_body(error)
     headers = {}
     if isinstance(error, ChainConflict):
         body.update(chain=error.chain, head=error.head)

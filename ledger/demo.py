@@ -197,7 +197,7 @@ def _kiwi_cold_chain(c: Calendar) -> list[DemoStep]:
         DemoStep(COOP, "Certified", lot, c.at(2, "10:30"), {
             "scheme": "compliance-certificate", "number": "HN-HY-2026-091601",
             "issuer": "湘西十八洞山货农产品专业合作社联合社", "valid_from": c.at(2, "10:30"),
-            "contact": "0743-7120000",
+            "contact": "0743-7120000", "basis": "internal-quality-control",
             "commitment_text": COMMITMENT}),
         DemoStep(COOP, "Shipped", lot, c.at(2, "14:00"), {
             "to": CARRIER, "to_location": "湘运冷链 冷藏车 湘U·C2618 reefer truck",

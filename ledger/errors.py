@@ -10,15 +10,21 @@ LedgerError
  ├─ NotPermitted          the acting organisation may not do this (403)
  │   └─ NotCustodian      only the organisation holding the lot may handle it
  ├─ WrongState            a lot's (or organisation's) state forbids this step (409)
- │   ├─ LotRecalled
- │   ├─ LotHeld
+ │   ├─ LotRecalled       the lot, or a lot it was made from, is recalled
+ │   ├─ LotHeld           the lot, or a lot it was made from, is on hold
  │   ├─ LotConsumed
  │   ├─ LotInTransit
+ │   ├─ RuleBroken        the step breaks a domain rule given the lot's records (packing
+ │   │                    more than the lot holds, a certificate resting on a failed test)
  │   └─ KeyLimitReached   the organisation holds as many active keys as allowed
  ├─ RateLimited           too many changes of one kind in a time window (429)
  ├─ ChainConflict         another writer appended to the chain first; retry (409)
  ├─ AuditFailed           the store does not verify; names the first bad record
  └─ StoreUnavailable      the database cannot be reached or is misconfigured
+
+An error refusing a step by a domain rule names the rule (``rule``, e.g. ``pack-within-lot``)
+and the records it rests on (``records``, hashes in hex), so the API's answer and the command
+line's message can say which rule and which records (docs/records.md lists the rules).
 """
 
 from __future__ import annotations
@@ -40,6 +46,7 @@ __all__ = [
     "NotPermitted",
     "OrganisationNotFound",
     "RateLimited",
+    "RuleBroken",
     "StoreUnavailable",
     "Unauthenticated",
     "WrongState",
@@ -49,9 +56,12 @@ __all__ = [
 class LedgerError(Exception):
     """Base of every error the ledger raises on purpose."""
 
-    def __init__(self, reason: str, *, field: str | None = None) -> None:
+    def __init__(self, reason: str, *, field: str | None = None, rule: str | None = None,
+                 records: tuple[str, ...] = ()) -> None:
         self.reason = reason
         self.field = field
+        self.rule = rule
+        self.records = records
         super().__init__(f"{field}: {reason}" if field else reason)
 
     def locate(self, prefix: str) -> None:
@@ -115,6 +125,11 @@ class LotConsumed(WrongState):
 
 class LotInTransit(WrongState):
     pass
+
+
+class RuleBroken(WrongState):
+    """A domain rule refuses the step given what the lot's records already say; ``rule``
+    names it and ``records`` the records involved."""
 
 
 class KeyLimitReached(WrongState):

@@ -17,19 +17,64 @@ from typing import Any
 # Python before 3.12.
 from typing_extensions import TypedDict
 
+from ledger.domain.corrections import Correction
 from ledger.domain.fields import format_decimal
 from ledger.domain.gtins import GTIN_LENGTH
 from ledger.domain.lot import Lot
 from ledger.domain.organisation import Organisation
 from verify.records import Record
 
-__all__ = ["KeyView", "LineageView", "LotView", "OrganisationView", "RecordView",
-           "ShipmentView", "lineage_view", "lot_summary", "organisation_view", "record_view",
-           "shipments"]
+__all__ = ["ChangeView", "CorrectionView", "ExcursionView", "KeyView", "LineageView",
+           "LotView", "OrganisationView", "PriceFlagView", "RecordView", "ShipmentView",
+           "correction_view", "lineage_view", "lot_summary", "organisation_view",
+           "record_view", "shipments"]
+
+
+# "from" is a keyword, so this view is written the functional way.
+ChangeView = TypedDict("ChangeView", {"field": str, "from": Any, "to": Any})
+
+
+class CorrectionView(TypedDict):
+    """A correction of one of the lot's records: what it changed, from what to what."""
+
+    record: str
+    """The Corrected record's hash."""
+    corrects: str
+    """The hash it names: the original, or an earlier correction of it."""
+    original: str
+    """The original record it corrects."""
+    type: str
+    """The original's step."""
+    fields: list[str]
+    changes: list[ChangeView]
+    """Each field's value before this correction (null: absent) and after (null: withdrawn)."""
+    reason: str
+    org: str
+    time: str
+
+
+class ExcursionView(TypedDict):
+    """A temperature outside the target range of the lot's latest storage."""
+
+    record: str
+    at: str
+    temp_c: str
+    target_min_c: str | None
+    target_max_c: str | None
+
+
+class PriceFlagView(TypedDict):
+    """A purchase below the protective price, accepted as paid and flagged."""
+
+    record: str
+    lot: str
+    """The lot bought from."""
+    price_per_kg: str
+    protective_price_per_kg: str
 
 
 class LotView(TypedDict):
-    """What a lot is now."""
+    """What a lot is now, its records' corrections applied."""
 
     lot: str
     product: dict[str, Any]
@@ -58,6 +103,20 @@ class LotView(TypedDict):
     """The hash of its latest record: the next record's prev."""
     parents: list[str]
     children: list[str]
+    packed: str
+    """Units × net weight packed from it, in its unit (decimal); with ``packing_loss``,
+    never more than it holds."""
+    packing_loss: str
+    """Loss declared while packing, in its unit (decimal)."""
+    status_record: str | None
+    """The latest Held or Released record, or the Recalled one."""
+    status_reason: str | None
+    corrections: list[CorrectionView]
+    """The corrections of its records, oldest first (its values are the corrected ones)."""
+    excursions: list[ExcursionView]
+    """Temperatures recorded outside the target range: accepted, flagged for inspectors."""
+    below_protective_price: list[PriceFlagView]
+    """Purchases below the protective price: accepted, flagged for inspectors."""
 
 
 class RecordView(TypedDict):
@@ -137,7 +196,8 @@ class OrganisationView(TypedDict):
 
 
 def lot_summary(lot: Lot) -> LotView:
-    """What a lot is now: product, origin, amounts, status, who holds it, its head."""
+    """What a lot is now: product, origin, amounts, status, who holds it, its head, the
+    corrections of its records, and the facts flagged for inspectors."""
     return {
         "lot": lot.code, "product": lot.product, "origin": lot.origin,
         "quantity": format_decimal(lot.quantity), "remaining": format_decimal(lot.remaining),
@@ -145,7 +205,27 @@ def lot_summary(lot: Lot) -> LotView:
         "custodian": lot.custodian, "in_transit_to": lot.in_transit_to, "grade": lot.grade,
         "gtin": lot.gtin, "started": lot.started_at, "records": lot.length,
         "head": lot.head.hex(), "parents": lot.parents, "children": lot.children,
+        "packed": format_decimal(lot.packed), "packing_loss": format_decimal(lot.pack_loss),
+        "status_record": lot.status_record, "status_reason": lot.status_reason,
+        "corrections": [correction_view(c) for c in lot.history.corrections],
+        "excursions": [{"record": e["record"], "at": e["at"], "temp_c": e["temp_c"],
+                        "target_min_c": e["target_min_c"], "target_max_c": e["target_max_c"]}
+                       for e in lot.excursions],
+        "below_protective_price": [
+            {"record": p["record"], "lot": p["lot"], "price_per_kg": p["price_per_kg"],
+             "protective_price_per_kg": p["protective_price_per_kg"]}
+            for p in lot.below_protective_price],
     }
+
+
+def correction_view(correction: Correction) -> CorrectionView:
+    """A correction: the record it names, its original, and each change from what to what."""
+    return {"record": correction.record, "corrects": correction.corrects,
+            "original": correction.original, "type": correction.original_type,
+            "fields": correction.fields,
+            "changes": [{"field": change.field, "from": change.before, "to": change.after}
+                        for change in correction.changes],
+            "reason": correction.reason, "org": correction.org, "time": correction.time}
 
 
 def record_view(record: Record, signature: bytes) -> RecordView:

@@ -7,6 +7,9 @@
   and drawn a few at a time (``api.sheets``);
 - ``GET /lots/{lot}/certificate`` and ``/certificate.pdf`` the lot's 承诺达标合格证.
 
+Nothing is printed for a lot that is recalled or held, or made from one that is: 409 naming
+the rule, the lot and the record (``ledger.labels.standing``).
+
 Printing costs CPU (choosing a QR code's mask, drawing hundreds of labels), so these spend
 from the caller's address's rate limit, as the other public endpoints do; a label sheet that
 must be drawn spends a token per label.
@@ -29,7 +32,7 @@ from api.scan.responses import answers, problem
 from api.sheets import SHEET_LABELS
 from ledger.digitallink.uris import MAX_PATH, parse_digital_link
 from ledger.domain.fields import lot_code
-from ledger.errors import InvalidInput, NotFound
+from ledger.errors import InvalidInput, NotFound, WrongState
 from ledger.labels import (
     certificate_pdf,
     compliance_certificate,
@@ -123,7 +126,8 @@ def _certificate(services: Scanning, lot: str) -> ComplianceCertificate:
 
 
 @router.get("/lots/{lot}/certificate", response_class=HTMLResponse,
-            responses=answers({"text/html": {"schema": {"type": "string"}}}, 400, 404, 429),
+            responses=answers({"text/html": {"schema": {"type": "string"}}}, 400, 404, 409,
+                              429),
             summary="The lot's compliance certificate 承诺达标合格证")
 def certificate_page(lot: str, request: Request, services: ScanningDep) -> Response:
     try:
@@ -132,6 +136,8 @@ def certificate_page(lot: str, request: Request, services: ScanningDep) -> Respo
         return problem(request, 400, error, code=lot[:MAX_PATH])
     except NotFound as error:
         return problem(request, 404, error, code=lot)
+    except WrongState as error:
+        return problem(request, 409, error, code=lot)
     lang = language_of(request)
     html = render("certificate.html", lang, c=certificate,
                   qr=Markup(qr_svg(certificate.uri, title=certificate.uri)),  # noqa: S704
@@ -141,7 +147,7 @@ def certificate_page(lot: str, request: Request, services: ScanningDep) -> Respo
 
 
 @router.get("/lots/{lot}/certificate.pdf", response_class=Response,
-            responses=answers(PDF, 400, 404, 429, pages=False),
+            responses=answers(PDF, 400, 404, 409, 429, pages=False),
             summary="The compliance certificate as PDF 承诺达标合格证 PDF")
 def certificate_document(lot: str, services: ScanningDep) -> Response:
     certificate = _certificate(services, lot)

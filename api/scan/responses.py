@@ -1,6 +1,7 @@
 """What a person or a program gets back from the resolver: the consumer page (kept while the
 store is unchanged, with an ETag for a cheap revalidation on a slow connection) or a problem:
-400 for a malformed code, 404 for one not registered, as a page or as JSON.
+400 for a malformed code, 404 for one not registered, 409 for a lot nothing may be printed
+for (recalled or held), as a page or as JSON.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from markupsafe import Markup
 
+from api.errors import error_body
 from api.pages import language_of, render, wants
 from api.scan.coldchart import chart
 from api.scan.linkset import linkset_link
@@ -20,7 +22,7 @@ from ledger.consumer.scans import ScanStats, scan_warnings
 from ledger.consumer.summary import PUBLIC_ORIGIN
 from ledger.consumer.timeline import local_date, quantity
 from ledger.digitallink.uris import DigitalLink
-from ledger.errors import InvalidInput, NotFound
+from ledger.errors import InvalidInput, NotFound, WrongState
 
 __all__ = ["ERROR", "answers", "consumer_page", "problem"]
 
@@ -28,13 +30,15 @@ __all__ = ["ERROR", "answers", "consumer_page", "problem"]
 ERROR: dict[str, Any] = {
     "type": "object", "required": ["error", "field", "reason"],
     "properties": {"error": {"type": "string"}, "field": {"type": ["string", "null"]},
-                   "reason": {"type": "string"}}}
+                   "reason": {"type": "string"}, "rule": {"type": "string"},
+                   "records": {"type": "array", "items": {"type": "string"}}}}
 _WHY = {
     304: "Not modified: the page of this ETag is still current.",
     307: "The resource this link type names (Location).",
     400: "A malformed code or value: a page saying so, or the error as JSON.",
     404: "Not registered (possibly counterfeit): a page saying so, or the error as JSON.",
-    409: "The lot is not packed: it has no GTIN to print.",
+    409: "The lot is not packed (it has no GTIN to print), or it or a lot it was made from is "
+         "recalled or held: nothing is printed for it (the error names the rule and record).",
     429: "Too many requests from this address; see Retry-After.",
     503: "Too much of this is being made at once; see Retry-After.",
 }
@@ -46,7 +50,7 @@ def answers(ok: dict[str, Any], *codes: int, pages: bool = True) -> dict[int | s
     documented: dict[int | str, Any] = {200: {"description": "OK", "content": ok}}
     for code in codes:
         content: dict[str, Any] = {"application/json": {"schema": ERROR}}
-        if pages and code in (400, 404):
+        if pages and code in (400, 404, 409):
             content["text/html"] = {"schema": {"type": "string"}}
         documented[code] = {"description": _WHY[code]}
         if code not in (304, 307):
@@ -54,18 +58,22 @@ def answers(ok: dict[str, Any], *codes: int, pages: bool = True) -> dict[int | s
     return documented
 
 
-def problem(request: Request, status: int, error: NotFound | InvalidInput,
+_PROBLEMS = {  # status → (kind, title, text)
+    404: ("not-registered", "not_registered", "not_registered_text"),
+    409: ("refused", "refused", "refused_text"),
+}
+
+
+def problem(request: Request, status: int, error: NotFound | InvalidInput | WrongState,
             code: str | None = None) -> Response:
-    """A 400 or 404 as JSON (``{"error", "field", "reason"}``) for programs, as a page
-    for people."""
+    """A 400, 404 or 409 as JSON (``{"error", "field", "reason"}``, and the rule) for
+    programs, as a page for people."""
     if wants(request, "application/json") or wants(request, "application/linkset+json"):
-        body = {"error": type(error).__name__, "field": error.field, "reason": error.reason}
-        return JSONResponse(body, status_code=status, headers={"Vary": "Accept"})
+        return JSONResponse(error_body(error), status_code=status, headers={"Vary": "Accept"})
     lang = language_of(request)
-    kind = "not-registered" if status == 404 else "malformed"
+    kind, title, text = _PROBLEMS.get(status, ("malformed", "bad_code", "bad_code_text"))
     html = render("problem.html", lang, kind=kind, code=code, reason=error.reason,
-                  title="not_registered" if status == 404 else "bad_code",
-                  text="not_registered_text" if status == 404 else "bad_code_text")
+                  title=title, text=text)
     return HTMLResponse(html, status_code=status, headers={
         "Content-Language": lang, "Vary": "Accept, Accept-Language"})
 

@@ -62,6 +62,11 @@ class ErrorPublic(BaseModel):
                               examples=["org"])
     reason: str = Field(description="Why, for people.",
                         examples=["lot KG1 is held by coop-xixiang, not carrier-sf"])
+    rule: str | None = Field(default=None, description="When a domain rule refuses the step: "
+                             "its name (docs/records.md), e.g. pack-within-lot; absent "
+                             "otherwise.", examples=["pack-within-lot"])
+    records: list[str] | None = Field(default=None, description="With a rule: the hashes "
+                                      "(hex) of the records the refusal rests on.")
 
 
 class ConflictPublic(ErrorPublic):
@@ -78,8 +83,10 @@ _DESCRIPTIONS = {
     403: ("The token's organisation may not do this (not the custodian, not an inspector, "
           "not an admin).", ErrorPublic),
     404: ("No such lot, organisation, record or token.", ErrorPublic),
-    409: ("Wrong state (recalled, held, consumed, in transit), taken id, or a conflict on the "
-          "lot's chain (with its current head: rebuild and retry).", ConflictPublic),
+    409: ("Wrong state (the lot or one it was made from recalled or held; consumed, in "
+          "transit), a domain rule the lot's records refuse (packing more than the lot holds; "
+          "with rule and records), taken id, or a conflict on the lot's chain (with its "
+          "current head: rebuild and retry).", ConflictPublic),
     413: ("The request body is over the size limit.", ErrorPublic),
     422: ("Invalid body: the field and the reason.", ErrorPublic),
     429: ("Too many requests from this address without a token, or too many key changes by "

@@ -18,7 +18,7 @@ from ledger.persistence.work import Receipt
 from ledger.private.openings import Opening
 
 __all__ = ["BatchIn", "EntryIn", "OpeningIn", "ReceiptPublic", "RecordedPublic", "SignedIn",
-           "SignedRecordIn"]
+           "SignedRecordIn", "WarningPublic"]
 
 STEP_NAMES = Literal["Harvested", "Collected", "Graded", "PreCooled", "Stored", "Packed",
                      "Shipped", "Received", "Inspected", "Certified", "Held", "Released",
@@ -43,6 +43,17 @@ class ReceiptPublic(BaseModel):
         return cls(hash=receipt.hash, chain=receipt.chain, seq=receipt.seq, type=receipt.type)
 
 
+class WarningPublic(BaseModel):
+    """A fact the records state that was accepted, with a warning: a temperature outside the
+    storage's target range (``excursion``), a purchase below the protective price
+    (``below-protective-price``)."""
+
+    kind: str = Field(examples=["excursion"])
+    record: str = Field(description="The record stating it (for a correction, the corrected "
+                                    "record), hex.")
+    message: str = Field(description="What, in Chinese and English.")
+
+
 class RecordedPublic(BaseModel):
     """What a recording request made: the step's own record first named, then every record
     (a grading also starts each grade lot; a recall cascades to descendants)."""
@@ -51,12 +62,21 @@ class RecordedPublic(BaseModel):
     leaf_index: int | None = Field(default=None, description="Its leaf index; null until "
                                                              "integrated.")
     records: list[ReceiptPublic]
+    warnings: list[WarningPublic] = Field(
+        default_factory=list, description="Facts accepted with a warning (the records are "
+                                          "kept; the lot's view lists them for inspectors). "
+                                          "A replayed answer (Idempotency-Key) has none.")
 
     @classmethod
     def of(cls, receipts: Sequence[Receipt | Recorded],
            chain: str | None = None) -> RecordedPublic:
         main = next((r for r in receipts if r.chain == chain), receipts[0])
-        return cls(hash=main.hash, records=[ReceiptPublic.of(r) for r in receipts])
+        warnings = [WarningPublic(kind=notice.kind, record=notice.record,
+                                  message=notice.message)
+                    for receipt in receipts if isinstance(receipt, Receipt)
+                    for notice in receipt.warnings]
+        return cls(hash=main.hash, records=[ReceiptPublic.of(r) for r in receipts],
+                   warnings=warnings)
 
 
 class EntryIn(BaseModel):

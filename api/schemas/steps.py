@@ -131,14 +131,17 @@ BODIES: Mapping[str, Body] = {
         "reached_core_temp_c": "2.4",
         "readings": [{"at": "2026-09-10T18:00:00+08:00", "temp_c": "8.1"}]}),
     "Stored": Body("StorageIn", STEPS["Stored"], "冷藏 Stored, with temperature readings or "
-                   "their summary.", {
+                   "their summary. target_min_c must not be above target_max_c; readings "
+                   "outside the range are recorded, and the answer warns of them.", {
                        "facility": "西乡冷库1号", "started": "2026-09-10T22:00:00+08:00",
                        "target_min_c": "0", "target_max_c": "4",
                        "readings": [{"at": "2026-09-11T06:00:00+08:00", "temp_c": "1.5"}]}),
     "Packed": Body("PackingIn", STEPS["Packed"], "分级包装 Packed: gives the lot its trade item "
-                   "(GTIN).", {
+                   "(GTIN). Units × net weight, plus the loss declared, must not exceed what "
+                   "the lot holds (all its packings together).", {
                        "packaging": "5 kg 礼盒", "units": 40, "net_weight_per_unit": "5",
-                       "net_weight_unit": "kg", "gtin": "06901234567892", "grade": "一级"}),
+                       "net_weight_unit": "kg", "gtin": "06901234567892", "grade": "一级",
+                       "loss": "1.5"}),
     "Shipped": Body("ShipmentIn", STEPS["Shipped"], "发运 Shipped: custody moves to ``to`` when "
                     "it records the receipt.", {
                         "to": "platform-wh", "to_location": "长沙市望城区电商产业园",
@@ -154,11 +157,14 @@ BODIES: Mapping[str, Body] = {
                           "results": [{"analyte": "毒死蜱", "value": "0.01", "unit": "mg/kg",
                                        "limit": "0.02", "verdict": "pass"}]}),
     "Certified": Body("CertificationIn", STEPS["Certified"], "认证 Certified, e.g. the "
-                      "承诺达标合格证 of a production batch.", {
+                      "承诺达标合格证 of a production batch: its basis (a test names the lab "
+                      "or rapid-test record it rests on) and contact; the commitment defaults "
+                      "to the standard wording.", {
                           "scheme": "compliance-certificate", "number": "HN-2026-000123",
                           "issuer": "凤凰县西乡猕猴桃专业合作社",
                           "valid_from": "2026-09-12T00:00:00+08:00",
-                          "commitment_text": "我承诺对生产销售的食用农产品：不使用禁用农药兽药……"}),
+                          "contact": "0743-1234567", "basis": "commissioned-test",
+                          "basis_record": "0" * 64}),
     "Held": _REASON,
     "Released": _REASON,
     "Recalled": Body("RecallIn", STEPS["Recalled"], "召回 Recalled, by an inspector: cascades to "

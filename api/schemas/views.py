@@ -16,10 +16,13 @@ from pydantic import ConfigDict, TypeAdapter, with_config
 from typing_extensions import get_original_bases, is_typeddict
 
 from ledger.views import (
+    CorrectionView,
+    ExcursionView,
     KeyView,
     LineageView,
     LotView,
     OrganisationView,
+    PriceFlagView,
     RecordView,
     ShipmentView,
 )
@@ -62,4 +65,4 @@ class LineageLotPublic(LineageView):
 
 
 documented(LotView, RecordView, LineageView, KeyView, OrganisationView, FoundRecordPublic,
-           LineageLotPublic)
+           LineageLotPublic, CorrectionView, ExcursionView, PriceFlagView)

@@ -27,6 +27,7 @@ __all__ = [
     "describe",
     "exit_code",
     "fail",
+    "reason_of",
     "reported_errors",
 ]
 
@@ -42,11 +43,17 @@ def exit_code(error: LedgerError) -> int:
 
 
 def describe(error: LedgerError) -> str:
-    """One line naming the field (or the first bad record) and the reason."""
-    text = f"{error.field}: {error.reason}" if error.field else error.reason
+    """One line naming the field (or the first bad record), the reason and, when a domain
+    rule refuses the step, the rule (docs/records.md)."""
+    text = f"{error.field}: {reason_of(error)}" if error.field else reason_of(error)
     if isinstance(error, AuditFailed) and error.record:
         text += f"; first bad record {error.record}"
     return text
+
+
+def reason_of(error: LedgerError) -> str:
+    """The reason, with the rule that refused the step if one did."""
+    return error.reason if error.rule is None else f"{error.reason} [rule {error.rule}]"
 
 
 def fail(message: str, code: int = EXIT_INVALID) -> NoReturn:

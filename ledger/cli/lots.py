@@ -31,7 +31,8 @@ def lot_show(lot: str, as_json: JsonFlag = False, db: DbOption = None) -> None:
         })
         return
     print_lot(current)
-    out.print(history_table([signed.record for signed in history]))
+    out.print(history_table([signed.record for signed in history],
+                            current.history.corrections))
     out.print(lineage_tree("溯源 trace back", current.code, back, lambda x: x.parents))
     out.print(lineage_tree("追踪 trace forward", current.code, forward, lambda x: x.children))
 

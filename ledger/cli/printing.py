@@ -3,7 +3,9 @@
 ``labels LOT -o FILE.pdf`` writes A4 sheets of 24 labels (70 × 37 mm) for a packed lot, one
 per unit when it has serials, each with its Digital Link QR code. ``certificate LOT -o
 FILE.pdf`` writes the lot's 承诺达标合格证, issuing it first as a signed record with
-``--issue ORG``. The QR codes point at ``--host`` (``AGRITRACE_PUBLIC_URL``); docs/consumer.md.
+``--issue ORG --basis BASIS`` (and ``--basis-record HASH`` for a test). Nothing is printed for
+a lot that is recalled or held, or made from one that is. The QR codes point at ``--host``
+(``AGRITRACE_PUBLIC_URL``); docs/consumer.md.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from rich.text import Text
 from ledger.cli.context import DbOption, err, opened
 from ledger.cli.errors import EXIT_INVALID, fail
 from ledger.cli.groups import app
+from ledger.domain.certificates import BASES
 from ledger.labels import (
     MAX_LABELS,
     issue_compliance_certificate,
@@ -65,6 +68,12 @@ def certificate(
     ] = None,
     number: Annotated[str | None, typer.Option(
         help="The new certificate's number (default HGZ-LOT-YYYYMMDD).")] = None,
+    basis: Annotated[str | None, typer.Option(
+        help="What the new certificate rests on: " + ", ".join(
+            f"{code} ({zh})" for code, (zh, _) in BASES.items()) + ".")] = None,
+    basis_record: Annotated[str | None, typer.Option(
+        help="For a test basis: the hash of the lab or rapid-test Inspected record of the "
+             "lot, or of a lot it was made from.")] = None,
     host: HostOption = None,
     db: DbOption = None,
 ) -> None:
@@ -72,7 +81,8 @@ def certificate(
     try:
         with opened(db) as ledger:
             if issue is not None:
-                issue_compliance_certificate(ledger, issue, lot, number=number)
+                issue_compliance_certificate(ledger, issue, lot, number=number, basis=basis,
+                                             basis_record=basis_record)
             written = write_certificate(ledger, lot, output, host=host)
     except OSError as error:
         fail(f"cannot write {output}: {error.strerror}", EXIT_INVALID)

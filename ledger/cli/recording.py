@@ -19,7 +19,7 @@ from rich.text import Text
 
 from ledger.application import Ledger, Receipt
 from ledger.cli.context import HASH_SHOWN, DbOption, opened, out, progress_bar
-from ledger.cli.errors import describe, exit_code, fail
+from ledger.cli.errors import describe, exit_code, fail, reason_of
 from ledger.cli.groups import app
 from ledger.domain.steps import GENESIS, STEPS
 from ledger.errors import InvalidInput, LedgerError
@@ -168,9 +168,9 @@ def _locate(error: LedgerError, cursor: _Cursor, place: Place) -> str:
     # a wrong state) do not, so the entry being recorded when they were raised is named.
     match = _ENTRY_FIELD.fullmatch(error.field or "")
     if match:
-        return f"{place(int(match[1]), match[2])}: {error.reason}"
+        return f"{place(int(match[1]), match[2])}: {reason_of(error)}"
     if cursor.index is not None:
-        return f"{place(cursor.index, error.field)}: {error.reason}"
+        return f"{place(cursor.index, error.field)}: {reason_of(error)}"
     return describe(error)
 
 
@@ -181,10 +181,15 @@ def _json_place(path: Path) -> Place:
 
 
 def print_receipts(receipts: Sequence[Receipt]) -> None:
+    """What was recorded, then every warning about what it states (an excursion, a price
+    below the protective price): accepted as facts, flagged for whoever recorded them."""
     if len(receipts) > 20:
         chains = len({receipt.chain for receipt in receipts})
         out.print(Text(f"recorded {len(receipts)} records in {chains} chains"))
-        return
+    else:
+        for receipt in receipts:
+            out.print(Text(f"recorded {receipt.type} {receipt.chain}#{receipt.seq} "
+                           f"{receipt.hash[:HASH_SHOWN]}"))
     for receipt in receipts:
-        out.print(Text(f"recorded {receipt.type} {receipt.chain}#{receipt.seq} "
-                       f"{receipt.hash[:HASH_SHOWN]}"))
+        for notice in receipt.warnings:
+            out.print(Text(f"⚠ 注意 warning: {notice.message}", style="yellow"))

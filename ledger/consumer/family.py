@@ -6,14 +6,21 @@ records that a record of the family links to: a grade lot carries the collection
 graded from, and each household's harvest up to the sale that linked it. After that point an
 ancestor's chain is about other produce, except for what concerns its quality and standing
 (inspections, certificates, holds, recalls, corrections), which the family keeps too.
+
+Corrections apply (``ledger.domain.corrections``): each record's ``data`` in the family is its
+effective data, the values of its corrections merged in, so every part of the summary shows
+the corrected values. Such a record keeps its hash and bytes (``raw``) as signed; only its
+``data`` says what the record says once corrected. ``corrections`` tells what each correction
+changed, from what to what.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ledger.application import Ledger
+from ledger.domain.corrections import Correction, History
 from ledger.domain.lot import Lot
 from ledger.domain.organisation import Organisation
 from ledger.errors import NotFound
@@ -31,8 +38,13 @@ class Family:
 
     lot: Lot
     ancestors: tuple[Lot, ...]
-    records: tuple[Record, ...]
+    records: tuple[Record, ...]  # corrections applied to their data
     organisations: Mapping[str, Organisation]
+    corrections: Mapping[str, Correction]  # by the correction's hash, hex
+
+    def corrected(self, record: Record) -> bool:
+        """Whether a later record of the family corrects ``record``."""
+        return any(c.original == record.hash_hex for c in self.corrections.values())
 
     @property
     def lots(self) -> tuple[Lot, ...]:
@@ -53,9 +65,11 @@ class Family:
 def load_family(ledger: Ledger, code: str) -> Family:
     """The family of lot ``code``; raises ``LotNotFound`` for an unknown lot."""
     lots = ledger.trace_back(code)
-    history = {lot.chain_name: [signed.record for signed in ledger.history(lot.chain_name)]
-               for lot in lots}
-    records = _relevant(lots[0].chain_name, history)
+    corrected: dict[str, History] = {lot.chain_name: lot.history for lot in lots}
+    history = {chain: found.records for chain, found in corrected.items()}
+    records = [replace(record, data=corrected[record.chain].data(record))
+               if corrected[record.chain].is_corrected(record) else record
+               for record in _relevant(lots[0].chain_name, history)]
     names = {record.org for record in records} | {lot.producer for lot in lots}
     for record in records:
         for key in ("to", "from"):
@@ -64,7 +78,9 @@ def load_family(ledger: Ledger, code: str) -> Family:
                 names.add(value)
     return Family(lot=lots[0], ancestors=tuple(lots[1:]),
                   records=tuple(sorted(records, key=lambda r: (r.time, r.chain, r.seq))),
-                  organisations=_organisations(ledger, names))
+                  organisations=_organisations(ledger, names),
+                  corrections={c.record: c for found in corrected.values()
+                               for c in found.corrections})
 
 
 def _relevant(own: str, history: Mapping[str, Sequence[Record]]) -> list[Record]:

@@ -32,7 +32,7 @@ __all__ = [
 class Fact:
     """One detail of a step. ``key`` names it (the page's vocabulary); ``kind`` says how to
     show ``value``: ``text`` as recorded, ``code`` translated (``pass``, ``forced-air``),
-    ``time`` as a local date and time."""
+    ``step`` a step's name translated (``Harvested``), ``time`` as a local date and time."""
 
     key: str
     value: str
@@ -50,8 +50,9 @@ class Event:
     org: str
     org_name: str
     place: str | None
-    facts: tuple[Fact, ...]
+    facts: tuple[Fact, ...]  # corrections applied; a correction's facts say what it changed
     record: str  # the record hash, hex
+    corrected: bool = False  # a later record corrects it (its facts show the new values)
 
 
 @dataclass(frozen=True)
@@ -127,6 +128,8 @@ class Certificate:
     valid_until: str | None
     contact: str | None
     commitment_text: str | None
+    basis: str | None  # a compliance certificate's basis (ledger.domain.certificates)
+    basis_record: str | None
     org: str
     org_name: str
     record: str

@@ -134,6 +134,7 @@ def _certificate(family: Family, record: Record) -> Certificate:
                        number=data["number"], issuer=data["issuer"],
                        valid_from=data["valid_from"], valid_until=data.get("valid_until"),
                        contact=data.get("contact"), commitment_text=data.get("commitment_text"),
+                       basis=data.get("basis"), basis_record=data.get("basis_record"),
                        org=record.org, org_name=family.org_name(record.org),
                        record=record.hash_hex)
 

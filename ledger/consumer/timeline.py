@@ -69,7 +69,7 @@ def events(family: Family) -> tuple[Event, ...]:
         Event(time=record.time, type=record.type, lot=record.subject,
               own=record.chain == own, org=record.org, org_name=family.org_name(record.org),
               place=place_of(record), facts=tuple(_facts(record, family)),
-              record=record.hash_hex)
+              record=record.hash_hex, corrected=family.corrected(record))
         for record in family.records)
 
 
@@ -88,9 +88,39 @@ def _facts(record: Record, family: Family) -> list[Fact]:
                         ("loss", quantity(data["loss"], unit) if "loss" in data else None))
     if step in _DETAILS:
         return _DETAILS[step](data, family.org_name)
-    if step in ("Held", "Released", "Recalled", "Corrected"):
+    if step == "Corrected":
+        return _corrected(record, family, unit)
+    if step in ("Held", "Released", "Recalled"):
         return _present(("reason", data.get("reason")), ("because_of", data.get("because_of")))
     return []
+
+
+def _corrected(record: Record, family: Family, unit: str) -> list[Fact]:
+    """What the correction changed, from what to what, and why."""
+    correction = family.corrections.get(record.hash_hex)
+    if correction is None:  # names no record of its lot: it changed nothing
+        return _present(("reason", record.data.get("reason")))
+    facts = [Fact("corrects", correction.original_type, "step")]
+    for change in correction.changes:
+        amount = change.field in ("quantity", "loss")
+        before, after = (_shown(value, unit if amount else "")
+                         for value in (change.before, change.after))
+        facts.append(Fact(change.field, f"{before} → {after}"))
+    return [*facts, *_present(("reason", correction.reason))]
+
+
+def _shown(value: Any, unit: str = "") -> str:
+    """A corrected field's value in a few words: nested objects by their values, a private
+    value as such, a list by its length."""
+    if value is None:
+        return "—"
+    if isinstance(value, Mapping):
+        if set(value) == {"commitment"}:
+            return "保密 private"
+        return " ".join(_shown(part) for part in value.values())
+    if isinstance(value, list):
+        return f"[{len(value)}]"
+    return quantity(value, unit) if unit else str(value)
 
 
 def _first_facts(record: Record) -> list[Fact]:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from ledger.domain.certificates import BASES
 from ledger.domain.fields import (
     UNITS,
     Parser,
@@ -194,6 +195,9 @@ PACKED = obj({
     "serial_first": _opt(count(10**12)),
     "serial_last": _opt(count(10**12)),
     "best_before": _opt(timestamp),
+    # Trimmed or sorted out while packing, in the lot's unit: packed units plus this loss
+    # may not exceed what the lot holds.
+    "loss": _opt(decimal(minimum=Decimal(0))),
 })
 PARTY = {
     "location": _req(text(120)),
@@ -231,6 +235,10 @@ CERTIFIED = obj({
     "valid_until": _opt(timestamp),
     "contact": _opt(text(80)),
     "commitment_text": _opt(text(500)),
+    # A compliance certificate's basis, and the lab or rapid-test record a test basis rests on
+    # (``ledger.domain.certificates``).
+    "basis": _opt(choice(set(BASES))),
+    "basis_record": _opt(record_hash),
 })
 REASON = obj({"reason": _req(text(500))})
 RECALLED = obj({
@@ -327,7 +335,8 @@ def parse_corrected_values(step: str, values: Mapping[str, Any], *,
     """Check a correction's ``values`` against the fields of the corrected record, a
     ``step`` record (``genesis`` if it started its lot): each must be one of its fields and
     fit that field's definition, private ones becoming ``Secret`` like the original's. A
-    correction is not itself corrected; the original is corrected again."""
+    correction naming another correction corrects that one's original
+    (``ledger.domain.corrections``), so ``step`` is never ``Corrected``."""
     parser = (GENESIS if genesis else STEPS).get(step)
     if step == "Corrected" or parser is None:
         raise InvalidInput(f"is a {step} record, which is not corrected; correct the "

@@ -4,8 +4,10 @@ The certificate is a ``Certified`` record with scheme ``compliance-certificate``
 signed by the issuing organisation like every record; the printed page and its PDF render
 that record, together with the lot's product, quantity and origin, and a QR code of the lot's
 page, where anyone can check the record. The fields are those the rules require: product
-name, quantity (weight), origin, issue date, issuing organisation and contact, and the
-commitment.
+name, quantity (weight), origin, issue date (开具日期), issuing organisation and contact, the
+commitment and its basis (``ledger.domain.certificates``, which also checks them when the
+certificate is issued). Nothing is printed for a lot that is recalled or on hold, or made
+from one that is.
 """
 
 from __future__ import annotations
@@ -23,9 +25,11 @@ from ledger.consumer.model import LotSummary
 from ledger.consumer.summary import PUBLIC_ORIGIN
 from ledger.consumer.timeline import local_date, quantity
 from ledger.digitallink.uris import lot_page_uri
+from ledger.domain.certificates import BASES, COMPLIANCE_CERTIFICATE, DEFAULT_COMMITMENT
 from ledger.domain.fields import timestamp
 from ledger.errors import NotFound
 from ledger.labels.pdf import FONT, draw_qr, fit_lines, new_pdf, wrap
+from ledger.labels.standing import require_standing
 
 __all__ = [
     "DEFAULT_COMMITMENT",
@@ -34,13 +38,6 @@ __all__ = [
     "compliance_certificate",
     "issue_compliance_certificate",
 ]
-
-DEFAULT_COMMITMENT = (
-    "我承诺对生产销售的食用农产品：不使用禁用农药兽药、停用兽药和非法添加物；"
-    "常规农药兽药残留不超标；对承诺的真实性负责。"
-    "I commit that this produce was grown without banned pesticides, veterinary drugs or "
-    "illegal additives, that its residues are within the limits, and that this commitment "
-    "is true.")
 
 
 @dataclass(frozen=True)
@@ -57,12 +54,16 @@ class ComplianceCertificate:
     issuer: str
     contact: str | None
     commitment: str
+    basis: str | None  # 委托检测 Commissioned test, …; None on certificates issued before it
+    basis_record: str | None  # the lab or rapid-test record it rests on, hex
     record: str  # the Certified record's hash, hex
     uri: str  # the lot's page, for the QR code
 
 
 def compliance_certificate(summary: LotSummary, host: str | None) -> ComplianceCertificate:
-    """The lot's latest compliance certificate; ``NotFound`` when it was issued none."""
+    """The lot's latest compliance certificate; ``NotFound`` when it was issued none,
+    ``LotRecalled`` or ``LotHeld`` when the lot or one it was made from is recalled or held."""
+    require_standing(summary, "its 承诺达标合格证 (compliance certificate)")
     certificate = summary.compliance_certificate()
     if certificate is None:
         raise NotFound(f"lot {summary.lot} has no compliance certificate (承诺达标合格证); "
@@ -78,26 +79,30 @@ def compliance_certificate(summary: LotSummary, host: str | None) -> ComplianceC
         origin=" ".join(summary.origin[k] for k in PUBLIC_ORIGIN if k in summary.origin),
         issued=local_date(certificate.valid_from), issuer=certificate.issuer,
         contact=certificate.contact, commitment=certificate.commitment_text or "",
+        basis=" ".join(BASES.get(certificate.basis or "", ())) or None,
+        basis_record=certificate.basis_record,
         record=certificate.record, uri=lot_page_uri(host, summary.lot, summary.gtin))
 
 
-def issue_compliance_certificate(ledger: Ledger, org_id: str, lot: str, *,
-                                 number: str | None = None, contact: str | None = None,
-                                 commitment: str | None = None,
+def issue_compliance_certificate(ledger: Ledger, org_id: str, lot: str, *, basis: str | None,
+                                 basis_record: str | None = None, number: str | None = None,
+                                 contact: str | None = None, commitment: str | None = None,
                                  time: Any = None) -> list[Receipt]:
     """Record a 承诺达标合格证 for ``lot``, signed by ``org_id`` (the lot's custodian, or an
-    inspector). Issuer name and contact default to the organisation's registered ones."""
+    inspector), resting on ``basis`` (``BASES``; a test names its record, ``basis_record``).
+    Issuer name and contact default to the organisation's registered ones, the commitment to
+    the standard wording."""
     org = ledger.organisation(org_id)
     moment = timestamp(time if time is not None else datetime.now(UTC).replace(microsecond=0),
                        "time")
     data: dict[str, Any] = {
-        "scheme": "compliance-certificate",
+        "scheme": COMPLIANCE_CERTIFICATE,
         "number": number or f"HGZ-{lot}-{moment[:10].replace('-', '')}",
         "issuer": org.name[:80], "valid_from": moment,
         "commitment_text": commitment or DEFAULT_COMMITMENT,
     }
-    if contact or org.contact:
-        data["contact"] = contact or org.contact
+    optional = {"contact": contact, "basis": basis, "basis_record": basis_record}
+    data.update({name: value for name, value in optional.items() if value})
     return ledger.record(org_id, "Certified", data, lot=lot, time=moment)
 
 
@@ -141,8 +146,12 @@ def _rows(certificate: ComplianceCertificate) -> list[tuple[str, str]]:
     product = certificate.product + (f"（{certificate.variety}）" if certificate.variety else "")
     rows = [("编号 No.", certificate.number), ("食用农产品名称 Product", product),
             ("数量（重量） Quantity", certificate.quantity), ("产地 Origin", certificate.origin),
-            ("批次 Lot", certificate.lot), ("开具日期 Issued", certificate.issued),
+            ("批次 Lot", certificate.lot), ("开具日期 Issue date", certificate.issued),
             ("开具单位 Issued by", certificate.issuer)]
     if certificate.contact:
         rows.append(("联系方式 Contact", certificate.contact))
+    if certificate.basis:
+        rows.append(("承诺依据 Basis", certificate.basis))
+    if certificate.basis_record:
+        rows.append(("检测记录 Test record", certificate.basis_record))
     return rows

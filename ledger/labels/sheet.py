@@ -3,7 +3,8 @@ code of the Digital Link URI, 24 labels of 70 Ã— 37 mm per sheet (the common 3 Ã
 
 A serialised lot (``serial_first``..``serial_last`` in its Packed record) gets one label per
 unit, each with its own ``/21/{serial}`` code; any other packed lot gets labels that all
-carry the lot's code. At most ``MAX_LABELS`` labels per document.
+carry the lot's code. At most ``MAX_LABELS`` labels per document. A lot that is recalled or
+on hold, or made from one that is, gets none.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from ledger.consumer.timeline import local_date, quantity
 from ledger.digitallink.uris import digital_link_uri
 from ledger.errors import InvalidInput, WrongState
 from ledger.labels.pdf import FONT, draw_qr, fit_lines, new_pdf
+from ledger.labels.standing import require_standing
 
 __all__ = ["COLUMNS", "MAX_LABELS", "ROWS", "Label", "label_sheet_pdf", "labels_for"]
 
@@ -52,7 +54,9 @@ def labels_for(summary: LotSummary, host: str | None, *, first: int | None = Non
     """The labels of a packed lot: from serial ``first`` (default the first), ``count`` of
     them (default all, at most ``limit``); for a lot without serials, ``count`` copies
     (default one sheet). Raises ``WrongState`` for a lot not packed, ``InvalidInput`` for a
-    range outside the lot's serials or a count over ``limit``."""
+    range outside the lot's serials or a count over ``limit``; ``LotRecalled`` or ``LotHeld``
+    for a lot recalled or held, or made from one that is."""
+    require_standing(summary, "its labels")
     packing = summary.packing
     if packing is None:
         raise WrongState(f"lot {summary.lot} is not packed; labels carry a packed lot's GTIN")

@@ -23,6 +23,7 @@ from sqlalchemy import delete, insert
 
 from ledger.domain.chain import Chain, ChainEvent, chain_id
 from ledger.domain.lot import Lot
+from ledger.domain.notices import Notice
 from ledger.domain.organisation import Organisation
 from ledger.errors import AlreadyExists, ChainConflict, LotNotFound, OrganisationNotFound
 from ledger.keys.signing import RecordSigner, sign_records
@@ -48,6 +49,8 @@ class Receipt:
     seq: int
     type: str
     notification_id: int
+    warnings: tuple[Notice, ...] = ()
+    """Facts the record states that were accepted with a warning (``ledger.domain.notices``)."""
 
 
 class UnitOfWork:
@@ -59,6 +62,7 @@ class UnitOfWork:
         self._appended: list[tuple[Record, str]] = []
         self._sealed: list[tuple[Sealed, str]] = []
         self._to_sign: list[tuple[ChainEvent, RecordSigner, Record]] = []
+        self._notices: dict[bytes, tuple[Notice, ...]] = {}
         # One recording time for the whole unit: its records are stored in one transaction.
         self.recorded = recorded or now()
         # Server-held signing keys chosen for organisations during this unit.
@@ -117,6 +121,11 @@ class UnitOfWork:
         """The records appended so far, in order."""
         return [record for record, _ in self._appended]
 
+    def notice(self, record: Record, notices: list[Notice]) -> None:
+        """Warnings to answer with ``record``'s receipt."""
+        if notices:
+            self._notices[record.hash] = tuple(notices)
+
     def keep_private(self, sealed: list[Sealed], chain: str) -> None:
         self._sealed.extend((opening, chain) for opening in sealed)
 
@@ -151,7 +160,8 @@ class UnitOfWork:
             raise
         self._store.remember(chain for chain in self._chains.values())
         return [
-            Receipt(record.hash_hex, record.chain, record.seq, record.type, notification_id)
+            Receipt(record.hash_hex, record.chain, record.seq, record.type, notification_id,
+                    self._notices.get(record.hash, ()))
             for (record, _), notification_id in zip(self._appended, ids, strict=True)
         ]
 

@@ -4,8 +4,9 @@ whoever signs it.
 1. Validate the step's data (``ledger.domain.steps``).
 2. Seal private values into commitments (``ledger.private.values``).
 3. Build the record's canonical bytes (``ledger.recording.records``).
-4. Check the domain rules (``Lot.check_genesis``, ``Lot.check``) and that every GTIN it
-   assigns is registered to the recording organisation.
+4. Check the domain rules (``Lot.check_genesis``, ``Lot.check``, given the lots it was
+   made from) and that every GTIN it assigns is registered to the recording organisation;
+   note what it states that is accepted with a warning (``ledger.domain.notices``).
 5. Sign it at commit: with the organisation's newest server-held key, or with the signature
    a client submitted for the same bytes (``ledger.recording.submission``).
 6. The use case commits its unit of work once, all or nothing (``ledger.persistence.work``).
@@ -16,17 +17,19 @@ collected lot, a grading starts each grade lot, a recall cascades to every desce
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
+from ledger.domain.certificates import complete_compliance_certificate
 from ledger.domain.fields import lot_code, timestamp
 from ledger.domain.gtins import assigned_gtins
 from ledger.domain.lineage import lineage
 from ledger.domain.lot import Lot
+from ledger.domain.notices import notices_of
 from ledger.domain.organisation import Organisation
 from ledger.domain.steps import COLLECT, PRIVATE_STEPS, parse_corrected_values, parse_record_data
 from ledger.domain.transformations import plan_collection, plan_grading
-from ledger.errors import InvalidInput, LedgerError
+from ledger.errors import LedgerError
 from ledger.keys.signing import RecordSigner
 from ledger.keys.vault import Vault
 from ledger.persistence.store import EventStore
@@ -69,6 +72,8 @@ class Pipeline:
         else:
             target = work.lot(lot_code(lot, "lot"))
             parsed = parse_record_data(step, data, genesis=False)
+            if step == "Certified":
+                parsed = complete_compliance_certificate(parsed, actor.contact or None)
             moment = _when(time, parsed, work.recorded)
             self._append(work, actor, target, step, parsed, moment)
 
@@ -98,8 +103,6 @@ class Pipeline:
                  data: Mapping[str, Any], time: Any) -> None:
         work.require_new(f"lot/{code}", "lot")
         parsed = parse_record_data("Harvested", data, genesis=True)
-        if parsed["ended"] < parsed["started"]:
-            raise InvalidInput("must not be before data.started", field="data.ended")
         moment = _when(time, parsed, work.recorded)
         self._start_lot(work, actor, code, "Harvested", parsed, moment, ())
 
@@ -142,12 +145,13 @@ class Pipeline:
 
     def _correct(self, work: UnitOfWork, actor: Organisation, lot: Lot,
                  data: Mapping[str, Any], time: Any) -> None:
-        """Correct an earlier record of ``lot``: the values must fit that record's fields,
-        and private ones are sealed as the original's were."""
+        """Correct an earlier record of ``lot`` (or, naming a correction, that correction's
+        original): the values must fit the original's fields, and private ones are sealed
+        as the original's were."""
         parsed = parse_record_data("Corrected", data, genesis=False)
-        corrected = lot.corrected_record(parsed["corrects"], self._earlier_record(lot))
-        parsed["values"] = parse_corrected_values(corrected.type, parsed["values"],
-                                                  genesis=corrected.seq == 0)
+        original = lot.original(parsed["corrects"])
+        parsed["values"] = parse_corrected_values(original.type, parsed["values"],
+                                                  genesis=original.seq == 0)
         moment = _when(time, parsed, work.recorded)
         self._append(work, actor, lot, "Corrected", parsed, moment)
 
@@ -161,8 +165,9 @@ class Pipeline:
                               step=step, data=sealed_data, org=actor.org_id, key=signer,
                               time=moment, recorded=work.recorded)
         Lot.check_genesis(record, actor.actor)
-        work.start(Lot, record, private_key)
+        started: Lot = work.start(Lot, record, private_key)
         work.keep_private(sealed, record.chain)
+        work.notice(record, notices_of(started, record.hash_hex))
         return record.hash
 
     def _append(self, work: UnitOfWork, actor: Organisation, lot: Lot, step: str,
@@ -174,18 +179,14 @@ class Pipeline:
         record = build_record(chain=lot.chain_name, seq=lot.next_seq, prev=lot.head,
                               links=links, step=step, data=sealed_data, org=actor.org_id,
                               key=signer, time=moment, recorded=work.recorded)
-        lot.check(record, actor.actor, self._earlier_record(lot))
+        lot.check(record, actor.actor, lambda: lineage(lot.code, work.lot, forward=False)[1:]
+                  if lot.parents else ())
         work.extend(lot, record, private_key)
         work.keep_private(sealed, record.chain)
+        about = lot.original(data["corrects"]).hash_hex if step == "Corrected" else \
+            record.hash_hex
+        work.notice(record, notices_of(lot, about))
         return record.hash
-
-    def _earlier_record(self, lot: Lot) -> Callable[[str], Record | None]:
-        def find(digest: str) -> Record | None:
-            for signed in self.store.chain_records(lot.chain_name):
-                if signed.record.hash_hex == digest:
-                    return signed.record
-            return None
-        return find
 
     def _signer(self, work: UnitOfWork, org: Organisation) -> tuple[str, RecordSigner]:
         """The key ``org`` signs with in this unit of work (chosen once): a client's, set

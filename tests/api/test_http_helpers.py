@@ -140,7 +140,7 @@ PRE_COOLING = {"method": "forced-air", "started": "2026-09-10T17:00:00+08:00",
                "readings": [{"at": "2026-09-10T18:00:00+08:00", "temp_c": "8.1"}]}
 STORAGE = {"facility": "西乡冷库1号", "started": "2026-09-10T22:00:00+08:00",
            "target_min_c": "0", "target_max_c": "4"}
-PACKING = {"packaging": "5 kg 礼盒", "units": 40, "net_weight_per_unit": "5",
+PACKING = {"packaging": "5 kg 礼盒", "units": 20, "net_weight_per_unit": "5",
            "net_weight_unit": "kg", "gtin": "06901234567892", "grade": "一级",
            "time": "2026-09-12T08:00:00+08:00"}
 SHIPMENT = {"to": PLATFORM, "to_location": "长沙市望城区电商产业园", "location": "西乡冷库",
@@ -153,4 +153,5 @@ INSPECTION = {"kind": "lab", "verdict": "fail", "lab": "湘西州农产品质量
                            "limit": "0.02", "verdict": "fail"}]}
 CERTIFICATION = {"scheme": "compliance-certificate", "number": "HN-2026-000123",
                  "issuer": "凤凰县西乡猕猴桃专业合作社",
-                 "valid_from": "2026-09-12T00:00:00+08:00"}
+                 "valid_from": "2026-09-12T00:00:00+08:00", "basis": "self-commitment",
+                 "contact": "0743-1234567"}

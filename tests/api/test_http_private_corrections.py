@@ -125,12 +125,17 @@ def test_a_correction_is_checked_against_its_own_step(api: Api) -> None:
         "corrects": shipped, "reason": "x", "values": {"harvester": NAME}})
     assert refused.status_code == 422, refused.text
     assert refused.json()["field"] == "values.harvester"
-    # A correction is not itself corrected: correct the original again.
+    # A correction naming a correction corrects its original: the shipment, which has a
+    # waybill and no reason.
     correction = api.ledger.lot_history("KH0")[-1].record.hash_hex
     again = api.post(INSPECTOR, "/lots/KH0/correction", {
         "corrects": correction, "reason": "x", "values": {"reason": "y"}})
     assert again.status_code == 422, again.text
-    assert again.json()["field"] == "corrects"
+    assert again.json()["field"] == "values.reason"
+    api.ok(api.post(INSPECTOR, "/lots/KH0/correction", {
+        "corrects": correction, "reason": "x", "values": {"waybill": "XL3"}}))
+    assert api.ledger.lot("KH0").history.data(
+        api.ledger.lot_history("KH0")[1].record)["waybill"] == "XL3"
 
 
 def test_an_optional_field_may_be_withdrawn(api: Api) -> None:

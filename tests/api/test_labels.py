@@ -32,7 +32,7 @@ from api.services import Services, services_of
 from ledger.config import Settings
 from ledger.demo import KIWI_GTIN, seed_day
 from ledger.digitallink.uris import parse_digital_link
-from ledger.errors import InvalidInput, NotFound, WrongState
+from ledger.errors import InvalidInput, LotRecalled, NotFound, WrongState
 from ledger.labels import (
     compliance_certificate,
     issue_compliance_certificate,
@@ -194,7 +194,7 @@ def test_issuing_a_certificate_records_it_and_the_files_are_written(
         client: TestClient, tmp_path: Path) -> None:
     ledger: Any = services_of(client.app).ledger
     receipts = issue_compliance_certificate(ledger, "coop-xiangxi", "KW26-SBD-G2",
-                                            number="HGZ-G2-001")
+                                            number="HGZ-G2-001", basis="self-commitment")
     (receipt,) = receipts
     assert receipt.type == "Certified"
     record = ledger.lot_history("KW26-SBD-G2")[-1].record
@@ -222,8 +222,14 @@ def test_label_and_certificate_functions_refuse_lots_they_cannot_print(
         labels_for(public_summary(ledger, "OR26-MY-B"), PUBLIC)
     with pytest.raises(InvalidInput):
         labels_for(public_summary(ledger, "KW26-SBD-G1"), PUBLIC, first=0)
-    with pytest.raises(NotFound):  # packed, but no certificate was issued
+    with pytest.raises(NotFound):  # no certificate was issued
+        compliance_certificate(public_summary(ledger, "TEA26-BJ-001"), PUBLIC)
+    # Packed and labelled before its harvest was recalled: nothing more is printed for it.
+    with pytest.raises(LotRecalled) as recalled:
         compliance_certificate(public_summary(ledger, "OR26-MY-A"), PUBLIC)
+    assert recalled.value.rule == "ancestor-recalled"
+    with pytest.raises(LotRecalled, match="made from lot OR26-MY-001"):
+        labels_for(public_summary(ledger, "OR26-MY-A"), PUBLIC)
     labels = labels_for(public_summary(ledger, "KW26-SBD-G1"), PUBLIC, first=299)
     assert [label.element_string for label in labels] == [
         f"(01){KIWI_GTIN}(10)KW26-SBD-G1(21)299", f"(01){KIWI_GTIN}(10)KW26-SBD-G1(21)300"]
@@ -396,13 +402,14 @@ def _at_once(http: httpx.Client, paths: list[str],
 def test_a_kept_sheet_is_never_stale(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
     drawn = _counting(monkeypatch)
     api.ok(api.post(COOP, "/lots/KH1/harvest", harvest_body()))
-    api.ok(api.post(COOP, "/lots/KH1/packing", PACKING))
+    packed = api.ok(api.post(COOP, "/lots/KH1/packing", PACKING))["hash"]
     first = api.client.get("/lots/KH1/labels.pdf?count=1")
     assert api.client.get("/lots/KH1/labels.pdf?count=1").content == first.content
     assert drawn["calls"] == 1
-    # Repacked as another grade: the labels say so at once.
-    api.ok(api.post(COOP, "/lots/KH1/packing", {**PACKING, "grade": "特级",
-                                                 "time": "2026-09-12T10:00:00+08:00"}))
+    # The packing's grade is corrected: the labels say so at once.
+    api.ok(api.post(COOP, "/lots/KH1/correction", {
+        "corrects": packed, "reason": "等级录入错误", "values": {"grade": "特级"},
+        "time": "2026-09-12T10:00:00+08:00"}))
     second = api.client.get("/lots/KH1/labels.pdf?count=1")
     assert second.status_code == 200
     assert drawn["calls"] == 2

@@ -34,7 +34,7 @@ from verify.notes import Signer
 
 COOP_GTIN = "06901234567892"  # under the cooperative's prefix 6901234
 OTHER_PREFIX, OTHER_GTIN = "6951234", "06951234000127"
-PACKED = {"packaging": "5 kg 礼盒", "units": 40, "net_weight_per_unit": "5",
+PACKED = {"packaging": "5 kg 礼盒", "units": 20, "net_weight_per_unit": "5",
           "net_weight_unit": "kg", "grade": "一级"}
 
 

@@ -282,7 +282,8 @@ def test_certificates_and_only_producers_harvest(ledger: Ledger) -> None:
     handle(ledger, COOP, "KH0", "Certified", {
         "scheme": "compliance-certificate", "number": "HN-FH-2026-0001",
         "issuer": "凤凰县西乡猕猴桃专业合作社", "valid_from": "2026-09-10T12:00:00+08:00",
-        "contact": "0743-1234567", "commitment_text": "我承诺对生产销售的食用农产品..."})
+        "contact": "0743-1234567", "commitment_text": "我承诺对生产销售的食用农产品...",
+        "basis": "self-commitment"})
     with pytest.raises(NotPermitted, match="harvest"):
         ledger.record(CARRIER, "Harvested", _small_harvest(), lot="X1")
 
