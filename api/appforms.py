@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ledger.labels.certificate import DEFAULT_COMMITMENT
+from ledger.domain.certificates import BASES, DEFAULT_COMMITMENT
 
 __all__ = ["FORMS", "AppField", "AppForm"]
 
@@ -162,7 +162,13 @@ FORMS: dict[str, AppForm] = {form.slug: form for form in (
         AppField("number", "编号", "Number", required=True, max_length=60),
         AppField("issuer", "开具单位", "Issued by", required=True),
         AppField("valid_from", "开具日期", "Valid from", "time", True),
-        AppField("contact", "联系电话", "Contact"),
+        AppField("contact", "联系电话", "Contact",
+                 hint="合格证必填 a 承诺达标合格证 needs a contact"),
+        AppField("basis", "承诺依据", "Basis", "choice",
+                 options=tuple((code, f"{zh} {en}") for code, (zh, en) in BASES.items()),
+                 hint="合格证必填；检测依据要选检测记录 required for a 承诺达标合格证; a test "
+                      "basis names its test record"),
+        AppField("basis_record", "检测记录", "Test record", "record"),
         AppField("commitment_text", "承诺内容", "Commitment", max_length=500,
                  default=DEFAULT_COMMITMENT),
     )),

@@ -184,6 +184,8 @@ def test_a_paired_phone_records_a_lot_from_harvest_to_label_sheet(browser: Any,
     assert page.inner_text("#purchase-total") == "180"
     shot(page, "collection")
     save(page)
+    # The server's warning too: the purchase was recorded as paid, below the protective price.
+    assert "低于保护价收购 the purchase from lot APP-H2" in page.inner_text("#result-warnings")
 
     # Grading: the form adds the grades up as they are typed.
     step(page, served, "grading", "APP-C1")
@@ -212,6 +214,7 @@ def test_a_paired_phone_records_a_lot_from_harvest_to_label_sheet(browser: Any,
     assert "超出范围 1 次" in page.inner_text("#excursions")
     shot(page, "storage-csv")
     save(page)
+    assert "温度超出目标范围 7.5 °C" in page.inner_text("#result-warnings")  # the server's
     stored = ledger.lot_history("APP-C1-A")[-1].record
     assert stored.type == "Stored"
     assert len(stored.data["readings"]) == 6
@@ -232,6 +235,9 @@ def test_a_paired_phone_records_a_lot_from_harvest_to_label_sheet(browser: Any,
     page.click("#result-certificate")
     page.wait_for_function(READY)
     page.fill("#f-contact", "0743-1234567")
+    page.click("#save")  # a 承诺达标合格证 without its basis: the server's rule, by the field
+    page.wait_for_function("() => document.getElementById('f-basis-error').textContent !== ''")
+    page.select_option("#f-basis", "self-commitment")
     save(page)
     assert page.locator("#result-certificate").get_attribute(
         "href") == "/lots/APP-C1-A/certificate"

@@ -43,6 +43,11 @@ export async function start({ db }) {
     const today = new Date().toISOString().slice(0, 10).replaceAll("-", "");
     $("f-number").value = `HGZ-${code}-${today}`.slice(0, 60);
     $("f-issuer").value = device.orgName ?? device.org;
+    for (const h of (kept?.history ?? []).filter((r) => r.type === "Inspected" && !r.pending)) {
+      $("f-basis_record").append(element("option", {
+        value: h.hash, text: `${h.seq}. ${STEP_WORDS[h.type]} · ${h.data?.kind ?? ""} · ${h.hash.slice(0, 12)}…`,
+      }));
+    }
   }
   const widgets = {
     grades: () => gradesWidget(form, kept),
@@ -64,7 +69,7 @@ export async function start({ db }) {
       const { command, openings } = await readCommand(form, step, newLot ? null : code, households, widget);
       const item = await enqueue(device, command, openings);
       await flush();
-      await showOutcome(form, item, device);
+      await showOutcome(form, item, device, db);
     } catch (error) {
       if (error instanceof FieldError) showError(form, error.field, error.reason);
       else showError(form, null, String(error.message ?? error));
@@ -137,8 +142,10 @@ async function readCommand(form, step, code, households, widget) {
   return { command: { step, lot, data }, openings };
 }
 
-async function showOutcome(form, item, device) {
+async function showOutcome(form, item, device, db) {
   const left = (await queued()).find((i) => i.id === item.id);
+  item.result = await db.get("meta", `result-${item.id}`);
+  if (item.result) await db.remove("meta", `result-${item.id}`);
   const main = mainRecord(item);
   const lot = item.command.lot;
   const result = $("result");
@@ -158,6 +165,7 @@ async function showOutcome(form, item, device) {
     $("result-leaf").textContent = leaf === null || leaf === undefined
       ? "稍后写入日志 joins the log shortly"
       : `第 ${leaf} 号 leaf #${leaf}`;
+    $("result-warnings").textContent = (item.result?.warnings ?? []).join(" · ");
     form.hidden = true;
     if (!document.body.dataset.newLot) await showLot(lot);
     return;

@@ -94,9 +94,13 @@ async function upload() {
     if (answer.status === 201) {
       const main = mainRecord(item);
       const receipt = answer.body.records.find((r) => r.hash === main.hash) ?? answer.body.records[0];
-      item.result = { hash: receipt.hash, leaf_index: receipt.leaf_index, key: device.keyId };
+      item.result = {
+        hash: receipt.hash, leaf_index: receipt.leaf_index, key: device.keyId,
+        warnings: (answer.body.warnings ?? []).map((w) => w.message),
+      };
       await db.remove("queue", item.id);
       await markUploaded(item);
+      await db.put("meta", item.result, `result-${item.id}`);
       uploaded.push(item);
       changed();
       continue;
