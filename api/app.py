@@ -37,6 +37,10 @@ from api.middleware.headers import SecurityHeaders
 from api.middleware.limits import BodySizeGuard
 from api.middleware.metrics import MetricsMiddleware
 from api.routes import (
+    app as recording_app,
+)
+from api.routes import (
+    devices,
     docs,
     health,
     lineage,
@@ -92,7 +96,8 @@ def create_app(settings: Settings | None = None,
         app.add_middleware(ProxyHeadersMiddleware,
                            trusted_hosts=[str(proxy) for proxy in service.trusted_proxies])
     app.add_middleware(SecurityHeaders)  # outermost: on every answer, a 413 too
-    for module in (docs, health, lots, lineage, records, recording, orgs, tokens, log, scan):
+    for module in (docs, health, lots, lineage, records, recording, orgs, devices, tokens, log,
+                   scan, recording_app):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app

@@ -81,10 +81,11 @@ class Recorder:
 
     def signed(self, body: SignedIn) -> JSONResponse:
         self._authenticate()
-        entries = body.entries()
+        entries, openings = body.entries(), body.openings()
         return self._run(body.model_dump(mode="json"),
                          lambda claim: self.ledger.submit_signed(entries, org=self.org,
-                                                                 claim=claim),
+                                                                 claim=claim,
+                                                                 openings=openings),
                          retries=0)
 
     def _run(self, payload: Any, action: Callable[[Claim | None], list[Receipt]], *,

@@ -34,6 +34,7 @@ from ledger.persistence.idempotency import Claim, forget_fingerprints
 from ledger.persistence.projections import LotIndex, LotQuery
 from ledger.persistence.store import EventStore, SignedRecord
 from ledger.persistence.work import Receipt, UnitOfWork
+from ledger.private.openings import Opening, check_openings
 from ledger.private.values import erase_private, read_private
 from ledger.recording.organisations import OrganisationRecords
 from ledger.recording.pipeline import Pipeline
@@ -141,18 +142,23 @@ class Ledger:
         return work.commit(claim)
 
     def submit_signed(self, entries: Sequence[tuple[bytes, bytes]], *, org: str | None = None,
-                      claim: Claim | None = None) -> list[Receipt]:
+                      claim: Claim | None = None,
+                      openings: Sequence[Opening] = ()) -> list[Receipt]:
         """Store client-signed records, all or nothing, if and only if they are exactly the
         records the ledger derives for the same steps (``ledger.recording.submission``).
         ``org``: the organisation the submitter acts for, whose records they must all be. A
         record continuing a lot's chain another writer has since extended is a
-        ``ChainConflict`` with the chain's head. ``claim``: as for ``record``."""
+        ``ChainConflict`` with the chain's head. ``openings``: the private values the client
+        sealed itself, kept if each opens a commitment of the submitted records
+        (``ledger.private.openings``). ``claim``: as for ``record``."""
         if org is not None:
             require_submitter(readable(entries), org)
         require_fresh_heads(readable(entries), self.lot)
         records = parse_submission(entries)
         work = UnitOfWork(self.store, recorded=records[0].recorded)
         self.pipeline.replay(work, records, [signature for _, signature in entries])
+        for sealed, chain in check_openings(records, openings):
+            work.keep_private([sealed], chain)
         return work.commit(claim)
 
     # -- reading -----------------------------------------------------------------------

@@ -1,18 +1,23 @@
 """Proof bundles: one lot's records with everything needed to check them offline (DESIGN §4
 item 6). The format is in docs/bundle.md; ``verify.verification`` checks it.
 
-A bundle holds, all cut at one checkpoint (records whose leaf index is below its size):
+A bundle (format version 2) holds, all cut at one checkpoint, the latest (records whose leaf
+index is below its size), every chain it carries whole, from its first record to its head
+at the checkpoint:
 
-1. the lot's whole chain;
-2. for every link of every record in the bundle, the linked record and its chain from its
-   first record up to it, and so on through the ancestors' links;
-3. for every organisation that signed one of those records, its chain (``org/<id>``:
-   registration, added, rotated and revoked keys, prefixes) from its first record up to the
-   last one logged before the last of those records it signed; nothing later can change
-   whether a key was valid when it signed (docs/bundle.md, "Key history");
+1. the lot's chain;
+2. the chain of every record a record in the bundle links to, and so on through the
+   ancestors' links: every ancestor lot's whole chain, a recall after the split included;
+3. the chain (``org/<id>``: registration, keys, prefixes) of every organisation that signed
+   a record in the bundle;
 4. one inclusion proof per record against the checkpoint, which is the latest signed note
-   with any witness cosignatures; and, on request, consistency proofs to it from earlier
-   published tree sizes.
+   with any witness cosignatures; per chain, the proof that its last record is its head in
+   the checkpoint's chain-head map (``ledger.log.heads``); and, on request, consistency
+   proofs to it from earlier published tree sizes.
+
+Against a checkpoint signed before the log kept the chain-head map (no ``agritrace/heads``
+line: until the first record after an upgrade is integrated), the bundle is version 1, the
+same records without head proofs, which verifies with a warning.
 
 The bundle is a ``verify.bundle.Bundle``, the model the verifier parses, and is written by
 its ``to_json``: the builder and the verifier cannot disagree on the format.
@@ -26,6 +31,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 from sqlalchemy import Connection, bindparam, text
 
@@ -38,7 +44,7 @@ from ledger.log.nodes import NodeCache
 from ledger.log.service import TransparencyLog
 from ledger.persistence.store import EventStore, events_table, notification_column, split_state
 from ledger.persistence.tables import log_leaves
-from verify.bundle import Bundle, BundleRecord
+from verify.bundle import MAX_RECORDS, Bundle, BundleHead, BundleRecord
 from verify.errors import VerificationError
 from verify.merkle import inclusion_proof
 from verify.records import Record
@@ -57,7 +63,7 @@ class _Stored:
     raw: bytes
     leaf: int | None
 
-    @property
+    @cached_property
     def record(self) -> Record | None:
         """The parsed record, or None when the stored bytes are not one (a damaged store)."""
         try:
@@ -68,13 +74,16 @@ class _Stored:
 
 def build_bundle(ledger: Ledger, log: TransparencyLog, lot: str, *,
                  since: Sequence[int] = (), integrate: bool = True) -> Bundle:
-    """The bundle of ``lot``; ``bundle.to_json()`` gives the bytes to write or serve.
+    """The bundle of ``lot`` at the latest checkpoint; ``bundle.to_json()`` gives the bytes
+    to write or serve.
 
     Integrates the log first (when ``integrate``) if the latest checkpoint does not yet
     cover the lot's last record; records after the checkpoint are left out. ``since`` lists
     earlier published tree sizes to include consistency proofs from. Raises ``LotNotFound``,
     ``NotFound`` (no checkpoint yet, the lot not yet in one, or a size in ``since`` never
-    published) or ``InvalidInput``.
+    published), ``InvalidInput`` (a bad lot code or size, or a bundle over the verifiers'
+    limit of records) or ``AuditFailed`` (the records do not give the map root the
+    checkpoint signed).
     """
     code = lot_code(lot, "lot")
     store = ledger.store
@@ -88,9 +97,24 @@ def build_bundle(ledger: Ledger, log: TransparencyLog, lot: str, *,
         chosen = _collect(_Reader(store, connection), f"lot/{code}", size)
         proofs = NodeCache(connection).prefetch(
             lambda get: [inclusion_proof(item.leaf or 0, size, get) for item in chosen])
+    if len(chosen) > MAX_RECORDS:
+        raise InvalidInput(f"the bundle of lot {code} would hold {len(chosen):,} records, over "
+                           f"the {MAX_RECORDS:,} a verifier reads", field="lot")
     records = [BundleRecord(item.leaf or 0, item.raw, item.signature, tuple(proof))
                for item, proof in zip(chosen, proofs, strict=True)]
-    return Bundle.of(code, checkpoint.note, records, _consistency(log, since, size))
+    return Bundle.of(code, checkpoint.note, records, _consistency(log, since, size),
+                     _heads(log, checkpoint, chosen))
+
+
+def _heads(log: TransparencyLog, checkpoint: PublishedCheckpoint,
+           chosen: list[_Stored]) -> list[BundleHead] | None:
+    """Each chain's head proof at ``checkpoint``, as the log's map has it; None (a version 1
+    bundle) for a checkpoint signed without the map."""
+    chains = {record.chain for record in (item.record for item in chosen) if record is not None}
+    proofs = log.head_proofs(checkpoint, chains)
+    if proofs is None:
+        return None
+    return [BundleHead(chain, seq, tuple(proof)) for chain, (seq, proof) in proofs.items()]
 
 
 def _covering_checkpoint(log: TransparencyLog, last: _Stored,
@@ -120,49 +144,29 @@ def _consistency(log: TransparencyLog, since: Iterable[int],
 
 
 def _collect(reader: _Reader, start: str, size: int) -> list[_Stored]:
-    """Every record the bundle needs (module docstring), in leaf order."""
-    wanted: dict[str, int | None] = {start: None}  # chain -> last seq needed (None: all)
+    """Every record the bundle needs (module docstring), in leaf order: the closure of
+    ``start`` under links and signers, each chain whole up to the checkpoint."""
     loaded: dict[str, list[_Stored]] = {}
     located: set[bytes] = set()
     pending = {start}
     while pending:
         links: set[bytes] = set()
+        signers: set[str] = set()
         for chain in pending:
-            if chain not in loaded:
-                loaded[chain] = [s for s in reader.chain(chain)
-                                 if s.leaf is not None and s.leaf < size]
-            for item in _prefix(loaded[chain], wanted[chain]):
+            loaded[chain] = reader.chain(chain, size)
+            for item in loaded[chain]:
                 record = item.record
                 if record is not None:
                     links.update(record.links)
-        pending = {chain for chain in wanted if chain not in loaded}
-        for chain, seq in reader.locate(links - located).items():
-            known = wanted.get(chain, -1)
-            if known is not None and known < seq:
-                wanted[chain] = seq
-                pending.add(chain)
+                    signers.add(f"org/{record.org}")
+        linked = set(reader.locate(links - located))
         located |= links
+        pending = (linked | signers) - loaded.keys()
     if not loaded[start]:
         raise NotFound(f"{start} is not yet in a published checkpoint (tree size {size}); "
                        "try again once the log has integrated it", field="lot")
-    chosen = [item for chain, seq in wanted.items() for item in _prefix(loaded[chain], seq)]
-    return sorted(chosen + _key_histories(reader, chosen), key=lambda item: item.leaf or 0)
-
-
-def _key_histories(reader: _Reader, signed: list[_Stored]) -> list[_Stored]:
-    """For each organisation that signed one of ``signed``, the records of its chain logged
-    before the last of those it signed: every key registered or revoked before any of its
-    signatures there, and nothing after them."""
-    last: dict[str, int] = {}
-    for item in signed:
-        record = item.record
-        if record is not None:
-            last[record.org] = max(last.get(record.org, 0), item.leaf or 0)
-    return [item for org, leaf in last.items() for item in reader.chain(f"org/{org}", leaf)]
-
-
-def _prefix(records: list[_Stored], seq: int | None) -> list[_Stored]:
-    return records if seq is None else [item for item in records if item.seq <= seq]
+    return sorted((item for items in loaded.values() for item in items),
+                  key=lambda item: item.leaf or 0)
 
 
 class _Reader:

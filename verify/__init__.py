@@ -19,8 +19,10 @@ format and the numbered steps. The names below are the public face; each is defi
 module named beside it, which documents it and cites its specification:
 
 - ``bundle``: ``Bundle`` (parse with ``from_json``, build with ``of``, write with
-  ``to_json``), ``BundleRecord``; ``verification``: ``verify_bundle``, ``BundleResult``;
-  ``policy``: ``SeenCheckpoint``.
+  ``to_json``), ``BundleRecord``, ``BundleHead``; ``verification``: ``verify_bundle``,
+  ``BundleResult``; ``policy``: ``SeenCheckpoint``.
+- ``headmap`` (the chain-head map a checkpoint signs): ``HeadMap``, ``map_root_of``,
+  ``verify_head_proof``.
 - ``state``: ``derive_state``, the lot's state from verified records (docs/state.md);
   ``freshness``: ``AsOf``, the checkpoint it holds as of, and its age.
 - ``records``: ``Record``, ``record_hash``, ``signing_message``; ``canonical``:
@@ -31,22 +33,23 @@ module named beside it, which documents it and cites its specification:
   ``root_from_inclusion_proof``, ``verify_inclusion``, ``verify_consistency``.
 - ``notes`` (C2SP signed-note): ``Note``, ``Signature``, ``Signer``, ``Verifier``,
   ``sign_note``, ``open_note``, ``verify_note``, ``verified_signers``; ``checkpoints``
-  (tlog-checkpoint): ``Checkpoint``; ``cosignatures`` (tlog-cosignature): ``cosign_note``;
-  ``proofs`` (tlog-proof): ``TlogProof``.
+  (tlog-checkpoint): ``Checkpoint``, ``heads_root``, ``signed_time``; ``cosignatures``
+  (tlog-cosignature): ``cosign_note``; ``proofs`` (tlog-proof): ``TlogProof``.
 - ``encoding``: ``encode_base64``, ``decode_base64`` (canonical base64).
 - ``errors``: ``VerificationError`` and its subclasses, drawn in that module's docstring.
 """
 
-from verify.bundle import Bundle, BundleRecord
+from verify.bundle import Bundle, BundleHead, BundleRecord
 from verify.canonical import canonical_bytes, parse_canonical
 from verify.chain import ChainVerifier
-from verify.checkpoints import Checkpoint
+from verify.checkpoints import Checkpoint, heads_root, signed_time
 from verify.commitments import commitment, verify_commitment
 from verify.cosignatures import cosign_note
 from verify.encoding import decode_base64, encode_base64
 from verify.errors import (
     BadSignature,
     ChainBroken,
+    ChainIncomplete,
     HashMismatch,
     LinkBroken,
     MalformedInput,
@@ -58,6 +61,7 @@ from verify.errors import (
     VerificationError,
 )
 from verify.freshness import AsOf
+from verify.headmap import HeadMap, map_root_of, verify_head_proof
 from verify.keys import key_id, verify_key_possession, verify_record_signature
 from verify.merkle import (
     leaf_hash,
@@ -87,12 +91,15 @@ __all__ = [
     "AsOf",
     "BadSignature",
     "Bundle",
+    "BundleHead",
     "BundleRecord",
     "BundleResult",
     "ChainBroken",
+    "ChainIncomplete",
     "ChainVerifier",
     "Checkpoint",
     "HashMismatch",
+    "HeadMap",
     "LinkBroken",
     "MalformedInput",
     "NotCanonical",
@@ -114,8 +121,10 @@ __all__ = [
     "decode_base64",
     "derive_state",
     "encode_base64",
+    "heads_root",
     "key_id",
     "leaf_hash",
+    "map_root_of",
     "node_hash",
     "open_note",
     "parse_canonical",
@@ -123,11 +132,13 @@ __all__ = [
     "root_from_inclusion_proof",
     "root_from_leaf_hashes",
     "sign_note",
+    "signed_time",
     "signing_message",
     "verified_signers",
     "verify_bundle",
     "verify_commitment",
     "verify_consistency",
+    "verify_head_proof",
     "verify_inclusion",
     "verify_key_possession",
     "verify_note",

@@ -1,6 +1,7 @@
 """``agritrace-verify BUNDLE --log-key VKEY``: check a proof bundle offline (DESIGN §6).
 
-Exit 0 when the bundle verifies, 1 when it does not (the step, the reason and the first bad
+Exit 0 when the bundle verifies (a version 1 bundle with a warning that its completeness is
+not proven), 1 when it does not (the step, the reason and the first bad
 record on stderr), 2 when the bundle, a key or a file cannot be read or is malformed. Never a
 traceback. ``--json`` prints a machine-readable result on stdout as well.
 
@@ -45,6 +46,7 @@ STEPS = {
     4: ("记录签名与密钥", "record signatures and keys"),
     5: ("链与关联", "chains and links"),
     6: ("与先前检查点一致", "consistency with an earlier checkpoint"),
+    7: ("完整性", "completeness"),
     8: ("新鲜度", "freshness"),
 }
 
@@ -141,6 +143,11 @@ def _report_valid(result: BundleResult) -> None:
     if result.consistent_with is not None:
         print(f"  与先前检查点一致 consistent with the tree of size {result.consistent_with} "
               "seen before")
+    if result.complete:
+        print(f"  完整性 complete: every chain ends at its head at checkpoint "
+              f"{result.checkpoint_size}")
+    for warning in result.warnings:
+        print(f"  警告 warning: {warning}")
     if result.state is not None and result.as_of is not None:
         print("\n".join(describe_state(result.state, result.as_of, _now())))
 

@@ -5,6 +5,7 @@ VerificationError            something does not verify (exit 1)
  ├─ NotCanonical             record bytes are not their RFC 8785 canonical form
  ├─ HashMismatch             a record's hash is not SHA-256 of its bytes
  ├─ ChainBroken              a record does not link to the one before it in its chain
+ ├─ ChainIncomplete          a chain in the bundle stops before its head at the checkpoint
  ├─ LinkBroken               a record links to a parent record that is missing or wrong
  ├─ BadSignature             an Ed25519 signature does not verify
  ├─ UnknownKey               a record is signed by a key that is unknown, revoked or not the
@@ -21,6 +22,7 @@ from __future__ import annotations
 __all__ = [
     "BadSignature",
     "ChainBroken",
+    "ChainIncomplete",
     "HashMismatch",
     "LinkBroken",
     "MalformedInput",
@@ -58,6 +60,11 @@ class HashMismatch(VerificationError):
 
 class ChainBroken(VerificationError):
     """A record's ``prev`` or position does not follow the previous record of its chain."""
+
+
+class ChainIncomplete(VerificationError):
+    """A chain in the bundle is not shown whole: its last record there is not the chain's
+    head in the checkpoint's chain-head map, or no valid head proof says it is."""
 
 
 class LinkBroken(VerificationError):

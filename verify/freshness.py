@@ -5,7 +5,7 @@ when that was:
 
 - the log's own line ``agritrace/time <decimal POSIX seconds>`` among the checkpoint's
   extension lines (https://c2sp.org/tlog-checkpoint), signed with the checkpoint:
-  ``checkpoint_time``;
+  ``verify.checkpoints.signed_time``;
 - the timestamp of each cosignature by a pinned witness (https://c2sp.org/tlog-cosignature),
   which says when that witness saw the checkpoint: ``witness_times``.
 
@@ -29,9 +29,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from verify.checkpoints import Checkpoint
+from verify.checkpoints import MAX_TIME, TIME_LINE
 from verify.cosignatures import cosignature_timestamp
-from verify.encoding import is_decimal
 from verify.errors import MalformedInput, NoteInvalid, VerificationError
 from verify.notes import COSIGNATURE_V1, Note, Verifier
 
@@ -40,7 +39,6 @@ __all__ = [
     "TIME_LINE",
     "AsOf",
     "CheckpointStale",
-    "checkpoint_time",
     "describe_age",
     "format_utc",
     "parse_age",
@@ -49,8 +47,6 @@ __all__ = [
     "witness_times",
 ]
 
-TIME_LINE = "agritrace/time"
-MAX_TIME = 253_402_300_799  # 9999-12-31T23:59:59Z
 _AGE_UNITS = ((86400, "天", "d"), (3600, "小时", "h"), (60, "分钟", "min"), (1, "秒", "s"))
 _UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
 _AGE = re.compile(r"([0-9]{1,12})([smhd]?)")
@@ -84,25 +80,6 @@ class AsOf:
                 "time": None if self.time is None else format_utc(self.time),
                 "witness_times": [format_utc(t) for t in sorted(self.witness_times)],
                 "complete": self.complete}
-
-
-def checkpoint_time(checkpoint: Checkpoint) -> int | None:
-    """The POSIX seconds of the checkpoint's ``agritrace/time`` line, or ``None`` without one.
-
-    Raises ``NoteInvalid`` for a second such line, or one whose value is not a C2SP decimal
-    (digits, no leading zero) of at most ``MAX_TIME``.
-    """
-    found = [line for line in checkpoint.extensions
-             if line == TIME_LINE or line.startswith(TIME_LINE + " ")]
-    if not found:
-        return None
-    if len(found) > 1:
-        raise NoteInvalid(f"the checkpoint has {len(found)} {TIME_LINE} lines; at most one")
-    value = found[0][len(TIME_LINE) + 1:]
-    if not is_decimal(value) or int(value) > MAX_TIME:
-        raise NoteInvalid(f"the checkpoint's {TIME_LINE} line is not a time in POSIX seconds: "
-                          f"{found[0][:60]!r}")
-    return int(value)
 
 
 def witness_times(note: Note, witnesses: Iterable[Verifier]) -> tuple[int, ...]:

@@ -61,14 +61,14 @@ def parse_checkpoint(text: Any, limit: int = MAX_NOTE_CHARS) -> tuple[Note, Chec
         raise MalformedInput(f"checkpoint is unreadable: {error.reason}") from error
 
 
-def decode_hashes(value: Any, what: str,
-                  known: dict[str, bytes] | None = None) -> tuple[bytes, ...]:
-    """A list of at most 64 base64 SHA-256 hashes; raises MalformedInput.
+def decode_hashes(value: Any, what: str, known: dict[str, bytes] | None = None,
+                  limit: int = MAX_PROOF_HASHES) -> tuple[bytes, ...]:
+    """A list of at most ``limit`` (64) base64 SHA-256 hashes; raises MalformedInput.
 
     ``known`` caches hashes already decoded: the upper nodes of a tree recur in every proof.
     """
-    if type(value) is not list or len(value) > MAX_PROOF_HASHES:
-        raise MalformedInput(f"{what} must be a list of at most {MAX_PROOF_HASHES} hashes")
+    if type(value) is not list or len(value) > limit:
+        raise MalformedInput(f"{what} must be a list of at most {limit} hashes")
     cache = {} if known is None else known
     hashes = []
     for i, item in enumerate(value):

@@ -40,8 +40,11 @@ def lot_bundle(lot: LotPath, ledger: LedgerDep, log: LogDep, _: ReaderDep,
                    max_length=16,
                    description="earlier checkpoint sizes to prove consistency from")] = None,
                ) -> Response:
-    """The lot's proof bundle: its records and every ancestor's, with inclusion proofs
-    against one signed checkpoint; check it offline with ``agritrace-verify``."""
+    """The lot's proof bundle (format 2) at the latest checkpoint: its chain, every
+    ancestor's and every signer's, each whole, with inclusion proofs and the proof that each
+    chain ends at its head in the checkpoint's chain-head map; check it offline with
+    ``agritrace-verify``. 400 naming the lot when it would hold more records than a
+    verifier reads."""
     bundle = build_bundle(ledger, log, lot, since=since or ())
     return Response(bundle.to_json(), media_type=MEDIA_TYPE,
                     headers={"Content-Disposition": f'inline; filename="{quote(lot)}.bundle.json"'})

@@ -15,8 +15,9 @@ from api.schemas.proofs import InclusionProofPublic
 from ledger.errors import InvalidInput
 from ledger.persistence.idempotency import Recorded
 from ledger.persistence.work import Receipt
+from ledger.private.openings import Opening
 
-__all__ = ["BatchIn", "EntryIn", "ReceiptPublic", "RecordedPublic", "SignedIn",
+__all__ = ["BatchIn", "EntryIn", "OpeningIn", "ReceiptPublic", "RecordedPublic", "SignedIn",
            "SignedRecordIn", "WarningPublic"]
 
 STEP_NAMES = Literal["Harvested", "Collected", "Graded", "PreCooled", "Stored", "Packed",
@@ -113,11 +114,27 @@ class SignedRecordIn(BaseModel):
                                                           "record's signing message, base64.")
 
 
+class OpeningIn(BaseModel):
+    """A private value the client sealed into a commitment of a submitted record."""
+
+    model_config = ConfigDict(extra="forbid")
+    commitment: str = Field(pattern=r"^[0-9a-f]{64}$", description="The commitment, hex.")
+    value: str = Field(max_length=80, description="The private value (a household id, a "
+                                                  "harvester's name).")
+    salt: str = Field(pattern=r"^[0-9a-f]{32}$", description="Its 16-byte salt, hex.")
+
+
 class SignedIn(BaseModel):
-    """Records a client built and signed with its own key: the whole set one step makes."""
+    """Records a client built and signed with its own key: the whole set one step makes,
+    and the openings of private values it sealed itself (kept apart, never public)."""
 
     model_config = ConfigDict(extra="forbid")
     records: list[SignedRecordIn] = Field(min_length=1, max_length=500)
+    private: list[OpeningIn] = Field(default=[], max_length=500)
+
+    def openings(self) -> list[Opening]:
+        return [Opening(item.commitment, item.value, bytes.fromhex(item.salt))
+                for item in self.private]
 
     def entries(self) -> list[tuple[bytes, bytes]]:
         return [(_decode(item.record, f"records[{i}].record"),

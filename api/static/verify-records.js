@@ -50,7 +50,7 @@ const ZERO_HASH = new Uint8Array(32);
 
 /** RFC 8785 text of a value holding no floats: keys in UTF-16 order, as JSON.stringify writes
  * strings and integers. */
-function canonical(value) {
+export function canonical(value) {
   if (value === null || typeof value !== "object") return JSON.stringify(value);
   if (Array.isArray(value)) return `[${value.map(canonical).join(",")}]`;
   const keys = Object.keys(value).sort();

@@ -16,6 +16,7 @@ Modules, one job each; each command module registers its commands on ``groups``:
 - ``witness``     ``witness``: a C2SP tlog-witness over HTTP
 - ``serve``       ``demo`` and ``serve`` (the HTTP API with the integrator)
 - ``tokens``      ``token create|list|revoke``: API tokens, the admin token among them
+- ``devices``     ``device pair|list|revoke``: phones that sign, paired by a one-time code
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from ledger.cli import (  # noqa: F401 - importing a command module registers it
     audit,
     bundle,
     csv_import,
+    devices,
     log,
     lots,
     orgs,

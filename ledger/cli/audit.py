@@ -3,7 +3,9 @@
 1. The records (``ledger.records_audit.audit_store``): canonical bytes, hashes, chains, links and
    signatures, from the stored events.
 2. The log (``ledger.log.audit_log``): the RFC 9162 tree recomputed over every record, every
-   stored leaf, node and checkpoint compared with it.
+   stored leaf, node and checkpoint compared with it, and the chain-head map recomputed from
+   the records and compared with every checkpoint's ``agritrace/heads`` line (checkpoints
+   signed before the log kept the map are counted as having none).
 3. With ``--checkpoint FILE``, a signed checkpoint saved earlier elsewhere: the store's first
    ``size`` records must hash to its root, so a truncated, rolled-back or rewritten store is
    caught even if the log's own tables were rewritten to match.
@@ -77,6 +79,10 @@ def _log_summary(log: LogAuditReport) -> str:
     root = base64.b64encode(log.root).decode("ascii")  # as checkpoints write it
     text = (f"log verified 日志核验通过: {log.leaves} leaves, {log.checkpoints} signed "
             f"checkpoint(s); the {log.records} records hash to root {root}")
+    text += f"; chain heads match in {log.heads_checked} checkpoint(s)"
+    if log.without_heads:
+        text += (f"; {len(log.without_heads)} older checkpoint(s) carry no chain heads (signed "
+                 f"before the log kept them, up to size {max(log.without_heads)})")
     if log.records > log.leaves:
         text += f"; {log.records - log.leaves} records not yet integrated"
     if log.saved_checkpoint_size is not None:

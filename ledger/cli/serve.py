@@ -19,16 +19,20 @@ import logging
 import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from datetime import timedelta
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.text import Text
 
 from ledger.cli.context import DbOption, err, open_log, opened, out
+from ledger.cli.devices import pairing_link
 from ledger.cli.errors import reported_errors
 from ledger.cli.groups import app
 from ledger.config import Settings
+from ledger.demo import COOP as DEMO_COOP
 from ledger.demo import seed_demo
+from ledger.devices import Devices
 from ledger.digitallink.uris import public_url, serving_url
 from ledger.labels import packed_lot_links
 
@@ -80,12 +84,18 @@ def demo(db: DbOption = None, host: Annotated[str, typer.Option(
             log = open_log(ledger)
             log.integrate()
             size = log.latest_checkpoint().size
+        pairing = Devices(ledger).create_code(DEMO_COOP, label="演示手机 demo phone",
+                                              lifetime=timedelta(hours=24))
     for lot in lots:
         out.print(Text(f"{lot.code:<14} {lot.status:<10} {lot.product.get('name', '')}"))
     for code, uri in links:
         out.print(Text(f"{code:<14} {uri}"))
     note = f"{added} records added" if added else "already seeded; nothing added"
     err.print(Text(f"demo: {len(lots)} lots, {note}; the log's checkpoint covers {size}"))
+    err.print(Text(f"recording app 农事记录: to pair this browser as a phone of {DEMO_COOP} "
+                   f"(one use, 24 hours; `agritrace device pair {DEMO_COOP}` makes another), "
+                   "open"))
+    err.print(Text(pairing_link(base, pairing.code)), soft_wrap=True)
 
 
 @app.command("serve")

@@ -9,7 +9,9 @@ in notification order, is rebuilt from the event store and compared with what th
    as a tree of the log's size has, so every proof the log serves is right;
 3. every stored checkpoint is a C2SP signed note (https://c2sp.org/tlog-checkpoint) that
    verifies with the log's key, for the log's origin, whose root equals the recomputed root of
-   that many records;
+   that many records, and whose ``agritrace/heads`` line equals the root of the chain-head
+   map (``verify.headmap``) recomputed from those records; checkpoints signed before the log
+   kept the map have no such line, and are counted, not failed;
 4. given a checkpoint saved earlier elsewhere (``agritrace audit --checkpoint FILE``), the
    store's first ``size`` records hash to its root. This catches a truncated, rolled-back or
    rewritten store even when the log's own tables were rewritten to match.
@@ -31,12 +33,14 @@ from sqlalchemy import Connection, func, select
 
 from ledger.errors import AuditFailed, InvalidInput
 from ledger.log.checkpoints import PublishedCheckpoint, all_checkpoints
+from ledger.log.heads import record_head
 from ledger.log.integrator import read_state
 from ledger.log.nodes import Frontier
 from ledger.persistence.store import EventStore, StoredRecord
 from ledger.persistence.tables import log_leaves, log_nodes
 from verify.checkpoints import Checkpoint
 from verify.errors import VerificationError
+from verify.headmap import HeadMap
 from verify.merkle import Node, leaf_hash
 from verify.notes import Verifier, open_note, verify_note
 
@@ -46,7 +50,9 @@ __all__ = ["LogAuditReport", "audit_log", "read_saved_checkpoint"]
 @dataclass(frozen=True)
 class LogAuditReport:
     """What the audit checked: records in the store, leaves in the log, stored checkpoints,
-    the root of all records, and the size of the saved checkpoint (if one was given)."""
+    the root of all records, and the size of the saved checkpoint (if one was given); the
+    chain-head map root of all records, and the sizes of the stored checkpoints signed
+    without a heads line (the rest had theirs checked)."""
 
     records: int
     leaves: int
@@ -54,6 +60,12 @@ class LogAuditReport:
     root: bytes
     saved_checkpoint_size: int | None
     seconds: float
+    heads_root: bytes = bytes(32)
+    without_heads: tuple[int, ...] = ()
+
+    @property
+    def heads_checked(self) -> int:
+        return self.checkpoints - len(self.without_heads)
 
 
 def read_saved_checkpoint(note: str | bytes, log_key: Verifier,
@@ -87,7 +99,9 @@ def audit_log(store: EventStore, log_key: Verifier, *, origin: str | None = None
     return LogAuditReport(records=count, leaves=size, checkpoints=len(checkpoints),
                           root=audit.frontier.root(),
                           saved_checkpoint_size=None if saved is None else saved.size,
-                          seconds=time.perf_counter() - started)
+                          seconds=time.perf_counter() - started,
+                          heads_root=audit.heads.root(),
+                          without_heads=tuple(audit.without_heads))
 
 
 def _stored_checkpoints(connection: Connection) -> Iterator[PublishedCheckpoint]:
@@ -120,6 +134,8 @@ class _Walk:
         self.origin = origin
         self.saved = saved
         self.frontier = Frontier()
+        self.heads = HeadMap()
+        self.without_heads: list[int] = []
         self.due: dict[int, list[PublishedCheckpoint]] = defaultdict(list)
         for checkpoint in checkpoints:
             self.due[checkpoint.size].append(checkpoint)
@@ -131,6 +147,9 @@ class _Walk:
             expected: list[Node] = []
             for record in batch:
                 expected.extend(self.frontier.append(leaf_hash(record.raw)))
+                head = record_head(record.raw)
+                if head is not None:
+                    self.heads.set(head[0], head[1], sha256(record.raw).digest())
                 self._at_size(self.frontier.size)
             self._compare_nodes([n for n in expected if self._stored(n)])
         self._at_end(self.frontier.size)
@@ -202,6 +221,15 @@ class _Walk:
             raise AuditFailed(f"{where} has root {checkpoint.root_hash.hex()} but the records "
                               f"give {root.hex()}: a record among leaves {self.last_good}-"
                               f"{checkpoint.size - 1} changed")
+        signed = checkpoint.heads_root
+        if signed is None:
+            self.without_heads.append(checkpoint.size)
+            return
+        heads = self.heads.root()
+        if signed != heads:
+            raise AuditFailed(f"{where} signs chain-head map root {signed.hex()} but its "
+                              f"{checkpoint.size} records give {heads.hex()}: the log "
+                              "committed to chain heads its records do not have")
 
     def _at_end(self, count: int) -> None:
         if count < self.size:

@@ -2,11 +2,14 @@
 
 A checkpoint is a C2SP tlog-checkpoint (https://c2sp.org/tlog-checkpoint: origin, decimal
 tree size, base64 RFC 9162 root hash) signed as a C2SP signed note
-(https://c2sp.org/signed-note) with the log's Ed25519 key. Every published checkpoint is kept
-in ``agritrace_log_checkpoints``, one per size, with the cosignatures witnesses returned
-(https://c2sp.org/tlog-cosignature) appended to its note.
+(https://c2sp.org/signed-note) with the log's Ed25519 key, with two extension lines
+(``verify.checkpoints``): ``agritrace/heads``, the root of the chain-head map of that many
+leaves (``ledger.log.heads``), and ``agritrace/time``, the POSIX second it was signed.
+Every published checkpoint is kept in ``agritrace_log_checkpoints``, one per size, with the
+cosignatures witnesses returned (https://c2sp.org/tlog-cosignature) appended to its note.
 
-Publishing refuses (``AuditFailed``) rather than sign two different roots for one size, a tree
+Publishing refuses (``AuditFailed``) rather than sign two different roots (or chain-head map
+roots) for one size, a tree
 smaller than one already published, or a tree the stored nodes cannot prove consistent
 (RFC 9162 section 2.1.4) with the previous checkpoint: no request and no damaged table can make
 the log sign two inconsistent checkpoints.
@@ -24,7 +27,7 @@ from ledger.errors import AuditFailed, InvalidInput, NotFound
 from ledger.log.logkey import LogKey
 from ledger.log.nodes import NodeCache
 from ledger.persistence.tables import log_checkpoints
-from verify.checkpoints import Checkpoint
+from verify.checkpoints import Checkpoint, heads_root, signed_lines
 from verify.errors import VerificationError
 from verify.merkle import consistency_proof, verify_consistency
 from verify.notes import Note, Signature, sign_note
@@ -52,6 +55,20 @@ class PublishedCheckpoint:
     @property
     def signed_note(self) -> Note:
         return Note.from_text(self.note)
+
+    @property
+    def checkpoint(self) -> Checkpoint:
+        return Checkpoint.from_text(self.signed_note.text)
+
+    @property
+    def heads_root(self) -> bytes | None:
+        """The chain-head map root it signed; None for a checkpoint signed without one.
+        Raises ``AuditFailed`` when its ``agritrace/heads`` line is malformed."""
+        try:
+            return heads_root(self.checkpoint)
+        except VerificationError as error:
+            raise AuditFailed(f"the checkpoint stored under size {self.size}: "
+                              f"{error.reason}") from error
 
     @classmethod
     def from_row(cls, size: int, note: str, created_at: datetime) -> PublishedCheckpoint:
@@ -96,14 +113,18 @@ def all_checkpoints(connection: Connection) -> Iterator[PublishedCheckpoint]:
 
 
 def publish_checkpoint(connection: Connection, key: LogKey, size: int, root: bytes,
-                       nodes: NodeCache, *, now: datetime | None = None) -> PublishedCheckpoint:
-    """Sign and store the checkpoint (key.origin, size, root), or return the equal one.
+                       nodes: NodeCache, *, heads: bytes | None = None,
+                       now: datetime | None = None) -> PublishedCheckpoint:
+    """Sign and store the checkpoint (key.origin, size, root, with the chain-head map root
+    ``heads`` and the signing time as extension lines), or return the equal one.
 
     Requires size >= 1 and ``nodes`` to read the stored tree of ``size`` leaves, whose root
-    the caller computed as ``root``. Steps:
+    the caller computed as ``root``; ``heads`` is the map root of those leaves (None only
+    for a log that keeps no map). Steps:
 
     1. the latest published checkpoint, if any, must be for this origin;
-    2. it must not be larger, and one of equal size must have the same root (it is returned);
+    2. it must not be larger, and one of equal size must have the same root and, when it
+       carries one, the same heads root (it is returned);
     3. a consistency proof from it to ``size``, read from the stored nodes, must verify;
     4. the new note is signed and stored.
     """
@@ -120,10 +141,15 @@ def publish_checkpoint(connection: Connection, key: LogKey, size: int, root: byt
         if latest.size == size:
             if latest.root_hash != root:
                 raise AuditFailed(f"refusing to sign a second root for tree size {size}")
+            signed = latest.heads_root
+            if heads is not None and signed is not None and signed != heads:
+                raise AuditFailed(f"refusing to sign a second chain-head map root for tree "
+                                  f"size {size}")
             return latest
         _require_consistent(latest, size, root, nodes)
-    note = sign_note(Checkpoint(key.origin, size, root).to_text(), [key.signer]).to_text()
     moment = now or datetime.now(UTC)
+    body = Checkpoint(key.origin, size, root, signed_lines(heads, int(moment.timestamp())))
+    note = sign_note(body.to_text(), [key.signer]).to_text()
     connection.execute(insert(log_checkpoints).values(size=size, note=note, created_at=moment))
     return PublishedCheckpoint(size, root, key.origin, note, moment)
 

@@ -5,10 +5,17 @@ bytes, leaf hash = SHA-256(0x00 || bytes). Leaf indices are dense and assigned h
 store's notification order (the store's ids may have gaps, DESIGN §3).
 
 One batch is one database transaction: take the integrator lock, read the log's size and
-position, read the next records after that position, append them to the in-memory frontier,
-insert their leaf rows and every node they complete (executemany), advance size and position,
-and, when the `CheckpointPolicy` says so, sign and store a checkpoint. A crash anywhere rolls
-the whole batch back, so a restart never skips, repeats or reorders a leaf.
+position, read the next records after that position, append them to the in-memory frontier
+and their heads to the chain-head map, insert their leaf rows and every node they complete
+(executemany), advance size and position, and, when the `CheckpointPolicy` says so, sign and
+store a checkpoint committing to the tree and to the map's root. A crash anywhere rolls the
+whole batch back, so a restart never skips, repeats or reorders a leaf.
+
+The chain-head map (``ledger.log.heads``) lives in memory, one per process, and follows the
+leaves: at a batch's start it is brought to the log's size (replaying what another process
+integrated meanwhile), and a batch that fails drops it, to be rebuilt from the store.
+``commit_heads=False`` keeps no map and signs checkpoints without the heads line (what the
+log did before; the benchmarks' baseline).
 
 Exactly one integrator writes at a time: on PostgreSQL the batch runs under
 ``pg_try_advisory_xact_lock`` (a busy lock makes the batch a no-op, so other server processes
@@ -17,6 +24,7 @@ keep serving); on SQLite the batch's first statement takes the database's write 
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -31,10 +39,12 @@ from sqlalchemy.exc import IntegrityError
 
 from ledger.errors import AuditFailed, ChainConflict, InvalidInput
 from ledger.log.checkpoints import PublishedCheckpoint, latest_checkpoint, publish_checkpoint
+from ledger.log.heads import follow, record_head
 from ledger.log.logkey import LogKey
 from ledger.log.nodes import Frontier, NodeCache, bulk_insert, insert_nodes
 from ledger.persistence.store import EventStore, StoredRecord
 from ledger.persistence.tables import log_leaves, log_state
+from verify.headmap import HeadMap
 from verify.merkle import Node, leaf_hash
 
 __all__ = ["BatchResult", "CheckpointPolicy", "Integrator", "batches", "caught_up", "read_state"]
@@ -98,14 +108,17 @@ class Integrator:
     """Follows ``store.records()`` and integrates them batch by batch."""
 
     def __init__(self, store: EventStore, key: LogKey, *, batch_size: int = 1000,
-                 policy: CheckpointPolicy | None = None) -> None:
+                 policy: CheckpointPolicy | None = None, commit_heads: bool = True) -> None:
         if batch_size < 1:
             raise InvalidInput("must be at least 1", field="batch_size")
         self.store = store
         self.key = key
         self.batch_size = batch_size
         self.policy = policy or CheckpointPolicy()
+        self.commit_heads = commit_heads
         self._lock_key = _advisory_key(store.backend.schema)
+        self._heads: HeadMap | None = None  # the chain-head map, as of the size it says
+        self._batch = threading.Lock()  # one batch at a time in this process: the map is one
         _ensure_state_row(store.engine)
 
     @property
@@ -114,6 +127,14 @@ class Integrator:
 
     def integrate_batch(self) -> BatchResult:
         """Integrate up to ``batch_size`` new records in one transaction."""
+        with self._batch:
+            try:
+                return self._integrate_batch()
+            except BaseException:
+                self._heads = None  # it may hold leaves that were rolled back
+                raise
+
+    def _integrate_batch(self) -> BatchResult:
         with self.engine.begin() as connection:
             if not self._lock(connection):
                 size, position = read_state(connection)
@@ -122,14 +143,19 @@ class Integrator:
             records = list(islice(
                 self.store.records(start=position + 1, page=self.batch_size),
                 self.batch_size))
+            heads = None
+            if self.commit_heads:
+                heads = self._heads = follow(connection, self.store, self._heads, size)
             frontier = _frontier(connection, size)
             nodes = _append(frontier, records, position)
             if records:
-                _insert_leaves(connection, size, records)
+                digests = _insert_leaves(connection, size, records)
                 _insert_nodes(connection, nodes)
+                if heads is not None:
+                    _set_heads(heads, records, digests, frontier.size)
                 position = records[-1].notification_id
                 _advance(connection, size, frontier.size, position)
-            checkpoint = self._publish_if_due(connection, frontier, nodes)
+            checkpoint = self._publish_if_due(connection, frontier, nodes, heads)
             return BatchResult(len(records), frontier.size, position, checkpoint)
 
     def integrate(self) -> int:
@@ -147,13 +173,14 @@ class Integrator:
         return True
 
     def _publish_if_due(self, connection: Connection, frontier: Frontier,
-                        nodes: list[Node]) -> PublishedCheckpoint | None:
+                        nodes: list[Node], heads: HeadMap | None) -> PublishedCheckpoint | None:
         latest = latest_checkpoint(connection)
         unpublished = frontier.size - (latest.size if latest else 0)
         if not self.policy.due(unpublished, latest):
             return None
         cache = NodeCache(connection, {(n.level, n.index): n.hash for n in nodes})
-        return _publish(connection, self.key, frontier.size, frontier.root(), cache)
+        return _publish(connection, self.key, frontier.size, frontier.root(), cache,
+                        None if heads is None else heads.root())
 
 
 def _frontier(connection: Connection, size: int) -> Frontier:
@@ -175,15 +202,29 @@ def _append(frontier: Frontier, records: list[StoredRecord], position: int) -> l
     return nodes
 
 
-def _insert_leaves(connection: Connection, size: int, records: list[StoredRecord]) -> None:
-    rows = [(size + i, r.notification_id, sha256(r.raw).digest())
-            for i, r in enumerate(records)]
+def _insert_leaves(connection: Connection, size: int,
+                   records: list[StoredRecord]) -> list[bytes]:
+    """Insert the leaf rows; returns the record hashes."""
+    digests = [sha256(r.raw).digest() for r in records]
+    rows = [(size + i, r.notification_id, digest)
+            for i, (r, digest) in enumerate(zip(records, digests, strict=True))]
     try:
         bulk_insert(connection, log_leaves.name,
                     ("leaf_index", "notification_id", "record_hash"), rows)
     except IntegrityError as error:
         raise AuditFailed(f"records from notification {records[0].notification_id} repeat a "
                           "record or notification already in the log") from error
+    return digests
+
+
+def _set_heads(heads: HeadMap, records: list[StoredRecord], digests: list[bytes],
+               size: int) -> None:
+    """Each record, in leaf order, becomes its chain's head; the map is then at ``size``."""
+    for record, digest in zip(records, digests, strict=True):
+        head = record_head(record.raw)
+        if head is not None:
+            heads.set(head[0], head[1], digest)
+    heads.size = size
 
 
 def _insert_nodes(connection: Connection, nodes: list[Node]) -> None:
@@ -198,9 +239,9 @@ def _advance(connection: Connection, old_size: int, size: int, position: int) ->
         raise ChainConflict("another integrator advanced the log first; retry", chain="log")
 
 
-def _publish(connection: Connection, key: LogKey, size: int, root: bytes,
-             cache: NodeCache) -> PublishedCheckpoint:
-    return publish_checkpoint(connection, key, size, root, cache)
+def _publish(connection: Connection, key: LogKey, size: int, root: bytes, cache: NodeCache,
+             heads: bytes | None) -> PublishedCheckpoint:
+    return publish_checkpoint(connection, key, size, root, cache, heads=heads)
 
 
 def _ensure_state_row(engine: Engine) -> None:

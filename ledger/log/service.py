@@ -10,12 +10,13 @@ against a published size, consistency proof between two published sizes, tiles.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
 from ledger.errors import InvalidInput, NotFound
 from ledger.log.audit import LogAuditReport, audit_log
 from ledger.log.checkpoints import PublishedCheckpoint, checkpoint_at, latest_checkpoint
 from ledger.log.cosigning import Cosigner, WitnessEndpoint
+from ledger.log.heads import CheckpointHeads, HeadProof
 from ledger.log.integrator import BatchResult, CheckpointPolicy, Integrator, batches
 from ledger.log.logkey import LogKey
 from ledger.log.proofs import (
@@ -37,12 +38,14 @@ class TransparencyLog:
 
     def __init__(self, store: EventStore, key: LogKey, *, batch_size: int = 1000,
                  policy: CheckpointPolicy | None = None,
-                 witnesses: Sequence[WitnessEndpoint] = (), witness_timeout: float = 5.0
-                 ) -> None:
+                 witnesses: Sequence[WitnessEndpoint] = (), witness_timeout: float = 5.0,
+                 commit_heads: bool = True) -> None:
         self.store = store
         self.key = key
-        self.integrator = Integrator(store, key, batch_size=batch_size, policy=policy)
+        self.integrator = Integrator(store, key, batch_size=batch_size, policy=policy,
+                                     commit_heads=commit_heads)
         self.cosigner = Cosigner(store.engine, witnesses, timeout=witness_timeout)
+        self.heads = CheckpointHeads(store)
 
     @property
     def origin(self) -> str:
@@ -81,6 +84,13 @@ class TransparencyLog:
         if latest is None:
             raise NotFound("the log has published no checkpoint yet")
         return latest
+
+    def head_proofs(self, checkpoint: PublishedCheckpoint,
+                    chains: Iterable[str]) -> dict[str, HeadProof] | None:
+        """Per chain, its head's seq and chain-head map proof at ``checkpoint`` (None for a
+        checkpoint signed without the map); see ``ledger.log.heads.CheckpointHeads``."""
+        with self.store.engine.connect() as connection:
+            return self.heads.proofs(connection, checkpoint.note, chains)
 
     def checkpoint(self, size: int) -> PublishedCheckpoint:
         with self.store.engine.connect() as connection:

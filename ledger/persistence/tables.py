@@ -30,6 +30,7 @@ __all__ = [
     "log_state",
     "lot_index",
     "metadata",
+    "pairing_codes",
     "private_values",
     "projection_state",
     "signing_keys",
@@ -179,6 +180,23 @@ projection_state = Table(
     metadata,
     Column("name", String(40), primary_key=True),
     Column("position", BigInteger, nullable=False),  # last notification id applied
+)
+
+# -- devices that sign (ledger.devices) -----------------------------------------------------
+# A one-time pairing code: only its SHA-256 is kept, with the organisation it pairs a device
+# to and until when. Redeeming it fills in the device's key and token; a code is redeemed once.
+pairing_codes = Table(
+    "agritrace_pairing_codes",
+    metadata,
+    Column("code_sha256", LargeBinary(32), primary_key=True),
+    Column("org_id", String(40), nullable=False, index=True),
+    Column("label", String(120), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("used_at", DateTime(timezone=True), nullable=True),
+    Column("key_id", String(16), nullable=True, unique=True),
+    Column("token_id", String(16), nullable=True),
+    Column("revoked_at", DateTime(timezone=True), nullable=True),
 )
 
 # -- scans of serialised units (ledger.consumer.scans) ------------------------------------

@@ -10,6 +10,11 @@ A record that continues a lot's chain from a place another writer has since exte
 ``ChainConflict`` naming the chain's current head (the server cannot rebuild what the client
 signed), and a submitter acting for one organisation submits only its records.
 
+A phone that records offline signs at once, with its own clock as the recording time, and
+submits when it is back online: a submission's ``recorded`` may lie up to ``OFFLINE_HORIZON``
+in the past, never more than ``CLOCK_SKEW`` ahead of the server. The log, not ``recorded``,
+orders records; the domain rules check each record's times against its own ``recorded``.
+
 A submission is the full set of records a step makes: a grading is the graded lot's record
 followed by each grade lot's first record; a collection is each input lot's record followed
 by the collected lot's first record; a recall is the order and its cascade.
@@ -19,7 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -30,8 +35,12 @@ from verify.errors import BadSignature, VerificationError
 from verify.keys import decode_public_key, verify_record_signature
 from verify.records import Record
 
-__all__ = ["ClientSignatures", "Command", "commands_of", "parse_submission", "readable",
-           "require_fresh_heads", "require_same", "require_submitter", "verify_signatures"]
+__all__ = ["OFFLINE_HORIZON", "ClientSignatures", "Command", "commands_of", "parse_submission",
+           "readable", "require_fresh_heads", "require_same", "require_submitter",
+           "verify_signatures"]
+
+# How long a record signed offline may wait on the phone before it is submitted.
+OFFLINE_HORIZON = timedelta(days=30)
 
 
 @dataclass(frozen=True)
@@ -78,9 +87,13 @@ def parse_submission(entries: Sequence[tuple[bytes, bytes]]) -> list[Record]:
                                field=f"records[{i}].recorded")
         records.append(record)
     recorded = datetime.fromisoformat(records[0].recorded)
-    if abs(recorded - datetime.now(UTC)) > CLOCK_SKEW:
-        raise InvalidInput("must be within five minutes of the server's clock",
+    moment = datetime.now(UTC)
+    if recorded > moment + CLOCK_SKEW:
+        raise InvalidInput("must not be more than five minutes ahead of the server's clock",
                            field="records[0].recorded")
+    if recorded < moment - OFFLINE_HORIZON:
+        raise InvalidInput(f"was signed more than {OFFLINE_HORIZON.days} days ago; records "
+                           "kept offline that long are not accepted", field="records[0].recorded")
     return records
 
 

@@ -5,6 +5,7 @@ a reason (never a 500) for every malformed or impossible request. SQLite and Pos
 from __future__ import annotations
 
 import base64
+import json
 import threading
 import time
 import warnings
@@ -24,7 +25,7 @@ from api.services import services_of
 from api.settings import ServiceSettings, parse_witness
 from ledger.application import Ledger
 from ledger.config import Settings
-from ledger.demo import seed_demo
+from ledger.demo import INSPECTOR, seed_demo
 from ledger.log import TransparencyLog
 from ledger.log.tiles import split_entry_bundle
 from ledger.persistence.store import EventStore
@@ -264,5 +265,23 @@ def test_a_lot_bundle_served_over_http_verifies_offline(served: Served) -> None:
     assert response.headers["content-type"].startswith("application/vnd.agritrace.bundle+json")
     result = verify_bundle(Bundle.from_json(response.content), [Verifier.from_vkey(served.vkey)])
     assert result.lot == "KW26-SBD-G1"
+    assert (result.version, result.complete, result.warnings) == (2, True, ())
     assert served.client.get("/lots/NOPE/bundle").status_code == 404
     assert served.client.get("/lots/KW26-SBD-G1/bundle?since=-1").status_code in (400, 404)
+
+
+def test_the_served_bundle_is_at_the_latest_checkpoint_with_every_ancestor_whole(
+        served: Served) -> None:
+    # An inspector holds a household's harvest long after its fruit was graded and packed.
+    served.ledger.record(INSPECTOR, "Held", {"reason": "农残快检疑似超标 rapid test suspect"},
+                         lot="KW26-SBD-H02")
+    served.log.integrate()
+    checkpoint = served.checkpoint(served.client.get("/log/checkpoint").text)
+    assert [line.split(" ")[0] for line in checkpoint.extensions] == ["agritrace/heads",
+                                                                      "agritrace/time"]
+    bundle = Bundle.from_json(served.client.get("/lots/KW26-SBD-G1/bundle").content)
+    assert bundle.checkpoint == checkpoint
+    held = [json.loads(r.raw) for r in bundle.records
+            if json.loads(r.raw)["chain"] == "lot/KW26-SBD-H02"]
+    assert held[-1]["type"] == "Held"
+    assert verify_bundle(bundle, [Verifier.from_vkey(served.vkey)]).complete

@@ -19,6 +19,7 @@ from api.app import create_app
 from api.services import services_of
 from api.settings import parse_networks
 from ledger.config import Settings
+from ledger.devices import Devices
 from ledger.keys.signing import SigningKey
 from ledger.recording.records import build_record, now
 from tests.api.test_http_helpers import (  # noqa: F401 - fixtures
@@ -95,6 +96,17 @@ ROWS = [
     Row("POST", f"/orgs/{COOP}/keys/rotate", SELF_OR_ADMIN),
     Row("POST", f"/orgs/{COOP}/keys/{{key_id}}/revoke", SELF_OR_ADMIN, body={"reason": "旧"}),
     Row("POST", f"/orgs/{COOP}/prefixes", ADMIN_ONLY, body="prefix"),
+    # Phones: a pairing code is the secret, so peeking and redeeming need no token.
+    Row("POST", f"/orgs/{COOP}/pairings", SELF_OR_ADMIN, body={"label": "收购点"}),
+    Row("POST", "/pairings/peek", PUBLIC, body="peek", setup="code"),
+    Row("POST", "/pairings/redeem", (201,) * 6, body="redeem", setup="code"),
+    Row("GET", f"/orgs/{COOP}/devices", (401, 403, 200, 403, 403, 200)),
+    Row("POST", f"/orgs/{COOP}/devices/{{device_key}}/revoke", SELF_OR_ADMIN, body={},
+        setup="device"),
+    # The households register: the cooperative writes it, it and inspectors read it.
+    Row("GET", f"/orgs/{COOP}/households", (401, 403, 200, 200, 403, 403)),
+    Row("POST", f"/orgs/{COOP}/households", (401, 403, 201, 403, 403, 403), body="household"),
+    Row("GET", f"/orgs/{COOP}/households/count", PUBLIC),
     Row("POST", "/lots/{new}/harvest", CUSTODIAN, body=harvest_body()),
     Row("POST", "/lots/{new}/collection", CUSTODIAN, body="collection"),
     Row("POST", "/lots/{lot}/grading", CUSTODIAN, body="grading"),
@@ -157,7 +169,14 @@ class Fresh:
         server_keys = [k for k in organisation.active_keys
                        if k != key_id(self.client_key.public_key)]
         ledger.add_key(COOP)  # keep one spare after a revocation
-        return {"lot": lot, "new": f"N{n}", "hash": receipt.hash, "key_id": server_keys[0],
+        code = device_key = ""
+        if setup in ("code", "device"):
+            code = Devices(ledger).create_code(COOP, label="phone").code
+        if setup == "device":
+            phone = SigningKey.generate()
+            device_key = Devices(ledger).redeem(code, phone.public_key, possession(phone)).key_id
+        return {"code": code, "device_key": device_key,
+                "lot": lot, "new": f"N{n}", "hash": receipt.hash, "key_id": server_keys[0],
                 "commitment": sorted(ledger.private_values(f"lot/{lot}"))[0],
                 "token_id": ledger.issue_token(COOP).token_id, "n": n,
                 "gtin": PACKING["gtin"]}
@@ -173,8 +192,17 @@ class Fresh:
             "batch": lambda: {"entries": [{"step": "Stored", "lot": ctx["lot"],
                                            "data": STORAGE}]},
             "signed": lambda: self.signed(ctx["new"]),
+            "peek": lambda: {"code": ctx["code"]},
+            "redeem": lambda: self.redeem(ctx["code"]),
+            "household": lambda: {"name": "龙大妈", "village": "西乡村",
+                                  "household_id": f"H-{ctx['n']}"},
         }
         return makers[row.body]() if isinstance(row.body, str) else row.body
+
+    def redeem(self, code: str) -> dict[str, str]:
+        phone = SigningKey.generate()
+        return {"code": code, "public_key": base64.b64encode(phone.public_key).decode(),
+                "possession": base64.b64encode(possession(phone)).decode()}
 
     def signed(self, lot: str) -> dict[str, Any]:
         data = {"product": KIWI, "quantity": "5", "unit": "kg", "origin": ORIGIN,
@@ -239,7 +267,7 @@ def _template(path: str) -> str:
             return prefix + "{path}"
     replacements = {"{lot}": "{lot}", "{new}": "{lot}", "{hash}": "{record_hash}",
                     "{commitment}": "{commitment}", "{token_id}": "{token_id}",
-                    "{key_id}": "{key_id}", COOP: "{org}"}
+                    "{key_id}": "{key_id}", "{device_key}": "{key_id}", COOP: "{org}"}
     for old, new in replacements.items():
         path = path.replace(old, new)
     return path.replace("/recalls/{lot}", "/recalls/{recall}")

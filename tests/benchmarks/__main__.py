@@ -17,8 +17,9 @@ from tests.benchmarks.common import postgres_reachable
 def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.benchmarks")
     parser.add_argument("--quick", action="store_true", help="smaller counts, for a smoke run")
-    parser.add_argument("--only", choices=("recording", "log", "bundle", "api", "scan"),
-                        help="run one section: recording, log, bundle, api or scan")
+    parser.add_argument("--only", choices=("recording", "log", "heads", "bundle", "api", "scan",
+                                           "app"),
+                        help="run one section: recording, log, heads, bundle, api, scan or app")
     args = parser.parse_args()
     scale = 5 if args.quick else 1
     backends = ["sqlite"] + (["postgres"] if postgres_reachable() else [])
@@ -29,6 +30,9 @@ def main() -> int:
         recording_section(backends, scale)
     if args.only in (None, "log"):
         log_section(backends, scale)
+    if args.only in (None, "heads"):
+        from tests.benchmarks.bench_heads import report as heads_report
+        heads_report(backends, scale)
     if args.only in (None, "bundle"):
         from tests.benchmarks.bench_bundle import report as bundle_report
         bundle_report(scale)
@@ -38,6 +42,9 @@ def main() -> int:
     if args.only in (None, "scan"):
         from tests.benchmarks.bench_scan import report as scan_report
         scan_report(scale)
+    if args.only in (None, "app"):
+        from tests.benchmarks.bench_app import report as app_report
+        app_report(scale)
     return 0
 
 

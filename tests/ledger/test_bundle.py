@@ -57,18 +57,23 @@ def test_every_demo_lot_bundle_verifies_offline(ledger: Ledger, log: Transparenc
                                          "platform-wh-changsha"}
 
 
-def test_an_ancestor_chain_stops_at_the_linked_record(ledger: Ledger,
-                                                      log: TransparencyLog) -> None:
-    # A recalled grade lot links to the recall order in its parent: the parent's chain is in
-    # the bundle up to that order, and a harvest's later history is not.
-    seed_demo(ledger)
-    bundle = build_bundle(ledger, log, "OR26-MY-A")
-    parent = [r for r in records_of(bundle) if r["chain"] == "lot/OR26-MY-001"]
-    assert [r["seq"] for r in parent] == list(range(len(parent)))
-    assert parent[-1]["type"] == "Recalled"
-    harvest = [r for r in records_of(build_bundle(ledger, log, "KW26-SBD-C01"))
-               if r["chain"] == "lot/KW26-SBD-H01"]
-    assert [r["type"] for r in harvest] == ["Harvested", "Collected"]
+def test_an_ancestor_chain_travels_whole_to_its_head(ledger: Ledger,
+                                                     log: TransparencyLog) -> None:
+    # A household's harvest fails an inspection after its fruit was collected and graded:
+    # the graded lot's bundle carries the harvest's whole chain, the failure included (a
+    # version 1 bundle stopped at the record the collection links to), and proves it whole.
+    kiwi_journey(ledger)
+    ledger.record(COOP, "Inspected", {"kind": "visual", "verdict": "fail",
+                                      "notes": "霉变 mould found in the field crates"},
+                  lot="KH1")
+    bundle = build_bundle(ledger, log, "KG1")
+    harvest = [r for r in records_of(bundle) if r["chain"] == "lot/KH1"]
+    assert [r["type"] for r in harvest] == ["Harvested", "Collected", "Inspected"]
+    assert [r["seq"] for r in harvest] == list(range(len(harvest)))
+    result = verified(log, bundle)
+    assert result.complete
+    assert result.warnings == ()
+    assert {head.chain: head.seq for head in bundle.heads or ()}["lot/KH1"] == 2
 
 
 def test_private_values_appear_only_as_commitments(ledger: Ledger,

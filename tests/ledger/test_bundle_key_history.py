@@ -1,7 +1,9 @@
-"""A proof bundle carries each organisation's key history up to its last signature in the
-bundle, and no further: keys an organisation adds later cannot bloat (or break) the bundles
-of lots it once handled, and no revocation before a signature is left out. SQLite and
-PostgreSQL.
+"""A proof bundle (version 2) carries the chain of every organisation that signed one of its
+records whole, up to its head at the checkpoint, so that step 7 can prove nothing of it was
+left out: keys an organisation adds later travel in the bundles of lots it once handled
+(version 1 stopped at the last signature; docs/bundle.md, "Organisation chains, whole"),
+they do not break them, a bundle past the verifiers' limit is refused rather than served,
+and no revocation before a signature is left out. SQLite and PostgreSQL.
 """
 
 from __future__ import annotations
@@ -10,9 +12,11 @@ import os
 
 import pytest
 
+from ledger import bundles as bundles_module
 from ledger.application import Ledger
 from ledger.bundles import build_bundle
 from ledger.config import Settings
+from ledger.errors import InvalidInput
 from ledger.log import TransparencyLog
 from ledger.log.logkey import LogKey
 from ledger.recording.records import build_record
@@ -43,8 +47,8 @@ def org_records(bundle: Bundle, org: str) -> list[str]:
     return [r["type"] for r in records_of(bundle) if r["chain"] == f"org/{org}"]
 
 
-def test_keys_added_after_an_organisation_handled_a_lot_stay_out(ledger: Ledger,
-                                                                 log: TransparencyLog) -> None:
+def test_keys_added_after_an_organisation_handled_a_lot_travel_with_it(
+        ledger: Ledger, log: TransparencyLog) -> None:
     kiwi_journey(ledger)  # the platform receives KG1: its last signature in KG1's bundle
     before = build_bundle(ledger, log, "KG1")
     for _ in range(200):
@@ -54,16 +58,27 @@ def test_keys_added_after_an_organisation_handled_a_lot_stay_out(ledger: Ledger,
     bundle = build_bundle(ledger, log, "KG1")
     assert bundle.note != before.note
     result = verified(log, bundle)
+    assert result.complete
     assert PLATFORM in result.organisations
-    assert org_records(bundle, PLATFORM) == ["OrganisationRegistered"]
-    assert len(bundle.records) == len(before.records) == result.records
-    assert len(bundle.to_json()) < 2 * len(before.to_json())
+    # The platform's chain is whole, to its head: the price of proving it complete.
+    assert org_records(bundle, PLATFORM) == ["OrganisationRegistered"] + ["KeyAdded"] * 200
+    assert len(bundle.records) == len(before.records) + 200 == result.records
+    assert len(bundle.to_json()) > 2 * len(before.to_json())
 
 
-def test_the_history_before_the_last_signature_stays_whole(ledger: Ledger,
-                                                          log: TransparencyLog) -> None:
+def test_a_bundle_past_the_verifiers_limit_is_refused_not_served(
+        ledger: Ledger, log: TransparencyLog, monkeypatch: pytest.MonkeyPatch) -> None:
+    kiwi_journey(ledger)
+    records = len(build_bundle(ledger, log, "KG1").records)
+    monkeypatch.setattr(bundles_module, "MAX_RECORDS", records - 1)
+    with pytest.raises(InvalidInput, match=f"would hold {records} records") as refused:
+        build_bundle(ledger, log, "KG1")
+    assert refused.value.field == "lot"
+
+
+def test_the_whole_key_history_travels(ledger: Ledger, log: TransparencyLog) -> None:
     # The cooperative loses its first key: it adds one, revokes the first, and signs with
-    # the new one. Every key record before that signature travels; later ones do not.
+    # the new one; later it adds and rotates keys. Every key record travels, later ones too.
     register_parties(ledger)
     harvest(ledger, "KH0")
     first = next(iter(ledger.organisation(COOP).active_keys))
@@ -76,11 +91,11 @@ def test_the_history_before_the_last_signature_stays_whole(ledger: Ledger,
     bundle = build_bundle(ledger, log, "KH0")
     verified(log, bundle)
     assert org_records(bundle, COOP) == ["OrganisationRegistered", "PrefixRegistered",
-                                         "KeyAdded", "KeyRevoked"]
+                                         "KeyAdded", "KeyRevoked", "KeyAdded", "KeyRotated"]
 
 
-def test_trimming_keeps_a_revocation_before_a_forged_signature(ledger: Ledger,
-                                                               log: TransparencyLog) -> None:
+def test_a_revocation_before_a_forged_signature_is_in_the_bundle(ledger: Ledger,
+                                                                 log: TransparencyLog) -> None:
     # A thief with the cooperative's revoked key and write access to the database appends a
     # record signed by it. The revocation came before the forged signature, so it is in the
     # bundle, and the bundle fails to verify.

@@ -15,8 +15,13 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner, Result
 
+from ledger.application import Ledger
 from ledger.cli import app
+from ledger.config import Settings
 from ledger.demo import DEMO_LOTS, KIWI_GTIN
+from ledger.devices import Devices
+from ledger.keys.signing import SigningKey
+from tests.journeys import possession
 
 Run = Callable[..., Result]
 
@@ -213,3 +218,21 @@ def test_demo_is_idempotent_and_prints_lot_codes(run: Run) -> None:
     assert [lot["lot"] for lot in kiwi["trace_back"]][:2] == ["KW26-SBD-G1", "KW26-SBD-C01"]
     recalled = lot_json(run, "OR26-MY-001")["trace_forward"]
     assert {lot["status"] for lot in recalled} == {"recalled"}
+
+
+def test_device_pair_prints_a_one_time_link_and_revoke_ends_the_phone(
+        run: Run, coop: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    link = run("device", "pair", coop, "--label", "收购点1").stdout.strip()
+    assert "/app/pair#" in link
+    run("device", "pair", "nobody", code=3)
+    key = SigningKey.generate()
+    monkeypatch.setenv("AGRITRACE_DB", f"sqlite:///{tmp_path / 'agritrace.db'}")
+    ledger = Ledger(Settings.from_env())
+    try:
+        device = Devices(ledger).redeem(link.split("#")[1], key.public_key,
+                                        possession(key, coop))
+    finally:
+        ledger.close()
+    assert device.key_id in run("device", "list", coop).stdout
+    run("device", "revoke", coop, device.key_id)
+    assert "revoked" in run("device", "list", coop).stdout

@@ -22,10 +22,12 @@ import pytest
 from typer.testing import CliRunner, Result
 
 from ledger.cli import app
+from ledger.config import Settings
+from ledger.log import load_log_key
 from ledger.witness import AddCheckpoint, load_witness_key, submit_checkpoint
 from tests.ledger.test_cli import HARVEST
-from verify.checkpoints import Checkpoint
-from verify.notes import Note, Signature, Verifier, open_note, verified_signers
+from verify.checkpoints import Checkpoint, signed_lines
+from verify.notes import Note, Signature, Verifier, open_note, sign_note, verified_signers
 
 Run = Callable[..., Result]
 WITNESS = "witness.test/office"
@@ -87,6 +89,7 @@ def test_audit_with_a_saved_checkpoint_catches_a_truncated_store(
     saved.write_text(run("checkpoint").stdout, encoding="utf-8")
     passed = run("audit", "--checkpoint", str(saved)).stdout
     assert f"consistent with the saved checkpoint of size {harvested}" in passed
+    assert "chain heads match in 1 checkpoint(s)" in passed
     # The events table loses its last two records.
     with sqlite3.connect(tmp_path / "agritrace.db") as connection:
         rows = connection.execute("SELECT rowid, state FROM stored_events "
@@ -97,6 +100,23 @@ def test_audit_with_a_saved_checkpoint_catches_a_truncated_store(
     assert f"first bad record {first_gone}" in failed.stderr
     assert "truncated or rolled back" in failed.stderr
     assert len(failed.stderr.strip().splitlines()) == 1
+
+
+def test_audit_names_a_checkpoint_that_signs_heads_the_records_do_not_have(
+        run: Run, harvested: int, tmp_path: Path) -> None:
+    # Whoever holds the log key re-signs the checkpoint with another chain-head map root.
+    run("integrate")
+    stored = Checkpoint.from_text(Note.from_text(run("checkpoint").stdout).text)
+    forged = Checkpoint(stored.origin, stored.size, stored.root_hash,
+                        signed_lines(sha256(b"other heads").digest(), 1_789_000_000))
+    key = load_log_key(Settings(db_url=os.environ["AGRITRACE_DB"]))
+    note = sign_note(forged.to_text(), [key.signer]).to_text()
+    with sqlite3.connect(tmp_path / "agritrace.db") as connection:
+        connection.execute("UPDATE agritrace_log_checkpoints SET note = ? WHERE size = ?",
+                           (note, stored.size))
+    failed = run("audit", code=1)
+    assert f"stored checkpoint {harvested} signs chain-head map root" in failed.stderr
+    assert "the records do not have" in failed.stderr or "records give" in failed.stderr
 
 
 def test_audit_refuses_an_unreadable_checkpoint_file_with_exit_2(
@@ -227,4 +247,6 @@ def test_bundle_writes_a_file_the_standalone_verifier_accepts(run: Run, harveste
                              capture_output=True, text=True, check=False)
     assert checked.returncode == 0, checked.stderr
     assert "KW-3" in checked.stdout
+    assert "完整性 complete" in checked.stdout
+    assert json.loads(out.read_bytes())["version"] == 2
     run("bundle", "NO-SUCH-LOT", "-o", str(tmp_path / "x.json"), code=3)

@@ -21,6 +21,7 @@ from verify import policy
 from verify.bundle import Bundle
 from verify.encoding import decode_base64
 from verify.errors import MalformedInput, VerificationError
+from verify.headmap import MAX_PROOF_DEPTH
 from verify.merkle import (
     inclusion_proof,
     leaf_hash,
@@ -37,9 +38,15 @@ VECTORS = Path(__file__).resolve().parents[1] / "vectors" / "bundles"
 def test_the_schema_ships_with_verify_and_matches_the_parser() -> None:
     schema = json.loads((resources.files("verify") / "bundle.schema.json").read_text())
     assert schema["properties"]["format"]["const"] == bundle_module.FORMAT
-    assert schema["properties"]["version"]["const"] == bundle_module.VERSION
-    assert set(schema["required"]) == set(bundle_module._FIELDS)
-    assert set(schema["properties"]) == set(bundle_module._FIELDS) | {"consistency"}
+    assert schema["properties"]["version"]["enum"] == list(bundle_module.VERSIONS)
+    assert set(schema["required"]) == set(bundle_module._FIELDS[1])
+    assert set(schema["then"]["required"]) == set(bundle_module._FIELDS[2]) - set(
+        bundle_module._FIELDS[1])
+    assert set(schema["properties"]) == set(bundle_module._FIELDS[2]) | {"consistency"}
+    assert schema["properties"]["heads"]["maxItems"] == bundle_module.MAX_RECORDS
+    head = schema["$defs"]["head"]
+    assert set(head["required"]) == set(bundle_module._HEAD_FIELDS)
+    assert head["properties"]["proof"]["maxItems"] == MAX_PROOF_DEPTH
     assert schema["properties"]["records"]["maxItems"] == bundle_module.MAX_RECORDS
     assert schema["properties"]["checkpoint"]["maxLength"] == policy.MAX_NOTE_CHARS
     assert schema["properties"]["consistency"]["maxItems"] == bundle_module.MAX_CONSISTENCY
@@ -79,10 +86,16 @@ def test_the_writer_gives_back_every_vector_that_parses_byte_for_byte() -> None:
 
 def test_a_bundle_of_parts_is_the_bundle_its_document_parses_to() -> None:
     parsed = Bundle.from_json((VECTORS / "valid.json").read_bytes())
-    built = Bundle.of(parsed.lot, parsed.note.to_text(), parsed.records, parsed.consistency)
+    assert parsed.version == 2
+    assert parsed.heads is not None
+    built = Bundle.of(parsed.lot, parsed.note.to_text(), parsed.records, parsed.consistency,
+                      reversed(parsed.heads))  # written sorted by chain whatever the order
     assert built == parsed
     without = Bundle.of(parsed.lot, parsed.note.to_text(), parsed.records)
     assert b'"consistency"' not in without.to_json()
+    assert without.version == 1
+    assert b'"heads"' not in without.to_json()
+    assert b'"version":1,' in without.to_json()
     with pytest.raises(MalformedInput, match="checkpoint"):
         Bundle.of(parsed.lot, parsed.checkpoint.to_text(), parsed.records)  # not signed
 

@@ -15,12 +15,12 @@ import pytest
 from tests.vectors.bundles.scenario import LOG, STRANGER, WITNESS
 from verify import __main__ as cli
 from verify.bundle import Bundle
-from verify.checkpoints import Checkpoint
+from verify.checkpoints import HEADS_LINE, TIME_LINE, Checkpoint, heads_root, signed_time
 from verify.cosignatures import cosign_note
+from verify.encoding import encode_base64
 from verify.errors import MalformedInput, NoteInvalid
 from verify.freshness import (
     AsOf,
-    checkpoint_time,
     describe_age,
     format_utc,
     parse_age,
@@ -46,10 +46,10 @@ def checkpoint(*extensions: str) -> Checkpoint:
 # -- the log's time line and the witnesses' times -----------------------------------------
 
 def test_the_time_line_is_read_and_other_extension_lines_are_ignored() -> None:
-    assert checkpoint_time(checkpoint()) is None
-    assert checkpoint_time(checkpoint("agritrace/heads AAAA", f"agritrace/time {SIGNED}",
+    assert signed_time(checkpoint()) is None
+    assert signed_time(checkpoint("agritrace/heads AAAA", f"agritrace/time {SIGNED}",
                                       "example.com/other 1")) == SIGNED
-    assert checkpoint_time(checkpoint("agritrace/timestamp 5")) is None  # not ours
+    assert signed_time(checkpoint("agritrace/timestamp 5")) is None  # not ours
 
 
 @pytest.mark.parametrize("lines", [
@@ -60,7 +60,7 @@ def test_the_time_line_is_read_and_other_extension_lines_are_ignored() -> None:
 ])
 def test_a_malformed_or_repeated_time_line_is_refused(lines: tuple[str, ...]) -> None:
     with pytest.raises(NoteInvalid, match="agritrace/time"):
-        checkpoint_time(checkpoint(*lines))
+        signed_time(checkpoint(*lines))
 
 
 def test_witness_times_come_from_the_given_witnesses_cosignatures_only() -> None:
@@ -131,14 +131,19 @@ def test_ages_in_words() -> None:
 
 # -- through verify_bundle and agritrace-verify ---------------------------------------------
 
-def timed_bundle(tmp_path: Path, *, witnessed: bool = False) -> Path:
-    """The valid vector's records under a checkpoint whose log signs its time."""
+def timed_bundle(tmp_path: Path, *, witnessed: bool = False, signed: int | None = SIGNED,
+                 cosigned: int = SIGNED + 10) -> Path:
+    """The valid vector's records under a checkpoint re-signed by the test log: the same map
+    root, the log's time line saying ``signed`` (none when None), cosigned at ``cosigned``
+    by the witness when ``witnessed``."""
     value = json.loads((VECTORS / "valid.json").read_text())
     body = Checkpoint.from_text(Note.from_text(value["checkpoint"]).text)
-    timed = Checkpoint(body.origin, body.size, body.root_hash, (f"agritrace/time {SIGNED}",))
+    lines = [f"{HEADS_LINE} {encode_base64(heads_root(body) or b'')}"]
+    lines += [] if signed is None else [f"{TIME_LINE} {signed}"]
+    timed = Checkpoint(body.origin, body.size, body.root_hash, tuple(lines))
     note = sign_note(timed.to_text(), [LOG])
     if witnessed:
-        note = cosign_note(note, WITNESS, SIGNED + 10)
+        note = cosign_note(note, WITNESS, cosigned)
     value["checkpoint"] = note.to_text()
     path = tmp_path / "timed.json"
     path.write_text(json.dumps(value))
@@ -151,8 +156,8 @@ def test_the_state_is_as_of_the_signed_time_and_the_witnesses(tmp_path: Path) ->
                            min_witnesses=1)
     assert result.state is not None
     assert result.state["as_of"] == {
-        "origin": "agritrace.test/vectors", "size": 36, "time": "2026-11-30T00:53:20Z",
-        "witness_times": ["2026-11-30T00:53:30Z"], "complete": False}
+        "origin": "agritrace.test/vectors", "size": 40, "time": "2026-11-30T00:53:20Z",
+        "witness_times": ["2026-11-30T00:53:30Z"], "complete": True}
     assert result.as_of is not None
     assert result.as_of.latest == SIGNED + 10
 
@@ -161,11 +166,12 @@ def test_a_repeated_time_line_fails_the_checkpoint_step(tmp_path: Path) -> None:
     value = json.loads((VECTORS / "valid.json").read_text())
     body = Checkpoint.from_text(Note.from_text(value["checkpoint"]).text)
     twice = Checkpoint(body.origin, body.size, body.root_hash,
-                       ("agritrace/time 5", "agritrace/time 6"))
+                       (f"{HEADS_LINE} {encode_base64(heads_root(body) or b'')}",
+                        "agritrace/time 5", "agritrace/time 6"))
     value["checkpoint"] = sign_note(twice.to_text(), [LOG]).to_text()
     with pytest.raises(NoteInvalid, match="2 agritrace/time lines") as failure:
         verify_bundle(Bundle.from_json(json.dumps(value)), [LOG.verifier])
-    assert failure.value.step == "1"
+    assert failure.value.step == "7"  # a version 2 bundle reads its lines in step 7
 
 
 def verify(argv: list[str], now: int, monkeypatch: pytest.MonkeyPatch,
@@ -212,15 +218,15 @@ def test_max_age_against_the_signed_time(
         assert result["valid"] is True
 
 
-def test_max_age_without_any_time_fails(monkeypatch: pytest.MonkeyPatch,
+def test_max_age_without_any_time_fails(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                         capsys: pytest.CaptureFixture[str]) -> None:
-    valid = str(VECTORS / "valid.json")
-    code, _, err = verify([valid, "--log-key", LOG_KEY, "--max-age", "100000d"], WITNESSED,
+    untimed = str(timed_bundle(tmp_path, witnessed=True, signed=None, cosigned=WITNESSED))
+    code, _, err = verify([untimed, "--log-key", LOG_KEY, "--max-age", "100000d"], WITNESSED,
                           monkeypatch, capsys)
     assert code == 1
     assert "age is unknown" in err
     # Pinning the witness gives the checkpoint a time: its cosignature's.
-    code, out, _ = verify([valid, "--log-key", LOG_KEY, "--witness", WITNESS_KEY,
+    code, out, _ = verify([untimed, "--log-key", LOG_KEY, "--witness", WITNESS_KEY,
                            "--max-age", "1d"], WITNESSED + 86400, monkeypatch, capsys)
     assert code == 0
     assert "验证截至 verified as of: 2026-09-10 00:26 UTC (1 天前 1 d ago" in out

@@ -20,6 +20,9 @@ from tests.vectors.bundles.states import (
     valid_vectors,
     verified,
 )
+from verify.bundle import Bundle
+from verify.checkpoints import signed_time
+from verify.freshness import format_utc
 from verify.state import STATUSES
 
 VECTORS = Path(__file__).resolve().parents[1] / "vectors" / "bundles"
@@ -94,10 +97,14 @@ def test_the_packed_kiwifruit_vectors_state_what_the_demo_recorded(name: str) ->
     # Every household was paid 6.20 or 6.40 yuan/kg against a protective price of 6.00.
     assert state["below_protective_price"] == []
     assert state["corrections"] == []
-    # Version 1 checkpoints carry no time line and prove no completeness; the witness's
-    # cosignature time counts only where the witness is pinned.
+    # The checkpoint signs its time and the map that proves the chains complete; the
+    # witness's cosignature time counts only where the witness is pinned.
     as_of = state["as_of"]
-    assert (as_of["size"], as_of["time"], as_of["complete"]) == (36, None, False)
+    bundle = Bundle.from_json((VECTORS / vector["file"]).read_bytes())
+    signed = signed_time(bundle.checkpoint)
+    assert signed is not None
+    assert (as_of["size"], as_of["time"], as_of["complete"]) == (
+        bundle.checkpoint.size, format_utc(signed), True)
     witnessed = ["2026-09-10T00:26:40Z"] if vector["options"]["witnesses"] else []
     assert as_of["witness_times"] == witnessed
 

@@ -34,6 +34,34 @@ def test_a_valid_bundle_exits_0_and_says_what_it_established() -> None:
     assert done.returncode == 0, done.stderr.decode()
     assert "有效 valid — 批次 lot KW26-SBD-G1" in out
     assert "agritrace.test/witness" in out
+    assert "完整性 complete: every chain ends at its head at checkpoint" in out
+    assert "警告 warning" not in out
+
+
+def test_a_version_1_bundle_is_valid_with_a_warning_that_completeness_is_not_proven() -> None:
+    done = run(vector("valid-version-1"), "--log-key", LOG_KEY, "--json")
+    out = done.stdout.decode()
+    assert done.returncode == 0, done.stderr.decode()
+    result = json.loads(out)
+    assert result["warnings"] == ["completeness not proven (bundle version 1) 未证明完整性"]
+    assert (result["version"], result["complete"]) == (1, False)
+    plain = run(vector("valid-version-1"), "--log-key", LOG_KEY).stdout.decode()
+    assert "警告 warning: completeness not proven (bundle version 1) 未证明完整性" in plain
+    assert "完整性 complete" not in plain
+
+
+def test_a_chain_cut_short_exits_1_naming_the_chain_and_the_head() -> None:
+    done = run(vector("lot-chain-cut-heads-entry-names-the-head"), "--log-key", LOG_KEY,
+               "--json")
+    err = done.stderr.decode()
+    assert done.returncode == 1
+    assert "无效 invalid — 第 7 步 step 7: 完整性 completeness" in err
+    assert ("chain lot/KW26-SBD-G1 is cut short: the bundle ends at seq 8, its heads entry "
+            "names seq 9 as the head at checkpoint") in err
+    failure = json.loads(done.stdout)
+    assert (failure["step"], failure["step_name"], failure["error"]) == (
+        7, "completeness", "ChainIncomplete")
+    assert "Traceback" not in err
 
 
 def test_an_invalid_bundle_exits_1_naming_step_reason_and_record() -> None:

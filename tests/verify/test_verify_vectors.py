@@ -1,6 +1,7 @@
 """The Python verifier on every bundle vector in ``tests/vectors/bundles``: each fails at the
-step, with the error class, its index expects (or verifies, for the valid ones), both through
-``verify_bundle`` and through ``agritrace-verify``'s exit codes.
+step, with the error class, its index expects (or verifies, for the valid ones, with the
+warnings it expects and completeness proven or not), both through ``verify_bundle`` and
+through ``agritrace-verify``'s exit codes.
 """
 
 from __future__ import annotations
@@ -16,9 +17,10 @@ from tests.vectors.bundles.generate import main as generate
 from verify import errors
 from verify.__main__ import main as verify_main
 from verify.bundle import Bundle
+from verify.checkpoints import signed_time
 from verify.notes import Verifier
 from verify.policy import SeenCheckpoint
-from verify.verification import verify_bundle
+from verify.verification import BundleResult, verify_bundle
 
 VECTORS = Path(__file__).resolve().parents[1] / "vectors" / "bundles"
 Outcome = tuple[int, int | None, str | None]
@@ -33,18 +35,22 @@ def _key(directory: Path, name: str) -> Verifier:
     return Verifier.from_vkey((directory / name).read_text().strip())
 
 
-def python_outcome(vector: dict[str, Any], directory: Path = VECTORS) -> Outcome:
-    """(exit code, failing step, error class) of the Python verifier on ``vector``."""
+def _verify(vector: dict[str, Any], directory: Path) -> BundleResult:
     options = vector["options"]
     log_keys = [_key(directory, load_index(directory)["log_key"])]
     witnesses = [_key(directory, name) for name in options["witnesses"]]
+    since = None
+    if options["since"]:
+        since = SeenCheckpoint.from_text((directory / options["since"]).read_bytes())
+    bundle = Bundle.from_json((directory / vector["file"]).read_bytes())
+    return verify_bundle(bundle, log_keys, witnesses=witnesses,
+                         min_witnesses=options["min_witnesses"], since=since)
+
+
+def python_outcome(vector: dict[str, Any], directory: Path = VECTORS) -> Outcome:
+    """(exit code, failing step, error class) of the Python verifier on ``vector``."""
     try:
-        since = None
-        if options["since"]:
-            since = SeenCheckpoint.from_text((directory / options["since"]).read_bytes())
-        bundle = Bundle.from_json((directory / vector["file"]).read_bytes())
-        verify_bundle(bundle, log_keys, witnesses=witnesses,
-                      min_witnesses=options["min_witnesses"], since=since)
+        _verify(vector, directory)
     except errors.VerificationError as error:
         exit_code = 2 if isinstance(error, errors.MalformedInput) else 1
         return exit_code, int(error.step or 0), type(error).__name__
@@ -77,6 +83,15 @@ def test_python_verifier(vector: dict[str, Any]) -> None:
     assert matches(outcome, vector), f"{vector['description']}: got {outcome}"
 
 
+@pytest.mark.parametrize("vector", [v for v in INDEX["vectors"] if v["valid"]],
+                         ids=lambda v: v["name"])
+def test_valid_vectors_say_whether_they_are_complete(vector: dict[str, Any]) -> None:
+    result = _verify(vector, VECTORS)
+    assert list(result.warnings) == vector["warnings"]
+    assert result.complete is vector["complete"]
+    assert result.to_json()["warnings"] == vector["warnings"]
+
+
 @pytest.mark.parametrize("vector", INDEX["vectors"], ids=lambda v: v["name"])
 def test_command_line(vector: dict[str, Any], capsys: pytest.CaptureFixture[str]) -> None:
     options = vector["options"]
@@ -92,6 +107,9 @@ def test_command_line(vector: dict[str, Any], capsys: pytest.CaptureFixture[str]
     result = json.loads(out)
     assert code == vector["exit"]
     assert result["valid"] is vector["valid"]
+    if vector["valid"]:
+        assert (result["warnings"], result["complete"]) == (vector["warnings"],
+                                                             vector["complete"])
     if not vector["valid"]:
         assert (result["step"], result["exit"]) == (vector["step"], vector["exit"])
         assert f"step {vector['step']}" in err or "unreadable" in err
@@ -102,7 +120,7 @@ def test_the_vectors_cover_every_step_and_enough_corruptions() -> None:
     vectors = INDEX["vectors"]
     corrupted = [v for v in vectors if not v["valid"]]
     assert len(corrupted) >= 25
-    assert {v["step"] for v in corrupted} == {0, 1, 2, 3, 4, 5, 6}
+    assert {v["step"] for v in corrupted} == {0, 1, 2, 3, 4, 5, 6, 7}
     assert {v["exit"] for v in vectors} == {0, 1, 2}
     assert len({v["file"] for v in vectors}) == len(vectors)  # one file per corruption
     for vector in vectors:
@@ -132,3 +150,25 @@ def test_regenerated_vectors_have_the_same_outcomes(tmp_path: Path) -> None:
     # The expected derived state of every valid vector is written beside it.
     valid = {v["name"] for v in fresh["vectors"] if v["valid"]}
     assert {p.name.removesuffix(".state.json") for p in tmp_path.glob("*.state.json")} == valid
+
+
+def test_a_cut_chain_fails_at_every_position_of_the_lot_and_of_an_ancestor() -> None:
+    # The lot's chain has ten records, the harvest's four: a vector for each cut but the
+    # last, all failing (step 7, or step 5 where the cut takes the record a link needs).
+    names = {v["name"]: v for v in INDEX["vectors"]}
+    lot = [names[f"lot-chain-cut-after-seq-{seq}"] for seq in range(9)]
+    ancestor = [names[f"ancestor-chain-cut-after-seq-{seq}"] for seq in range(3)]
+    assert {(v["step"], v["error"]) for v in lot} == {(7, "ChainIncomplete")}
+    assert [(v["step"], v["error"]) for v in ancestor] == [
+        (5, "LinkBroken"), (7, "ChainIncomplete"), (7, "ChainIncomplete")]
+    assert "lot-chain-cut-after-seq-9" not in names  # the whole chain is the valid vector
+
+
+def test_the_stale_vector_says_how_old_its_checkpoint_is() -> None:
+    stale = [v for v in INDEX["vectors"] if v["freshness"] is not None]
+    assert [v["name"] for v in stale] == ["valid-stale-checkpoint"]
+    assert stale[0]["freshness"] == {"time": 1_700_000_000, "max_age": "1h", "exit": 1}
+    bundle = Bundle.from_json((VECTORS / stale[0]["file"]).read_bytes())
+    assert signed_time(bundle.checkpoint) == 1_700_000_000
+    assert {s.name for s in bundle.note.signatures} == {"agritrace.test/vectors",
+                                                       "agritrace.test/witness"}

@@ -2,12 +2,14 @@
 
 Writes beside this file one bundle per vector, named after what it breaks (``<name>.json``),
 and ``index.json`` giving each vector's expected outcome (exit code, failing step, error
-class) and the verifier options to use (pinned witnesses, an earlier checkpoint). Also the
-pinned keys (``log.vkey``, ``witness.vkey``) and the earlier checkpoints (``seen*.checkpoint``)
-the step-6 vectors are checked against. Outcomes are written here by hand, never taken from
-a verifier's output. Last, the derived state of each valid vector (``<name>.state.json``):
-that one is the Python verifier's, held to hand-written facts by
-``tests/verify/test_state_vectors.py`` (``tests.vectors.bundles.states``).
+class, and for a valid one its warnings and whether it proves its chains complete) and the
+verifier options to use (pinned witnesses, an earlier checkpoint); the format is in README.md.
+Also the pinned keys (``log.vkey``, ``witness.vkey``) and the earlier checkpoints
+(``seen*.checkpoint``) the step-6 vectors are checked against. Expectations are written here
+by hand, never taken from a verifier's output. The vectors of step 7 (completeness) are in
+``completeness.py``, the unreadable ones in ``malformed.py``. Last, the derived state of each
+valid vector (``<name>.state.json``): that one is the Python verifier's, held to hand-written
+facts by ``tests/verify/test_state_vectors.py`` (``tests.vectors.bundles.states``).
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from tests.vectors.bundles.scenario import LOG, OTHER_LOG, STRANGER, WITNESS, _s
 from tests.vectors.bundles.scenario import sign_checkpoint as signed
 from tests.vectors.bundles.states import write_states
 from verify.notes import Note, Signer
+from verify.verification import V1_WARNING
 
 HERE = Path(__file__).resolve().parent
 G1, G2, C01, H02 = "lot/KW26-SBD-G1", "lot/KW26-SBD-G2", "lot/KW26-SBD-C01", "lot/KW26-SBD-H02"
@@ -91,9 +94,11 @@ def _from_other_lot(kit: Kit) -> Bundle:
 
 
 def _cp(kit: Kit, **changes: Any) -> str:
+    """The base checkpoint re-signed with ``changes`` (size, root, lines, signer, ...)."""
     checkpoint = kit.checkpoint()
     size, root = changes.pop("size", checkpoint.size), changes.pop("root", checkpoint.root_hash)
-    return signed(size, root, **changes)
+    lines = changes.pop("lines", checkpoint.extensions)
+    return signed(size, root, lines=lines, **changes)
 
 
 def _with_checkpoint(**changes: Any) -> Callable[[Kit], Bundle]:
@@ -124,9 +129,6 @@ VECTORS = [
     V("valid-since-earlier-checkpoint", "consistent with the checkpoint seen before, by the "
       "bundle's consistency proof", (0, None, None), lambda kit: kit.base(),
       since="seen.checkpoint"),
-    V("valid-recalled-lot", "the packed oranges, recalled through the harvest they were graded "
-      "from after a failed residue test: genuine records that say the lot is recalled",
-      (0, None, None), lambda kit: kit.scenario.bundle_of("OR26-MY-A")),
     V("valid-certified-tea", "the tea harvest: an organic certificate with an end date and a "
       "passed residue test", (0, None, None), lambda kit: kit.scenario.bundle_of(TEA)),
     # -- step 1: the checkpoint's signature -------------------------------------------------
@@ -241,9 +243,14 @@ def _seen_checkpoints(kit: Kit) -> dict[str, str]:
 
 def _describe(vector: Vector) -> dict[str, Any]:
     exit_code, step, error = vector.expect
+    valid = exit_code == 0
     return {
         "name": vector.name, "file": f"{vector.name}.json", "description": vector.description,
-        "valid": exit_code == 0, "exit": exit_code, "step": step, "error": error,
+        "valid": valid, "exit": exit_code, "step": step, "error": error,
+        "complete": (vector.version == 2) if valid else None,
+        "warnings": [V1_WARNING] if valid and vector.version == 1 else [],
+        "freshness": None if vector.stale_since is None else {
+            "time": vector.stale_since, "max_age": "1h", "exit": 1},
         "options": {"witnesses": ["witness.vkey"] if vector.witnesses else [],
                     "min_witnesses": 1 if vector.witnesses else 0, "since": vector.since},
     }
@@ -251,15 +258,18 @@ def _describe(vector: Vector) -> dict[str, Any]:
 
 def main(out: Path = HERE) -> None:
     """Write every vector, the index, the pinned keys and the earlier checkpoints to ``out``."""
+    from tests.vectors.bundles.completeness import COMPLETENESS_VECTORS, HARVEST_SEQS, LOT_SEQS
     from tests.vectors.bundles.malformed import MALFORMED_VECTORS
 
-    vectors = [*VECTORS, *MALFORMED_VECTORS]
+    vectors = [*VECTORS, *COMPLETENESS_VECTORS, *MALFORMED_VECTORS]
     assert len({v.name for v in vectors}) == len(vectors), "vector names must be unique"
     with tempfile.TemporaryDirectory() as folder:
         scenario = build(Path(folder))
         try:
             kit = Kit(scenario)
             assert dump(scenario.base) == kit.text(), "dump must write as the ledger does"
+            assert kit.seqs(G1) == LOT_SEQS, "completeness.py counts the lot's records"
+            assert kit.seqs(H02) == HARVEST_SEQS, "completeness.py counts the harvest's"
             for old in [*out.glob("*.json"), *out.glob("*.checkpoint")]:
                 old.unlink()
             (out / "log.vkey").write_text(LOG.verifier.to_vkey() + "\n")

@@ -33,6 +33,8 @@ class Vector:
     make: Callable[[Kit], Bundle | bytes]
     since: str | None = None
     witnesses: bool = True  # pin witness.vkey and require one cosignature
+    version: int = 2  # the format a valid vector is in: 1 verifies with a warning
+    stale_since: int | None = None  # a checkpoint signed (and cosigned) at this POSIX time
 
 
 def dump(bundle: Bundle) -> bytes:
@@ -96,6 +98,28 @@ class Kit:
 
     def checkpoint(self) -> Checkpoint:
         return Checkpoint.from_text(Note.from_text(self.scenario.base["checkpoint"]).text)
+
+    @staticmethod
+    def head(bundle: Bundle, chain: str) -> dict[str, Any]:
+        """The ``heads`` entry of ``chain`` in ``bundle``."""
+        return next(h for h in bundle["heads"] if h["chain"] == chain)  # type: ignore[no-any-return]
+
+    def seqs(self, chain: str) -> list[int]:
+        """The seqs of ``chain`` in the base bundle, in order."""
+        return sorted(json.loads(unb64(e["record"]))["seq"] for e in self.scenario.base["records"]
+                      if json.loads(unb64(e["record"]))["chain"] == chain)
+
+    def cut(self, chain: str, last: int, *, claim: str = "last") -> Bundle:
+        """``chain`` cut short after its record ``last``: the records after it left out, and
+        its heads entry claiming ``last`` is the head (``claim="last"``, the proof of the
+        real head kept) or still naming the real head (``claim="head"``)."""
+        bundle = self.base()
+        for seq in self.seqs(chain):
+            if seq > last:
+                del bundle["records"][self.find(bundle, chain, seq)]
+        if claim == "last":
+            self.head(bundle, chain)["seq"] = last
+        return bundle
 
     def with_note(self, change: Callable[[Note], Note]) -> Bundle:
         bundle = self.base()

@@ -37,6 +37,16 @@ def _malformed(name: str, description: str, make: Callable[[Kit], Bundle | bytes
     return Vector(name, description, MALFORMED, make)
 
 
+def _head(kit: Kit, change: Callable[[dict[str, Any]], None]) -> Bundle:
+    bundle = kit.base()
+    change(bundle["heads"][0])
+    return bundle
+
+
+def _duplicate_head(bundle: Bundle) -> None:
+    bundle["heads"].insert(1, dict(bundle["heads"][0]))
+
+
 MALFORMED_VECTORS = [
     _malformed("trailing-garbage", "valid JSON followed by more bytes", _text(lambda t: t + b"x")),
     _malformed("truncated-json", "the bundle cut in half", _text(lambda t: t[: len(t) // 2])),
@@ -45,8 +55,8 @@ MALFORMED_VECTORS = [
       _text(lambda t: t.replace(b'"KW26-SBD-G1"', b'"KW26\xff-SBD-G1"', 1))),
     _malformed("byte-order-mark", "a UTF-8 byte-order mark before the JSON",
       _text(lambda t: b"\xef\xbb\xbf" + t)),
-    _malformed("unknown-version", "version 2",
-               lambda kit: kit.changed(lambda b: b.update(version=2))),
+    _malformed("unknown-version", "version 3",
+               lambda kit: kit.changed(lambda b: b.update(version=3))),
     _malformed("unknown-format", "another format name",
       lambda kit: kit.changed(lambda b: b.update(format="agritrace-export"))),
     _malformed("version-as-string", "version \"1\", a string",
@@ -101,4 +111,27 @@ MALFORMED_VECTORS = [
           "\n", "\n0", 1)))),
     _malformed("consistency-from-zero", "a consistency proof from tree size 0",
       lambda kit: kit.changed(lambda b: b["consistency"][0].update({"from": 0}))),
+    # -- version 2's heads ---------------------------------------------------------------------
+    _malformed("heads-missing-in-version-2", "a version 2 bundle without heads",
+      lambda kit: kit.changed(lambda b: b.pop("heads"))),
+    _malformed("heads-in-version-1", "a version 1 bundle with heads",
+      lambda kit: kit.changed(lambda b: b.update(version=1))),
+    _malformed("heads-not-a-list", "heads as an object",
+      lambda kit: kit.changed(lambda b: b.update(heads={"0": b["heads"][0]}))),
+    _malformed("heads-entry-twice", "one chain's heads entry listed twice",
+      lambda kit: kit.changed(_duplicate_head)),
+    _malformed("heads-out-of-order", "heads not sorted by chain",
+      lambda kit: kit.changed(lambda b: b["heads"].reverse())),
+    _malformed("head-chain-invalid", "a heads entry for chain lot/../G1",
+      lambda kit: _head(kit, lambda h: h.update(chain="lot/../G1"))),
+    _malformed("head-seq-negative", "a heads entry of seq -1",
+      lambda kit: _head(kit, lambda h: h.update(seq=-1))),
+    _malformed("head-seq-as-string", "a heads entry whose seq is a string",
+      lambda kit: _head(kit, lambda h: h.update(seq=str(h["seq"])))),
+    _malformed("head-proof-too-long", "a head proof of 257 hashes, over the limit of 256",
+      lambda kit: _head(kit, lambda h: h.update(proof=[b64(bytes(32))] * 257))),
+    _malformed("head-proof-hash-wrong-length", "a head proof hash of 31 bytes",
+      lambda kit: _head(kit, lambda h: h["proof"].__setitem__(0, b64(bytes(31))))),
+    _malformed("head-unknown-field", "a heads entry with a leaf hash beside its proof",
+      lambda kit: _head(kit, lambda h: h.update(leaf=b64(bytes(32))))),
 ]

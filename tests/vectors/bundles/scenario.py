@@ -1,13 +1,18 @@
 """The ledger the bundle vectors come from, and a forger who holds the log's key.
 
 The demo data set (``ledger.demo``) is seeded and a first checkpoint published (the one a
-verifier "saw before"); then the inspector rotates its key and inspects the packed kiwifruit,
-and a second checkpoint is published and cosigned by a witness. The valid vector is the real
-bundle of that lot, built by ``ledger.bundles.build_bundle``.
+verifier "saw before"); then the inspector rotates its key, holds one of the households'
+harvests (already collected and graded into the lot) on a suspect rapid test and releases it
+after a lab retest, and inspects the packed kiwifruit; a second checkpoint is published and
+cosigned by a witness. The valid vector is the real bundle of that lot, built by
+``ledger.bundles.build_bundle`` (format 2: every chain whole, with head proofs). The hold and
+release give an ancestor's chain records after the one its descendant links to, so cutting
+that chain short is something only step 7 catches.
 
 Corruptions that must get past steps 1-3 (a wrong ``prev``, a record signed by a revoked
-key...) need a log that integrated them: ``Forger`` rebuilds the Merkle tree over a changed
-list of leaves and signs (and cosigns) a new checkpoint, as a dishonest log operator could.
+key...) need a log that integrated them: ``Forger`` rebuilds the Merkle tree and the
+chain-head map over a changed list of leaves and signs (and cosigns) a new checkpoint, as a
+dishonest log operator could.
 
 Keys here are fixed test keys derived from public strings: never use them for anything else.
 """
@@ -34,8 +39,9 @@ from ledger.log.checkpoints import PublishedCheckpoint, attach_cosignatures
 from ledger.log.logkey import LogKey
 from verify.bundle import Bundle
 from verify.canonical import canonical_bytes
-from verify.checkpoints import Checkpoint
+from verify.checkpoints import Checkpoint, signed_lines
 from verify.cosignatures import cosign_note
+from verify.headmap import HeadMap
 from verify.merkle import inclusion_proof, leaf_hash, node_hash, root_from_leaf_hashes
 from verify.notes import COSIGNATURE_V1, Note, Signer, sign_note
 from verify.records import signing_message
@@ -52,6 +58,8 @@ STRANGER = Signer("agritrace.test/stranger", _seed("unpinned witness key"), COSI
 MASTER_KEY = _seed("master key")
 COSIGNED_AT = 1_789_000_000  # a fixed POSIX time for cosignatures
 LOT = "KW26-SBD-G1"
+HARVEST = "KW26-SBD-H02"  # a household's harvest the lot was graded from
+SIGNED_AT = COSIGNED_AT - 60  # the time line of checkpoints the forger signs
 
 
 def b64(raw: bytes) -> str:
@@ -91,6 +99,12 @@ def build(folder: Path) -> Scenario:
     old = next(iter(ledger.organisation(INSPECTOR).active_keys))
     revoked_key = ledger.vault.signing_key(INSPECTOR, old)
     ledger.rotate_key(INSPECTOR)
+    ledger.record(INSPECTOR, "Held", {
+        "reason": "农残快检疑似超标，已送实验室复检 Rapid pesticide test suspect; sample sent "
+                  "to the lab"}, lot=HARVEST, time="2026-09-16T09:00:00+08:00")
+    ledger.record(INSPECTOR, "Released", {
+        "reason": "实验室复检合格 Lab retest passed"}, lot=HARVEST,
+        time="2026-09-17T09:00:00+08:00")
     ledger.record(INSPECTOR, "Inspected", {
         "kind": "visual", "verdict": "pass",
         "notes": "到货抽查：果形端正，无腐烂 Spot check on arrival: sound fruit, no rot"},
@@ -111,12 +125,25 @@ def _document(bundle: Bundle) -> dict[str, Any]:
 
 
 def sign_checkpoint(size: int, root: bytes, *, signer: Signer = LOG, origin: str | None = None,
-                    cosigners: Sequence[Signer] = (WITNESS,)) -> str:
-    """A checkpoint note signed by ``signer`` and cosigned by ``cosigners``."""
-    note = sign_note(Checkpoint(origin or signer.name, size, root).to_text(), [signer])
+                    cosigners: Sequence[Signer] = (WITNESS,), lines: Sequence[str] = (),
+                    cosigned_at: int = COSIGNED_AT) -> str:
+    """A checkpoint note with extension ``lines``, signed by ``signer`` and cosigned by
+    ``cosigners``."""
+    body = Checkpoint(origin or signer.name, size, root, tuple(lines))
+    note = sign_note(body.to_text(), [signer])
     for cosigner in cosigners:
-        note = cosign_note(note, cosigner, COSIGNED_AT)
+        note = cosign_note(note, cosigner, cosigned_at)
     return note.to_text()
+
+
+def heads_of(log: Sequence[bytes]) -> HeadMap:
+    """The chain-head map of the leaves ``log`` (records, read as JSON: a forger signs what
+    it likes)."""
+    heads = HeadMap(len(log))
+    for raw in log:
+        value = json.loads(raw)
+        heads.set(value["chain"], value["seq"], sha256(raw).digest())
+    return heads
 
 
 def resign(raw: bytes, change: Callable[[dict[str, Any]], None],
@@ -135,8 +162,10 @@ class Forger:
         self.base = scenario.base
 
     def bundle(self, log: Sequence[bytes], entries: Sequence[tuple[bytes, bytes]],
-               **signing: Any) -> dict[str, Any]:
-        """A bundle of ``entries`` (bytes, signature), all of them leaves of ``log``."""
+               version: int = 2, **signing: Any) -> dict[str, Any]:
+        """A bundle of ``entries`` (bytes, signature), all of them leaves of ``log``, with
+        head proofs in the map of ``log`` (version 2: its checkpoint signs the map's root and
+        ``SIGNED_AT``; version 1: no extension lines, no heads)."""
         hashes = [leaf_hash(raw) for raw in log]
 
         @cache
@@ -151,6 +180,19 @@ class Forger:
                     "proof": [b64(h) for h in inclusion_proof(position[raw], size, get)]}
                    for raw, signature in entries]
         records.sort(key=lambda entry: int(str(entry["index"])))
-        return {"format": "agritrace-bundle", "version": 1, "lot": self.base["lot"],
-                "checkpoint": sign_checkpoint(size, root_from_leaf_hashes(hashes), **signing),
-                "records": records}
+        root = root_from_leaf_hashes(hashes)
+        if version == 1:
+            return {"format": "agritrace-bundle", "version": 1, "lot": self.base["lot"],
+                    "checkpoint": sign_checkpoint(size, root, **signing), "records": records}
+        heads = heads_of(log)
+        last: dict[str, int] = {}
+        for raw, _ in entries:
+            value = json.loads(raw)
+            last[value["chain"]] = max(last.get(value["chain"], 0), value["seq"])
+        lines = signing.pop("lines", signed_lines(heads.root(), SIGNED_AT))
+        return {"format": "agritrace-bundle", "version": 2, "lot": self.base["lot"],
+                "checkpoint": sign_checkpoint(size, root, lines=lines, **signing),
+                "records": records,
+                "heads": [{"chain": chain, "seq": seq,
+                           "proof": [b64(h) for h in heads.prove(chain)]}
+                          for chain, seq in sorted(last.items())]}
