@@ -10,6 +10,7 @@ their absence fails the run. Chromium is Debian's (``apt-get install chromium``)
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import re
@@ -211,18 +212,19 @@ VERIFY_BYTES = """async ({bytes, logKey}) => {
   try {
     const r = await m.verifyBundle(new Uint8Array(bytes), {logKeys: [logKey], witnesses: [],
                                                            minWitnesses: 0, since: null});
-    return ["valid", r.records];
+    return ["valid", r.records, r.complete];
   } catch (e) {
     return ["invalid", String(e)];
   }
 }"""
 
 
-def test_a_bundle_carrying_key_history_up_to_its_signatures_verifies(
+def test_a_bundle_carrying_the_whole_key_history_verifies_and_a_trimmed_one_in_version_1(
         page: Any, server: str, tmp_path: Path) -> None:
-    # The platform adds keys after it received the lot: its bundle leaves them out, and the
-    # browser accepts the shorter history as the Python verifier does.
-    ledger = Ledger(Settings(db_url=f"sqlite:///{tmp_path / 'trimmed.db'}",
+    # The platform adds keys after it received the lot. A version 2 bundle carries its whole
+    # key history, proven whole (step 7); a version 1 bundle could stop at its last signature,
+    # and the browser still accepts that shorter history, as the Python verifier does.
+    ledger = Ledger(Settings(db_url=f"sqlite:///{tmp_path / 'keys.db'}",
                              master_key=os.urandom(32)))
     try:
         kiwi_journey(ledger)
@@ -233,12 +235,20 @@ def test_a_bundle_carrying_key_history_up_to_its_signatures_verifies(
         bundle = build_bundle(ledger, log, "KG1")
     finally:
         ledger.close()
-    assert [r["type"] for r in records_of(bundle) if r["chain"] == f"org/{PLATFORM}"] == [
-        "OrganisationRegistered"]
+    platform = [r["type"] for r in records_of(bundle) if r["chain"] == f"org/{PLATFORM}"]
+    assert platform == ["OrganisationRegistered", *["KeyAdded"] * 5]
     page.goto(f"{server}/static/verify.html")
     outcome = page.evaluate(VERIFY_BYTES, {"bytes": list(bundle.to_json()),
                                            "logKey": log.key.vkey})
-    assert outcome == ["valid", len(bundle.records)]
+    assert outcome == ["valid", len(bundle.records), True]
+    value = json.loads(bundle.to_json())
+    value["records"] = [entry for entry in value["records"]
+                        if json.loads(base64.b64decode(entry["record"]))["type"] != "KeyAdded"]
+    value["version"] = 1
+    del value["heads"]
+    trimmed = json.dumps(value).encode()
+    outcome = page.evaluate(VERIFY_BYTES, {"bytes": list(trimmed), "logKey": log.key.vkey})
+    assert outcome == ["valid", len(value["records"]), False]
 
 
 STATES = """async ({bundles, logKey}) => {
