@@ -67,23 +67,25 @@ async function markChecked(bytes, result) {
 }
 
 /** The standing the verified state gives the lot: recalled or held (the lot or one it came
- * from) with the records that say so, or ok with the lot's own status. */
+ * from) with the records that say so, the lots it came from first, or ok with the lot's own
+ * status. */
 function standingOf(state) {
   const own = { lot: state.lot, record: state.status_record, reason: state.status_reason };
   for (const kind of ["recalled", "held"]) {
     const flagged = [
-      ...(state.status === kind ? [{ ...own, own: true }] : []),
       ...state.flagged_ancestors
         .filter((a) => a.status === kind)
         .map((a) => ({ ...a, own: false })),
+      ...(state.status === kind ? [{ ...own, own: true }] : []),
     ];
     if (flagged.length) return { kind, status: kind, flagged };
   }
   return { kind: "ok", status: state.status, flagged: [] };
 }
 
-/** The standing banner, rebuilt from the verified state: one reason per distinct recorded
- * reason (a cascaded recall repeats its order's). */
+/** The standing banner, rebuilt from the verified state: one entry per distinct recorded
+ * reason, so a recall cascaded to this lot shows once, as the order on the lot it came from
+ * (the cascade repeats the order's reason). */
 function showStanding(standing) {
   const place = document.getElementById("standing");
   place.replaceChildren();

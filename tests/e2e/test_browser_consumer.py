@@ -233,6 +233,7 @@ def test_a_shopper_holding_the_recalled_oranges_reads_what_to_do(browser: Any,
         assert page.get_attribute("#standing", "data-source") == "verified"
         text = banner.inner_text()
         assert _recall_reason(demo.app) in text
+        assert f"批次 {ORANGE_LOT}（来源批次）" in text  # the order, on the harvest it came from
         for words in ("停止食用", "Stop eating it", "退货退款", "Return it for a refund",
                       "12315"):
             assert words in text
