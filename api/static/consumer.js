@@ -88,7 +88,7 @@ function standingOf(state) {
  * (the cascade repeats the order's reason). */
 function showStanding(standing) {
   const place = document.getElementById("standing");
-  place.replaceChildren();
+  place.textContent = "";
   place.dataset.source = "verified";
   if (standing.kind === "ok") return;
   const banner = cloneTemplate(`banner-${standing.kind}`);
@@ -128,7 +128,8 @@ function applyState(state, standing) {
     const word = document
       .getElementById("status-words")
       .content.querySelector(`[data-status="${standing.status}"]`);
-    status.replaceChildren(...word.cloneNode(true).childNodes);
+    status.textContent = "";
+    status.append(...word.cloneNode(true).childNodes);
     status.dataset.status = standing.status;
     reveal(document, `[data-disagree="status"][data-verified="${standing.status}"]`, true);
   }

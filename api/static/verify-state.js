@@ -42,10 +42,15 @@ function sortedTexts(texts) {
   });
 }
 
+/** A deep copy of JSON ``value`` (no structuredClone: older in-app browsers lack it). */
+function copy(value) {
+  return JSON.parse(JSON.stringify(value));
+}
+
 /** A deep copy of ``value`` when ``accept(value)``, else null: the state shares nothing
  * with the records it comes from. */
 function copyOf(value, accept) {
-  return accept(value) ? structuredClone(value) : null;
+  return accept(value) ? copy(value) : null;
 }
 
 /** The given records by chain and hash, with corrections applied. */
@@ -374,6 +379,6 @@ export function deriveState(records, lot, asOf) {
     excursions: excursionsOf(history, found),
     below_protective_price: belowProtectivePrice(history, found),
     corrections: found.corrections.filter((c) => inHistory.has(c.original)),
-    as_of: structuredClone(asOf),
+    as_of: copy(asOf),
   };
 }
