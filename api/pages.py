@@ -2,9 +2,11 @@
 
 Chinese is the first language of every page; an English reader gets English first with the
 Chinese beside it. ``?lang=zh|en`` chooses explicitly (the pages link to the other
-language), else ``Accept-Language``, else Chinese. Autoescaping is on for every template,
-and the words of a sentence are escaped before they are put into it, so recorded text (a
-product name, a reason) can never become markup.
+language), else ``Accept-Language``, else Chinese. A sentence's parameters are escaped values,
+or ``Word``s (``word(key)`` in a template), which each language's sentence takes in its own
+language; a ``count`` of 1 takes the sentence's ``<key>.one`` form where there is one.
+Autoescaping is on for every template, and the words of a sentence are escaped before they
+are put into it, so recorded text (a product name, a reason) can never become markup.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from markupsafe import Markup, escape
 from api.scan.vocabulary import WORDS
 from ledger.consumer.timeline import local_date, local_minute
 
-__all__ = ["LANGUAGES", "language_of", "render", "wants"]
+__all__ = ["LANGUAGES", "Word", "language_of", "render", "wants"]
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 LANGUAGES = ("zh", "en")
@@ -71,11 +73,22 @@ def _quality(params: str) -> float:
     return 1.0
 
 
+class Word(str):
+    """A sentence's parameter that is itself a phrase (its key): each language's sentence
+    takes it in that language."""
+
+
 def _phrase(key: str, index: int, params: Mapping[str, Any]) -> Markup:
+    if params.get("count") == 1 and f"{key}.one" in WORDS:
+        key = f"{key}.one"
     words = WORDS.get(key)
     if words is None:  # a value we have no word for is shown as it was recorded
         return escape(key.split(".", 1)[-1])
-    return escape(words[index]).format(**params) if params else escape(words[index])
+    if not params:
+        return escape(words[index])
+    filled = {name: _phrase(value, index, {}) if isinstance(value, Word) else value
+              for name, value in params.items()}
+    return escape(words[index]).format(**filled)
 
 
 def _bilingual(key: str, first: int, params: Mapping[str, Any]) -> Markup:
@@ -116,4 +129,4 @@ def render(template: str, lang: str, **context: Any) -> str:
     bilingual, single = _translator(lang)
     return _environment.get_template(template).render(
         lang=lang, other_lang=LANGUAGES[1 - LANGUAGES.index(lang)], t=bilingual, t1=single,
-        **context)
+        word=Word, **context)

@@ -20,7 +20,7 @@ from api.scan.resolving import Scanning, etag
 from ledger.consumer import LotSummary
 from ledger.consumer.scans import ScanStats, scan_warnings
 from ledger.consumer.summary import PUBLIC_ORIGIN
-from ledger.consumer.timeline import local_date, quantity
+from ledger.consumer.timeline import local_date
 from ledger.digitallink.uris import DigitalLink
 from ledger.errors import InvalidInput, NotFound, WrongState
 
@@ -82,6 +82,11 @@ def _field(name: str) -> Markup:
     return Markup('<span data-field="{}"></span>').format(name)
 
 
+# Every status a page may show: the server's (in-transit) and the verified state's (released).
+STATUSES = ("active", "in-transit", "held", "released", "recalled", "consumed")
+HOTLINE = Markup('<a href="tel:12315">12315</a>')  # 全国市场监管投诉举报热线
+
+
 WARNINGS = Markup("<!--agritrace:warnings-->")  # recorded text is escaped: it cannot fake this
 
 
@@ -121,15 +126,11 @@ def consumer_page(request: Request, services: Scanning, summary: LotSummary, ver
 
 def _render(services: Scanning, summary: LotSummary, lang: str, link: DigitalLink | None,
             best_before_passed: bool) -> str:
-    packing = summary.packing
     lot = summary.lot
     return render(
         "consumer.html", lang, s=summary, serial=link.serial if link else None,
         warnings_html=WARNINGS, chart=chart(summary.cold_chain), field=_field,
-        best_before_passed=best_before_passed,
-        quantity=quantity(summary.quantity, summary.unit),
-        net_weight=quantity(packing.net_weight_per_unit, packing.net_weight_unit)
-        if packing else "",
+        best_before_passed=best_before_passed, statuses=STATUSES, hotline=HOTLINE,
         origin=" ".join(summary.origin[k] for k in PUBLIC_ORIGIN if k in summary.origin),
         verify={"log_key": services.log.vkey, "witnesses": services.witnesses},
         links={"linkset": f"{link.path}?linkType=all" if link else None,

@@ -1,7 +1,9 @@
 """The words of the consumer pages, in Chinese and English: ``WORDS[key] = (zh, en)``.
 
 Step names, the details of each step, coded values and the page's own sentences. Sentences
-with ``{name}`` placeholders are filled by ``api.pages`` with escaped values.
+with ``{name}`` placeholders are filled by ``api.pages`` with escaped values. A sentence
+whose ``{count}`` is 1 is taken from ``<key>.one`` when there is one (English has a
+singular; Chinese does not), so no page says "1 readings".
 """
 
 from __future__ import annotations
@@ -97,7 +99,17 @@ CODES: Mapping[str, tuple[str, str]] = {
     "self-commitment": ("自我承诺", "Self commitment"),
     "active": ("正常", "Active"), "consumed": ("已分级或合并", "Used up by grading or merging"),
     "in-transit": ("运输中", "In transit"), "recalled": ("已召回", "Recalled"),
-    "held": ("暂扣待查", "On hold"),
+    "held": ("暂扣待查", "On hold"), "released": ("已解除暂扣", "Released from hold"),
+}
+
+# Units of a lot's quantity as the page's top line shows them (``.one``: after "1").
+UNIT_WORDS: Mapping[str, tuple[str, str]] = {
+    "kg": ("kg", "kg"), "g": ("g", "g"), "t": ("t", "t"), "jin": ("斤", "jin"),
+    "box": ("箱", "boxes"), "box.one": ("箱", "box"), "crate": ("筐", "crates"),
+    "crate.one": ("筐", "crate"), "bag": ("袋", "bags"), "bag.one": ("袋", "bag"),
+    "carton": ("纸箱", "cartons"), "carton.one": ("纸箱", "carton"),
+    "piece": ("个", "pieces"), "piece.one": ("个", "piece"), "pallet": ("托", "pallets"),
+    "pallet.one": ("托", "pallet"),
 }
 
 PAGE: Mapping[str, tuple[str, str]] = {
@@ -112,22 +124,28 @@ PAGE: Mapping[str, tuple[str, str]] = {
     "contact": ("联系方式", "Contact"),
     "serial": ("序列号", "Serial number"),
     "households_title": ("农户与保护价", "Households and the protective price"),
-    "households_text": ("由 {count} 户农户供货，其中 {registered} 户为登记的脱贫户。",
-                        "Supplied by {count} households, {registered} of them registered "
-                        "(formerly poor) households."),
+    "households_text": ("由 {count} 户农户供货，其中登记的脱贫户 {registered} 户。",
+                        "Supplied by {count} households; registered (formerly poor) "
+                        "households among them: {registered}."),
+    "households_text.one": ("由 {count} 户农户供货，其中登记的脱贫户 {registered} 户。",
+                            "Supplied by 1 household; registered (formerly poor) households "
+                            "among them: {registered}."),
     "households_fair": ("全部按不低于保护价 {price} 元/公斤收购（最低 {lowest} 元/公斤）。",
-                        "All were paid at or above the protective price of {price} yuan/kg "
-                        "(lowest {lowest} yuan/kg)."),
+                        "Every household was paid at or above the protective price of "
+                        "{price} yuan/kg (lowest {lowest} yuan/kg)."),
     "households_unfair": ("{fair} 户按不低于保护价 {price} 元/公斤收购；其余低于保护价。",
-                          "{fair} were paid at or above the protective price of {price} "
-                          "yuan/kg; the others below it."),
+                          "Paid at or above the protective price of {price} yuan/kg: {fair} "
+                          "of {count} households; the others were paid less."),
     "households_private": ("农户身份不公开。", "Households are never named."),
     "timeline": ("全程记录", "Every step"),
     "source_lot": ("来源批次", "source lot"),
     "cold_chain": ("冷链温度", "Cold chain"),
     "no_readings": ("没有温度记录。", "No temperature readings were recorded."),
-    "excursions": ("{count} 次超出目标温度", "{count} reading(s) outside the target range"),
+    "excursions": ("{count} 次超出目标温度", "{count} readings outside the target range"),
+    "excursions.one": ("{count} 次超出目标温度", "1 reading outside the target range"),
     "no_excursions": ("全程在目标温度内", "Within the target range throughout"),
+    "chart_desc.one": ("{count} 个温度读数，{first} 至 {last}。",
+                       "1 temperature reading from {first} to {last}."),
     "chart_desc": ("{count} 个温度读数，{first} 至 {last}。",
                    "{count} temperature readings from {first} to {last}."),
     "chart_legend": ("浅绿色为目标温度范围，红圈为超标读数（°C）。",
@@ -141,9 +159,22 @@ PAGE: Mapping[str, tuple[str, str]] = {
     "analyte": ("项目", "Analyte"),
     "value": ("结果", "Result"),
     "limit": ("限量", "Limit"),
-    "none": ("无", "None"),
     "recalled_banner": ("已召回 — 请勿食用", "Recalled — do not eat"),
     "held_banner": ("暂扣待查 — 请暂勿食用", "On hold pending inspection — do not eat yet"),
+    "what_to_do": ("您该怎么做", "What to do"),
+    "action_stop": ("停止食用，也不要送给别人。", "Stop eating it, and do not give it away."),
+    "action_refund": ("退货退款：把产品（或包装、购物凭证）退回购买处，商家应当退款。",
+                      "Return it for a refund: take it, or its package or receipt, back to "
+                      "where you bought it; the seller must refund you."),
+    "action_hotline": ("有疑问或商家拒绝退款，请拨打 {hotline} 市场监管投诉举报热线。",
+                       "Questions, or refused a refund: call the {hotline} consumer "
+                       "hotline."),
+    "action_wait": ("暂停食用，等待检验结论；保留包装和购物凭证。",
+                    "Do not eat it until the inspection is finished; keep the package and "
+                    "the receipt."),
+    "action_ask": ("有疑问请拨打 {hotline} 市场监管投诉举报热线。",
+                   "Questions: call the {hotline} consumer hotline."),
+    "at_a_glance": ("概要", "At a glance"),
     "alert_lot": ("批次 {lot}（{relation}）", "Lot {lot} ({relation})"),
     "this_lot": ("本批次", "this lot"),
     "ancestor_lot": ("来源批次", "a source lot"),
@@ -159,10 +190,49 @@ PAGE: Mapping[str, tuple[str, str]] = {
     "verify_pending": ("正在本机验证签名与日志证明…", "Checking signatures and log proofs on "
                                                         "this phone…"),
     "verify_ok": ("已在本机验证", "Verified on this phone"),
-    "verify_ok_text": ("{records} 条签名记录均已核对，收录于第 {size} 号检查点。",
-                       "All {records} signed records check out, included in checkpoint "
-                       "{size}."),
-    "witnesses": ("见证方", "Witnesses"),
+    "verify_genuine_recalled": ("这些记录真实无误——它们表明此批次已召回",
+                                "These records are genuine — and they say this lot is "
+                                "recalled"),
+    "verify_genuine_held": ("这些记录真实无误——它们表明此批次暂扣待查",
+                            "These records are genuine — and they say this lot is on hold"),
+    "verify_genuine_unproven": ("这些记录真实无误，但无法证明没有遗漏：上面的召回或暂扣"
+                                "警示来自服务器，请按警示处理。",
+                                "These records are genuine, but they cannot prove that none is "
+                                "missing: the recall or hold warning above comes from the "
+                                "server; heed it."),
+    "verify_as_of": ("验证截至 {time}", "Checked as of {time}"),
+    "verify_time_unknown": ("日志没有注明时间：无法判断这些记录是否最新。",
+                            "The log gave no time: whether these records are up to date is "
+                            "unknown."),
+    "verify_stale": ("这次验证所依据的日志已超过一天没有更新：此后的召回或暂扣不会显示在这里。",
+                     "The log these records were checked against is more than a day old: a "
+                     "recall or hold since then would not show here."),
+    "verify_witnessed": ("由{name}独立见证", "Independently witnessed by {name}"),
+    "verify_records": ("签名记录逐条核对无误：{count} 条。",
+                       "Signed records checked one by one: {count}."),
+    "verify_complete": ("记录齐全：日志证明没有遗漏任何记录。",
+                        "Complete: the log proves that no record was left out."),
+    "verify_incomplete": ("这份证明包是旧格式，无法证明没有遗漏记录。",
+                          "This proof bundle is of the older format: it cannot prove that no "
+                          "record was left out."),
+    "verify_noscript": ("在本机验证需要开启 JavaScript。也可下载证明包，用 agritrace-verify "
+                        "离线核验。",
+                        "Checking on this phone needs JavaScript. You can also download the "
+                        "proof bundle and check it offline with agritrace-verify."),
+    "disagree_title": ("服务器页面与已验证的记录不符", "The server's page disagrees with the "
+                                                     "verified records"),
+    "disagree_status": ("状态：页面原显示“{server}”，已验证的记录为“{verified}”。",
+                        "Status: the page said “{server}”; the verified records say "
+                        "“{verified}”."),
+    "disagree_quantity": ("数量：页面原显示 {server}，已验证的记录为 {verified}。",
+                          "Quantity: the page said {server}; the verified records say "
+                          "{verified}."),
+    "disagree_net_weight": ("净含量：页面原显示 {server}，已验证的记录为 {verified}。",
+                            "Net weight: the page said {server}; the verified records say "
+                            "{verified}."),
+    "disagree_text": ("本页已改为显示已验证记录的内容。以已验证的记录为准。",
+                      "The page now shows what the verified records say; they are what "
+                      "counts."),
     "verify_failed": ("验证失败 — 请勿相信本页信息", "Verification failed — do not trust "
                                                       "this page"),
     "verify_unavailable": ("暂时无法验证", "Could not verify yet"),
@@ -183,8 +253,9 @@ PAGE: Mapping[str, tuple[str, str]] = {
     "bad_code": ("无效的编码", "Not a valid code"),
     "bad_code_text": ("这不是有效的 GS1 数字链接：{reason}",
                       "This is not a valid GS1 Digital Link: {reason}"),
-    "records_note": ("本页依据 {records} 条签名记录生成。", "Built from {records} signed "
-                                                      "records."),
+    "records_note": ("本页依据 {count} 条签名记录生成。", "Built from {count} signed "
+                                                    "records."),
+    "records_note.one": ("本页依据 {count} 条签名记录生成。", "Built from 1 signed record."),
     "certificate_link": ("查看承诺达标合格证", "View the compliance certificate"),
     "print_pdf": ("打印 PDF", "Print (PDF)"),
     "commitment": ("承诺声明", "Commitment"),
@@ -199,4 +270,5 @@ PAGE: Mapping[str, tuple[str, str]] = {
 }
 
 WORDS: Mapping[str, tuple[str, str]] = {**STEPS, **{f"fact.{k}": v for k, v in FACTS.items()},
-                                        **{f"code.{k}": v for k, v in CODES.items()}, **PAGE}
+                                        **{f"code.{k}": v for k, v in CODES.items()},
+                                        **{f"unit.{k}": v for k, v in UNIT_WORDS.items()}, **PAGE}

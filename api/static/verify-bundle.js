@@ -1,10 +1,13 @@
-// Reading a proof bundle's bytes (format v1, docs/bundle.md) into checked parts, exactly as
-// verify/bundle.py's Bundle.from_json reads them: strict JSON, the same limits and shapes, the
-// same refusals (MalformedInput, step 0). Nothing is verified here.
+// Reading a proof bundle's bytes (format v2, and v1 before it; docs/bundle.md) into checked
+// parts, exactly as verify/bundle.py's Bundle.from_json reads them: strict JSON, the same
+// limits and shapes, the same refusals (MalformedInput, step 0). Nothing is verified here.
+// Version 2 adds `heads`: per chain, sorted by chain, the proof that its last record in the
+// bundle is its head in the checkpoint's chain-head map (verify-headmap.js).
 
 import { decodeBase64, decodeUtf8, hex } from "./verify-bytes.js";
 import { MalformedInput, NoteInvalid } from "./verify-errors.js";
 import { parseStrict } from "./verify-json.js";
+import { MAX_HEAD_PROOF } from "./verify-headmap.js";
 import { parseCheckpoint, parseNote } from "./verify-notes.js";
 
 const LIMITS = {
@@ -15,8 +18,12 @@ const LIMITS = {
   consistency: 8,
   record: 256 * 1024,
 };
-const FIELDS = ["checkpoint", "format", "lot", "records", "version"];
+const VERSIONS = {
+  1: ["checkpoint", "format", "lot", "records", "version"],
+  2: ["checkpoint", "format", "heads", "lot", "records", "version"],
+};
 const LOT = /^[A-Za-z0-9._-]{1,40}$/;
+const CHAIN = /^(?:lot|org)\/[A-Za-z0-9._-]{1,40}$/;
 
 export function malformedIf(condition, reason) {
   if (condition) throw new MalformedInput(reason);
@@ -43,10 +50,10 @@ function listOf(value, what, limit) {
   return value;
 }
 
-function hashes(value, what) {
+function hashes(value, what, limit = LIMITS.proof) {
   malformedIf(
-    !Array.isArray(value) || value.length > LIMITS.proof,
-    `${what} must be a list of at most ${LIMITS.proof} hashes`,
+    !Array.isArray(value) || value.length > limit,
+    `${what} must be a list of at most ${limit} hashes`,
   );
   const decoded = value.map((item, i) => decodeBase64(item, `${what}[${i}]`, 32));
   decoded.forEach((item, i) =>
@@ -81,13 +88,17 @@ export function parseBundle(bytes) {
     "bundle is not a JSON object",
   );
   malformedIf(
-    value.format !== "agritrace-bundle" || value.version !== 1,
-    "not an agritrace-bundle bundle of version 1",
+    value.format !== "agritrace-bundle" || !(value.version === 1 || value.version === 2),
+    "not an agritrace-bundle bundle of version 1 or 2",
   );
+  const { version } = value;
   const keys = Object.keys(value)
     .filter((k) => k !== "consistency")
     .sort();
-  malformedIf(keys.join() !== FIELDS.join(), `bundle fields wrong: ${keys.join(", ")}`);
+  malformedIf(
+    keys.join() !== VERSIONS[version].join(),
+    `bundle fields wrong: ${keys.join(", ")}`,
+  );
   malformedIf(
     typeof value.lot !== "string" || !LOT.test(value.lot),
     "lot must be a lot code of 1-40 letters, digits, '.', '_', '-'",
@@ -120,6 +131,7 @@ export function parseBundle(bytes) {
     malformedIf(seen.has(key), "a record appears twice");
     seen.add(key);
   }
+  const heads = version === 2 ? headsOf(value.heads) : null;
   const consistency = new Map();
   listOf(
     "consistency" in value ? value.consistency : [],
@@ -134,7 +146,35 @@ export function parseBundle(bytes) {
     malformedIf(consistency.has(size), `consistency[${i}]: a second proof from size ${size}`);
     consistency.set(size, hashes(entry.proof, `consistency[${i}].proof`));
   });
-  return { lot: value.lot, note, checkpoint, records, consistency };
+  return { version, lot: value.lot, note, checkpoint, records, heads, consistency };
+}
+
+/** A v2 bundle's head proofs: [{chain, seq, proof}], one per chain, sorted by chain. */
+function headsOf(value) {
+  const entries = listOf(value, "heads", LIMITS.records);
+  const heads = entries.map((entry, i) => {
+    const at = `heads[${i}]`;
+    malformedIf(
+      !sameKeys(entry, ["chain", "proof", "seq"]),
+      `${at} must be an object of chain, seq, proof`,
+    );
+    malformedIf(
+      typeof entry.chain !== "string" || !CHAIN.test(entry.chain),
+      `${at}.chain must be lot/<code> or org/<id>`,
+    );
+    const before = i ? entries[i - 1].chain : null;
+    const how = entry.chain === before ? "twice" : "out of order";
+    malformedIf(
+      before !== null && entry.chain <= before,
+      `${at}: chain ${entry.chain} is listed ${how}; heads are sorted by chain, one entry each`,
+    );
+    return {
+      chain: entry.chain,
+      seq: integer(entry.seq, `${at}.seq`, 0),
+      proof: hashes(entry.proof, `${at}.proof`, MAX_HEAD_PROOF),
+    };
+  });
+  return heads;
 }
 
 /** The earlier checkpoint and its optional proof, parsed at the edge (step 0). */

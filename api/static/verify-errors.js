@@ -11,7 +11,8 @@
 //  ├─ UnknownKey               signed by a key unknown, revoked or not its organisation's
 //  ├─ ProofInvalid             a Merkle proof is malformed or does not verify
 //  │   └─ RootMismatch         the calculated root differs from the expected one
-//  └─ NoteInvalid              a signed note or checkpoint lacks a required valid signature
+//  ├─ NoteInvalid              a signed note or checkpoint lacks a required valid signature
+//  └─ ChainIncomplete          a chain in the bundle stops short of its head at the checkpoint
 
 export class VerificationError extends Error {
   constructor(reason, { record = null, step = null } = {}) {
@@ -45,3 +46,4 @@ export class UnknownKey extends VerificationError {}
 export class ProofInvalid extends VerificationError {}
 export class RootMismatch extends ProofInvalid {}
 export class NoteInvalid extends VerificationError {}
+export class ChainIncomplete extends VerificationError {}

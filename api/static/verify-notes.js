@@ -84,6 +84,44 @@ export function parseCheckpoint(text) {
   return { origin: lines[0], size, rootHash: root, extensions: lines.slice(3) };
 }
 
+export const HEADS_LINE = "agritrace/heads";
+export const TIME_LINE = "agritrace/time";
+const MAX_SIGNED_TIME = 2n ** 63n - 1n;
+
+/** The value of a checkpoint's extension line ``name value`` (null without one); raises
+ * NoteInvalid when there are two (verify/checkpoints.py). */
+export function extensionValue(checkpoint, name) {
+  const values = checkpoint.extensions
+    .filter((line) => line === name || line.startsWith(`${name} `))
+    .map((line) => line.slice(name.length + 1));
+  if (values.length > 1)
+    throw new NoteInvalid(
+      `the checkpoint has ${values.length} ${name} lines; at most one is allowed`,
+    );
+  return values.length ? values[0] : null;
+}
+
+/** The chain-head map root of the ``agritrace/heads`` line, or null; NoteInvalid for two
+ * such lines or a value that is not a 32-byte hash in canonical base64. */
+export function headsRoot(checkpoint) {
+  const value = extensionValue(checkpoint, HEADS_LINE);
+  if (value === null) return null;
+  const raw = canonicalBase64(value);
+  if (raw === null || raw.length !== 32)
+    throw new NoteInvalid(`the checkpoint's ${HEADS_LINE} line is not a 32-byte hash in base64`);
+  return raw;
+}
+
+/** Check the ``agritrace/time`` line: at most one, a decimal below 2**63. */
+export function checkSignedTime(checkpoint) {
+  const value = extensionValue(checkpoint, TIME_LINE);
+  if (value !== null && !(DECIMAL.test(value) && BigInt(value) <= MAX_SIGNED_TIME)) {
+    throw new NoteInvalid(
+      `the checkpoint's ${TIME_LINE} line is not a decimal POSIX time: ${JSON.stringify(value.slice(0, 30))}`,
+    );
+  }
+}
+
 async function noteKeyId(crypto, name, type, key) {
   const digest = await crypto.sha256(concat(utf8(name + "\n"), Uint8Array.of(type), key));
   return ((digest[0] << 24) | (digest[1] << 16) | (digest[2] << 8) | digest[3]) >>> 0;

@@ -12,6 +12,13 @@
 import { describeFailure, STEPS, verifyBundle, VerificationError } from "./verify.js";
 
 const params = new URLSearchParams(location.search);
+const STATUS = {
+  active: ["正常", "active"],
+  held: ["暂扣待查", "on hold"],
+  released: ["已解除暂扣", "released from hold"],
+  recalled: ["已召回", "recalled"],
+  consumed: ["已分级或合并", "used up by grading or merging"],
+};
 const $ = (id) => document.getElementById(id);
 
 function row(table, chinese, english, value) {
@@ -72,7 +79,33 @@ function showResult(result, foreign) {
     show("valid", "✓ 已在本机验证 Verified on this device");
   }
   const table = $("facts");
+  const { state } = result;
   row(table, "批次", "Lot", result.lot);
+  row(table, "记录所示状态", "Status the records give", STATUS[state.status].join(" "));
+  if (state.status_reason !== null) row(table, "原因", "Reason", state.status_reason);
+  for (const flagged of state.flagged_ancestors) {
+    const words = STATUS[flagged.status].join(" ");
+    row(table, "来源批次", "Source lot", `${flagged.lot}: ${words} — ${flagged.reason ?? ""}`);
+  }
+  if (state.quantity !== null)
+    row(table, "数量", "Quantity", `${state.quantity} ${state.unit ?? ""}`);
+  row(
+    table,
+    "完整性",
+    "Completeness",
+    result.complete
+      ? "日志证明没有遗漏记录 the log proves no record was left out"
+      : result.warnings.join("; "),
+  );
+  row(
+    table,
+    "截至",
+    "As of",
+    result.freshness.latest === null
+      ? "未知 unknown"
+      : `${state.as_of.time ?? result.freshness.latest} ` +
+          `(${Math.floor(result.freshness.age_seconds / 3600)} 小时前 h ago)`,
+  );
   row(table, "记录", "Records", String(result.records));
   row(table, "溯源批次", "Lots traced", result.lots.join(", "));
   row(table, "签名组织", "Signed by", result.organisations.join(", "));

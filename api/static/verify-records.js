@@ -129,6 +129,8 @@ export async function parseRecord(crypto, raw) {
     prev: hashField(value.prev, "prev"),
     links: value.links.map((l) => hashField(l, "links")),
     type: value.type,
+    time: value.time,
+    recorded: value.recorded,
     data: value.data,
     org: value.org,
     key: value.key,

@@ -1,8 +1,9 @@
-// The browser verifier for agritrace proof bundles (format v1, docs/bundle.md): the same
-// checks as the Python verifier (verify/verification.py), in the same numbered steps, with the
-// same error classes, so both give one verdict for one bundle.
+// The browser verifier for agritrace proof bundles (formats v2 and v1, docs/bundle.md): the
+// same checks as the Python verifier (verify/verification.py), in the same numbered steps,
+// with the same error classes, so both give one verdict for one bundle.
 //
-// 0. parse: strict JSON, limits, shapes, duplicates (MalformedInput);
+// 0. parse: strict JSON, limits, shapes, duplicates, the checkpoint's extension lines
+//    (MalformedInput);
 // 1. the checkpoint is signed by a pinned log key named after its origin;
 // 2. the cosignatures meet the witness policy;
 // 3. each record, in leaf order: its inclusion proof gives the checkpoint's root, and its
@@ -11,24 +12,41 @@
 //    position in the log;                                   } one replay in log order
 // 5. every chain is complete, every link points at an earlier record in the bundle, the
 //    lot's chain is present and every other lot is an ancestor of it;
-// 6. optionally, the checkpoint is consistent with one seen before.
+// 6. optionally, the checkpoint is consistent with one seen before;
+// 7. completeness (v2): each chain's last record in the bundle is that chain's head in the
+//    map the checkpoint commits to, so no record was left out. A v1 bundle proves no such
+//    thing and verifies with a warning.
+//
+// Then, from the verified records alone, the lot's state (verify-state.js) and the
+// checkpoint's freshness: when the log signed it and when the witnesses cosigned it.
 //
 //   const result = await verifyBundle(bytes, { logKeys: [vkey] });  // throws on failure
 
-import { hex } from "./verify-bytes.js";
+import { fromHex, hex } from "./verify-bytes.js";
 import { malformedIf, parseBundle, parseSince } from "./verify-bundle.js";
 import { cryptoProvider } from "./verify-crypto.js";
 import {
   ChainBroken,
+  ChainIncomplete,
   LinkBroken,
   MalformedInput,
   NoteInvalid,
   ProofInvalid,
   VerificationError,
 } from "./verify-errors.js";
+import { headProofHolds } from "./verify-headmap.js";
 import { leafHash, verifyConsistency, verifyInclusion } from "./verify-merkle.js";
-import { ED25519, parseVkey, verifiedSigners } from "./verify-notes.js";
+import { asOf, checkpointTime, witnessTimes } from "./verify-freshness.js";
+import {
+  checkSignedTime,
+  ED25519,
+  HEADS_LINE,
+  headsRoot,
+  parseVkey,
+  verifiedSigners,
+} from "./verify-notes.js";
 import { ChainVerifier, parseRecord } from "./verify-records.js";
+import { deriveState } from "./verify-state.js";
 
 export * from "./verify-errors.js";
 export { cryptoProvider };
@@ -41,7 +59,10 @@ export const STEPS = {
   4: ["记录签名与密钥", "record signatures and keys"],
   5: ["链与关联", "chains and links"],
   6: ["与先前检查点一致", "consistency with an earlier checkpoint"],
+  7: ["完整性", "completeness"],
 };
+
+export const V1_WARNING = "completeness not proven (bundle version 1) 未证明完整性";
 
 async function atStep(step, check) {
   try {
@@ -130,6 +151,52 @@ function checkLots(lot, records, heads) {
   }
 }
 
+/** Step 7: the checkpoint commits to a chain-head map, and each chain's last record in the
+ * bundle is its head there: one ``heads`` entry per chain, no more, whose proof gives the
+ * map's root. A chain cut short fails, naming the chain and the head. */
+async function checkComplete(crypto, bundle, heads) {
+  const { checkpoint } = bundle;
+  const root = headsRoot(checkpoint);
+  if (root === null) {
+    throw new NoteInvalid(
+      `the checkpoint has no ${HEADS_LINE} line: a version 2 bundle needs the log's signed chain-head map root to show its chains whole`,
+    );
+  }
+  checkSignedTime(checkpoint);
+  const entries = new Map(bundle.heads.map((entry) => [entry.chain, entry]));
+  const at = `checkpoint ${checkpoint.size}`;
+  for (const chain of [...new Set([...heads.keys(), ...entries.keys()])].sort()) {
+    const last = heads.get(chain);
+    const head = entries.get(chain);
+    if (last === undefined) {
+      throw new ChainIncomplete(
+        `heads lists chain ${chain} (seq ${head.seq}), but the bundle holds none of its records: it was left out`,
+      );
+    }
+    const fail = (reason) => new ChainIncomplete(reason, { record: last.hash });
+    if (head === undefined) {
+      throw fail(
+        `chain ${chain} has no heads entry: nothing shows that its last record in the bundle (seq ${last.seq}) is its head at ${at}`,
+      );
+    }
+    if (head.seq > last.seq) {
+      throw fail(
+        `chain ${chain} is cut short: the bundle ends at seq ${last.seq}, its heads entry names seq ${head.seq} as the head at ${at}`,
+      );
+    }
+    if (head.seq < last.seq) {
+      throw fail(
+        `the heads entry of chain ${chain} names seq ${head.seq}, but the bundle holds that chain up to seq ${last.seq}`,
+      );
+    }
+    if (!(await headProofHolds(crypto, chain, last.seq, fromHex(last.hash), head.proof, root))) {
+      throw fail(
+        `the bundle's last record of chain ${chain} (seq ${last.seq}) is not that chain's head at ${at}`,
+      );
+    }
+  }
+}
+
 async function verifySince(crypto, { note, old, supplied }, bundle, logKeys) {
   const now = bundle.checkpoint;
   if (old.origin !== now.origin)
@@ -170,11 +237,12 @@ async function pinnedKeys(crypto, logKeys, witnesses, minWitnesses) {
 
 /** Verify a bundle's bytes. Options: logKeys (verifier key strings), witnesses, minWitnesses,
  * since ({checkpoint: signed note text, proof: [base64] or null}), crypto ("auto",
- * "webcrypto" or "noble"). Returns the result; throws a VerificationError naming the step
- * (error.step) and the first bad record (error.record). */
+ * "webcrypto" or "noble"), now (milliseconds, for the checkpoint's age). Returns the result,
+ * with the lot's derived state; throws a VerificationError naming the step (error.step) and
+ * the first bad record (error.record). */
 export async function verifyBundle(
   bytes,
-  { logKeys, witnesses = [], minWitnesses = 0, since = null, crypto = "auto" },
+  { logKeys, witnesses = [], minWitnesses = 0, since = null, crypto = "auto", now = Date.now() },
 ) {
   const provider = await cryptoProvider(crypto);
   const [logs, cosigners] = await atStep(0, () =>
@@ -198,9 +266,17 @@ export async function verifyBundle(
   const consistentWith = seen
     ? await atStep(6, () => verifySince(provider, seen, bundle, logs))
     : null;
+  const complete = bundle.version === 2;
+  if (complete) await atStep(7, () => checkComplete(provider, bundle, heads));
   const chains = [...heads.keys()].sort();
+  const time = await atStep(1, () => checkpointTime(checkpoint));
+  const signed = cosigners.filter((key) => cosigned.includes(key.name));
+  const when = asOf(checkpoint, time, witnessTimes(note, signed), complete, now);
   return {
     valid: true,
+    version: bundle.version,
+    complete,
+    warnings: complete ? [] : [V1_WARNING],
     lot: bundle.lot,
     records: records.length,
     lots: chains.filter((c) => c.startsWith("lot/")).map((c) => c.slice(4)),
@@ -212,6 +288,12 @@ export async function verifyBundle(
     },
     witnesses: cosigned,
     consistent_with: consistentWith,
+    freshness: { latest: when.latest, age_seconds: when.age_seconds },
+    state: deriveState(
+      records.map(([record]) => record),
+      bundle.lot,
+      when.json,
+    ),
     crypto: provider.name,
   };
 }

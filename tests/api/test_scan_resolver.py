@@ -32,6 +32,7 @@ from api.settings import ServiceSettings
 from ledger.config import Settings
 from ledger.consumer.scans import SUSPICIOUS_SCANS
 from ledger.demo import KIWI_GTIN, ORANGE_GTIN, ORANGE_LOT, seed_demo
+from ledger.log.cosigning import WitnessEndpoint
 from tests.conftest import CONFORMANCE
 
 PUBLIC = "https://trace.example.cn"
@@ -41,15 +42,16 @@ BROWSER = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;
 
 
 def scan_app(settings: Settings, folder: Path, monkeypatch: pytest.MonkeyPatch | None = None,
-             *, seed: bool = True) -> FastAPI:
-    """The service over ``settings`` with the demo data and the resolver's routes."""
+             *, seed: bool = True, witnesses: tuple[WitnessEndpoint, ...] = ()) -> FastAPI:
+    """The service over ``settings`` with the demo data and the resolver's routes, its
+    checkpoints cosigned by ``witnesses``."""
     env = {"AGRITRACE_LOG_KEY_FILE": str(folder / "log-key"), "AGRITRACE_PUBLIC_URL": PUBLIC}
     for name, value in env.items():
         if monkeypatch is not None:
             monkeypatch.setenv(name, value)
         else:
             os.environ[name] = value
-    app = create_app(settings, ServiceSettings(integrate=False))
+    app = create_app(settings, ServiceSettings(integrate=False, witnesses=witnesses))
     if seed:
         seed_demo(services_of(app).ledger)
     return app

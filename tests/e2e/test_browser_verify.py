@@ -1,6 +1,8 @@
 """The browser verifier (``api/static/verify.js``) in a real Chromium, on every bundle vector,
 through WebCrypto and through the vendored noble fallback: both must agree with the Python
-verifier on every vector (valid or not, the failing step and the error class).
+verifier and the vectors' index on every vector (valid or not, the failing step and the error
+class), and on every valid one derive the lot's state the Python verifier derives, key for
+key, as the vectors' ``*.state.json`` files record it.
 
 Skipped without Chromium or Playwright, except when ``AGRITRACE_REQUIRE_BROWSER=1``, where
 their absence fails the run. Chromium is Debian's (``apt-get install chromium``).
@@ -8,11 +10,14 @@ their absence fails the run. Chromium is Debian's (``apt-get install chromium``)
 
 from __future__ import annotations
 
+import base64
 import json
 import os
+import re
 import shutil
 import threading
 from collections.abc import Iterator
+from decimal import Decimal
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -25,11 +30,21 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from ledger.application import Ledger
 from ledger.bundles import build_bundle
 from ledger.config import Settings
+from ledger.demo import DEMO_LOTS, seed_demo
 from ledger.log import TransparencyLog
 from ledger.log.logkey import LogKey
-from tests.journeys import PLATFORM, kiwi_journey
+from tests.journeys import (
+    COOP,
+    INSPECTOR,
+    PLATFORM,
+    grade,
+    handle,
+    harvest,
+    kiwi_journey,
+    register_parties,
+)
 from tests.ledger.test_bundle import records_of
-from tests.verify.test_verify_vectors import INDEX, VECTORS, python_outcome
+from tests.verify.test_verify_vectors import INDEX, VECTORS, matches, python_outcome
 from verify.bundle import Bundle, BundleRecord
 from verify.canonical import canonical_bytes
 from verify.checkpoints import Checkpoint
@@ -38,6 +53,7 @@ from verify.errors import MalformedInput, VerificationError
 from verify.keys import key_id
 from verify.merkle import leaf_hash, root_from_leaf_hashes
 from verify.notes import Signer, Verifier, sign_note
+from verify.policy import SeenCheckpoint
 from verify.records import record_hash, signing_message
 from verify.verification import verify_bundle
 
@@ -59,7 +75,7 @@ RUN_VECTORS = """async ({vectors, mode}) => {
     try {
       const r = await m.verifyBundle(bytes, {
         logKeys: [logKey], witnesses, minWitnesses: o.min_witnesses, since, crypto: mode});
-      outcomes[v.name] = [0, null, null, r.crypto];
+      outcomes[v.name] = [0, null, null, r.crypto, r.state];
     } catch (e) {
       if (!(e instanceof m.VerificationError)) {
         outcomes[v.name] = ["exception", String(e.stack)];
@@ -144,11 +160,51 @@ def test_browser_and_python_verifiers_agree_on_every_vector(page: Any, server: s
     page.goto(f"{server}/static/verify.html")
     outcomes = page.evaluate(RUN_VECTORS, {"vectors": INDEX["vectors"], "mode": mode})
     expected = _python_outcomes()
-    disagreements = {name: (outcomes[name], expected[name]) for name in expected
+    disagreements = {name: (outcomes[name][:4], expected[name]) for name in expected
                      if tuple(outcomes[name][:3]) != expected[name]}
     assert not disagreements, json.dumps(disagreements, ensure_ascii=False, indent=1)
+    unexpected = {v["name"]: outcomes[v["name"]][:4] for v in INDEX["vectors"]
+                  if not matches(tuple(outcomes[v["name"]][:3]), v)}
+    assert not unexpected, json.dumps(unexpected, ensure_ascii=False, indent=1)
     used = {outcome[3] for outcome in outcomes.values() if outcome[0] == 0}
     assert used == {mode}
+
+
+def _state_files() -> dict[str, Path]:
+    """The expected derived state of each valid vector, by vector file: ``X.state.json``
+    beside ``X.json``."""
+    return {path.name.removesuffix(".state.json") + ".json": path
+            for path in sorted(VECTORS.glob("*.state.json"))}
+
+
+def test_browser_derives_the_state_python_derives_for_every_valid_vector(
+        page: Any, server: str) -> None:
+    valid = [v for v in INDEX["vectors"] if v["exit"] == 0]
+    files = _state_files()
+    assert files, f"no expected states (*.state.json) in {VECTORS}"
+    missing = [v["file"] for v in valid if v["file"] not in files]
+    assert not missing, f"valid vectors without an expected state: {missing}"
+    page.goto(f"{server}/static/verify.html")
+    outcomes = page.evaluate(RUN_VECTORS, {"vectors": valid, "mode": "auto"})
+    for vector in valid:
+        outcome = outcomes[vector["name"]]
+        assert outcome[0] == 0, outcome
+        recorded = json.loads(files[vector["file"]].read_text(encoding="utf-8"))
+        assert outcome[4] == recorded, vector["name"]
+        assert outcome[4] == _python_state(vector), vector["name"]
+
+
+def _python_state(vector: dict[str, Any]) -> Any:
+    """The state the Python verifier derives for a valid vector, as its --json gives it."""
+    key = Verifier.from_vkey((VECTORS / INDEX["log_key"]).read_text().strip())
+    witnesses = [Verifier.from_vkey((VECTORS / name).read_text().strip())
+                 for name in vector["options"]["witnesses"]]
+    since = vector["options"]["since"]
+    result = verify_bundle(Bundle.from_json((VECTORS / vector["file"]).read_bytes()), [key],
+                           witnesses=witnesses, min_witnesses=vector["options"]["min_witnesses"],
+                           since=SeenCheckpoint.from_text((VECTORS / since).read_bytes())
+                           if since else None)
+    return result.to_json()["state"]
 
 
 VERIFY_BYTES = """async ({bytes, logKey}) => {
@@ -156,18 +212,19 @@ VERIFY_BYTES = """async ({bytes, logKey}) => {
   try {
     const r = await m.verifyBundle(new Uint8Array(bytes), {logKeys: [logKey], witnesses: [],
                                                            minWitnesses: 0, since: null});
-    return ["valid", r.records];
+    return ["valid", r.records, r.complete];
   } catch (e) {
     return ["invalid", String(e)];
   }
 }"""
 
 
-def test_a_bundle_carrying_key_history_up_to_its_signatures_verifies(
+def test_a_bundle_carrying_the_whole_key_history_verifies_and_a_trimmed_one_in_version_1(
         page: Any, server: str, tmp_path: Path) -> None:
-    # The platform adds keys after it received the lot: its bundle leaves them out, and the
-    # browser accepts the shorter history as the Python verifier does.
-    ledger = Ledger(Settings(db_url=f"sqlite:///{tmp_path / 'trimmed.db'}",
+    # The platform adds keys after it received the lot. A version 2 bundle carries its whole
+    # key history, proven whole (step 7); a version 1 bundle could stop at its last signature,
+    # and the browser still accepts that shorter history, as the Python verifier does.
+    ledger = Ledger(Settings(db_url=f"sqlite:///{tmp_path / 'keys.db'}",
                              master_key=os.urandom(32)))
     try:
         kiwi_journey(ledger)
@@ -178,12 +235,134 @@ def test_a_bundle_carrying_key_history_up_to_its_signatures_verifies(
         bundle = build_bundle(ledger, log, "KG1")
     finally:
         ledger.close()
-    assert [r["type"] for r in records_of(bundle) if r["chain"] == f"org/{PLATFORM}"] == [
-        "OrganisationRegistered"]
+    platform = [r["type"] for r in records_of(bundle) if r["chain"] == f"org/{PLATFORM}"]
+    assert platform == ["OrganisationRegistered", *["KeyAdded"] * 5]
     page.goto(f"{server}/static/verify.html")
     outcome = page.evaluate(VERIFY_BYTES, {"bytes": list(bundle.to_json()),
                                            "logKey": log.key.vkey})
-    assert outcome == ["valid", len(bundle.records)]
+    assert outcome == ["valid", len(bundle.records), True]
+    value = json.loads(bundle.to_json())
+    value["records"] = [entry for entry in value["records"]
+                        if json.loads(base64.b64decode(entry["record"]))["type"] != "KeyAdded"]
+    value["version"] = 1
+    del value["heads"]
+    trimmed = json.dumps(value).encode()
+    outcome = page.evaluate(VERIFY_BYTES, {"bytes": list(trimmed), "logKey": log.key.vkey})
+    assert outcome == ["valid", len(value["records"]), False]
+
+
+STATES = """async ({bundles, logKey}) => {
+  const m = await import("/static/verify.js");
+  const states = {};
+  for (const [lot, bytes] of Object.entries(bundles)) {
+    const r = await m.verifyBundle(new Uint8Array(bytes), {logKeys: [logKey]});
+    states[lot] = r.state;
+  }
+  return states;
+}"""
+
+
+def _eventful_ledger(folder: Path) -> tuple[Ledger, TransparencyLog]:
+    """The demo (a recall cascading to packed lots, inspections, certificates, a cold-store
+    excursion, purchases from households) and the kiwifruit journey with what the demo lacks:
+    a harvest corrected and the correction corrected, a harvest corrected by an inspector, a
+    lot released and then used up, a purchase below the protective price, a hold released,
+    another hold in force on an ancestor, a certificate with an end."""
+    ledger = Ledger(Settings(db_url=f"sqlite:///{folder / 'eventful.db'}",
+                             master_key=os.urandom(32)))
+    seed_demo(ledger)
+    register_parties(ledger)
+    for i in range(3):
+        harvest(ledger, f"KH{i}", household=f"HH-00{i}")
+    first = ledger.lot_history("KH0")[0].record.hash_hex
+    handle(ledger, COOP, "KH0", "Corrected", {
+        "corrects": first, "reason": "称重有误 weighed wrong", "values": {"quantity": "130"}})
+    again = ledger.lot_history("KH0")[1].record.hash_hex
+    handle(ledger, COOP, "KH0", "Corrected", {
+        "corrects": again, "reason": "复核 checked again", "values": {"quantity": "120.5"}})
+    handle(ledger, INSPECTOR, "KH2", "Corrected", {
+        "corrects": ledger.lot_history("KH2")[0].record.hash_hex, "reason": "抽查 spot check",
+        "values": {"quantity": "100.0"}})
+    handle(ledger, INSPECTOR, "KH1", "Held", {"reason": "待检 awaiting a test"})
+    handle(ledger, INSPECTOR, "KH1", "Released", {"reason": "检测合格 passed"})
+    ledger.record(COOP, "Collected", {
+        "into": "KC1", "collection_point": "西乡村田头集货点",
+        "purchases": [{"lot": lot, "quantity": "100", "price_per_kg": price,
+                       "protective_price_per_kg": "6.00"}
+                      for lot, price in (("KH0", "6.50"), ("KH1", "5.80"), ("KH2", "6"))]},
+        time="2026-09-10T14:00:00+08:00")
+    grade(ledger, "KC1", {"KG1": ("一级", "200"), "KG2": ("二级", "90")}, loss="10")
+    handle(ledger, INSPECTOR, "KG2", "Held", {"reason": "待检 awaiting a test"})
+    handle(ledger, INSPECTOR, "KG2", "Released", {"reason": "检测合格 passed"})
+    handle(ledger, COOP, "KG1", "Certified", {
+        "scheme": "green-food", "number": "LB-1", "issuer": "中国绿色食品发展中心",
+        "valid_from": "2026-09-10T12:00:00+08:00", "valid_until": "2027-09-01T00:00:00Z"},
+        time="2026-09-10T20:00:00+08:00")
+    handle(ledger, INSPECTOR, "KC1", "Inspected", {"kind": "visual", "verdict": "pass"})
+    handle(ledger, INSPECTOR, "KH2", "Held", {"reason": "抽检 sampled"})
+    log = TransparencyLog(ledger.store, LogKey(Signer.generate("agritrace.test/eventful")))
+    log.integrate()
+    return ledger, log
+
+
+def test_browser_and_python_derive_the_same_state_for_every_lot(
+        page: Any, server: str, tmp_path: Path) -> None:
+    ledger, log = _eventful_ledger(tmp_path)
+    try:
+        lots = [*DEMO_LOTS, "KH0", "KH1", "KH2", "KC1", "KG1", "KG2"]
+        bundles = {lot: build_bundle(ledger, log, lot).to_json() for lot in lots}
+    finally:
+        ledger.close()
+    key = Verifier.from_vkey(log.key.vkey)
+    python = {lot: verify_bundle(Bundle.from_json(raw), [key]).to_json()["state"]
+              for lot, raw in bundles.items()}
+    page.goto(f"{server}/static/verify.html")
+    browser = page.evaluate(STATES, {"bundles": {lot: list(raw) for lot, raw in bundles.items()},
+                                     "logKey": log.key.vkey})
+    differing = [lot for lot in lots if browser[lot] != python[lot]]
+    assert not differing, json.dumps({lot: [browser[lot], python[lot]] for lot in differing},
+                                     ensure_ascii=False, indent=1)
+    # The story is there to be derived: a correction of a correction, a purchase below the
+    # protective price, a release, a hold on an ancestor, a recall, a lapsing certificate.
+    assert python["KH0"]["quantity"] == "120.5"
+    first, second = python["KH0"]["corrections"]
+    assert second["corrects"] == first["record"]
+    assert second["original"] == first["original"]
+    assert python["KH2"]["corrections"][0]["reason"] == "抽查 spot check"
+    assert python["KH1"]["status"] == "consumed"
+    assert [p["lot"] for p in python["KC1"]["below_protective_price"]] == ["KH1"]
+    assert python["KG2"]["status"] == "released"
+    assert [a["lot"] for a in python["KG1"]["flagged_ancestors"]] == ["KH2"]
+    assert python["OR26-MY-A"]["status"] == "recalled"
+    assert python["KG1"]["certificates"][0]["valid_until"] == "2027-09-01T00:00:00Z"
+
+
+DECIMALS = ["0", "-0", "1", "1.0", "1.50", "0.1", "0.2", "0.3", "290", "310.5", "-1.5",
+            "9007199254740993", "9007199254740992", "0.30000000000000004", "+1", "1e3", " 1",
+            "1.", ".5", "١"]
+COMPARE = """async (texts) => {
+  const d = await import("/static/verify-decimal.js");
+  const out = [];
+  for (const a of texts) for (const b of texts) {
+    const [x, y] = [d.parseDecimal(a), d.parseDecimal(b)];
+    out.push(x === null || y === null ? null : d.compare(x, y));
+  }
+  const sum = d.sum(["0.1", "0.2"].map(d.parseDecimal));
+  return {out, sum: d.format(sum)};
+}"""
+
+
+def test_decimals_are_compared_exactly_as_python_compares_them(page: Any, server: str) -> None:
+    # Quantities, prices and temperatures are decimal strings: never floats, where 0.1 + 0.2
+    # is not 0.3 and 2**53 + 1 is 2**53. What verify/state.py takes for a decimal, and only
+    # that, the browser compares, and the same way.
+    pattern = re.compile(r"-?[0-9]+(\.[0-9]+)?")
+    parsed = [Decimal(t) if pattern.fullmatch(t) else None for t in DECIMALS]
+    expected = [None if x is None or y is None else (x > y) - (x < y)
+                for x in parsed for y in parsed]
+    page.goto(f"{server}/static/verify.html")
+    found = page.evaluate(COMPARE, DECIMALS)
+    assert found == {"out": expected, "sum": "0.3"}
 
 
 DESCRIBE_BYTES = """async ({bytes, logKey, mode}) => {
@@ -263,6 +442,8 @@ def test_the_page_shows_a_verified_bundle_in_chinese_and_english(page: Any,
     assert "KW26-SBD-G1" in text
     assert "agritrace.test/witness" in text
     assert "WebCrypto" in text
+    assert "记录所示状态 Status the records give\t正常 active" in text
+    assert "截至 As of" in text
 
 
 def test_the_page_names_the_failing_step_and_record(page: Any, server: str) -> None:
