@@ -195,6 +195,11 @@ PAGE: Mapping[str, tuple[str, str]] = {
                                 "recalled"),
     "verify_genuine_held": ("这些记录真实无误——它们表明此批次暂扣待查",
                             "These records are genuine — and they say this lot is on hold"),
+    "verify_genuine_newer": ("这些记录真实无误，但截至验证时间尚未记载上面的召回或暂扣：该警示"
+                             "来自服务器，可能比验证时间更新，请按警示处理。",
+                             "These records are genuine, but as of their checkpoint they do not "
+                             "yet hold the recall or hold warning above: it comes from the "
+                             "server and may be newer than the check; heed it."),
     "verify_genuine_unproven": ("这些记录真实无误，但无法证明没有遗漏：上面的召回或暂扣"
                                 "警示来自服务器，请按警示处理。",
                                 "These records are genuine, but they cannot prove that none is "

@@ -194,15 +194,18 @@ async function verify() {
     }
     result.checked = await markChecked(bytes, result);
     const standing = standingOf(result.state);
-    // A bundle that cannot prove it holds every record (version 1) cannot show that a recall
-    // or hold the server reports is not there: that warning stays, and the panel says why.
+    // The records never lift a recall or hold the server reports. A bundle that cannot prove
+    // it holds every record (version 1) cannot show that the warning's record is not there;
+    // a complete one is complete only as of its checkpoint, and the server may already hold
+    // a newer hold or recall. Either way the warning stays, and the panel says why. A server
+    // that reports less than the records (the case that matters) is overruled.
     const server = document.body.dataset.status;
-    const unproven =
-      !result.complete && (SEVERITY[server] ?? 0) > (SEVERITY[standing.status] ?? 0);
-    if (!unproven) showStanding(standing);
-    result.disagreements = applyState(result.state, unproven ? null : standing);
-    if (!unproven) document.body.dataset.status = standing.status;
-    panel.dataset.standing = unproven ? "unproven" : standing.kind;
+    const warned = (SEVERITY[server] ?? 0) > (SEVERITY[standing.status] ?? 0);
+    const kept = warned ? (result.complete ? "newer" : "unproven") : null;
+    if (!kept) showStanding(standing);
+    result.disagreements = applyState(result.state, kept ? null : standing);
+    if (!kept) document.body.dataset.status = standing.status;
+    panel.dataset.standing = kept ?? standing.kind;
     reveal(panel, "[data-standing]", false);
     reveal(panel, `[data-standing="${panel.dataset.standing}"]`, true);
     showFreshness(result);

@@ -386,17 +386,22 @@ def _claim_recalled(monkeypatch: pytest.MonkeyPatch, app: FastAPI, lot: str) -> 
     monkeypatch.setattr(summaries, "versioned", tampered)
 
 
-def test_a_warning_the_complete_records_do_not_bear_out_gives_way_to_them(
+def test_complete_records_never_lift_a_warning_the_server_gives(
         browser: Any, fresh: Served, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Complete records prove the lot's state as of their checkpoint; a hold or recall the
+    # server reports may be newer than that. The records overrule a server that says less
+    # than they do, never one that warns more: the warning stays and the panel says why.
     _claim_recalled(monkeypatch, fresh.app, "TEA26-BJ-001")
     page = _page(browser)
     try:
         assert _open(page, fresh.url + _page_path(fresh.app, "TEA26-BJ-001")) == "verified"
         assert page.evaluate("window.agritraceVerification.complete") is True
-        assert page.locator("#standing [data-alert]").count() == 0
-        assert "the page said “Recalled”; the verified records say “Active”" in page.inner_text(
-            "#disagreement")
-        assert page.get_attribute("#verify", "data-standing") == "ok"
+        assert page.evaluate("window.agritraceVerification.state.status") == "active"
+        assert page.locator("#standing [data-alert=recalled]").count() == 1
+        assert page.get_attribute("#verify", "data-standing") == "newer"
+        panel = page.inner_text("#verify")
+        assert "尚未记载上面的召回或暂扣" in panel
+        assert "已在本机验证" not in panel
     finally:
         page.context.close()
 
