@@ -181,7 +181,7 @@ def read_settings(org: OrgPath, ledger: LedgerDep, caller: CallerDep) -> dict[st
     return coop_settings(ledger.store.engine, org)
 
 
-@router.put("/orgs/{org}/settings", responses=documented(400, 401, 403, 422))
+@router.put("/orgs/{org}/settings", responses=documented(400, 401, 403, 404, 422))
 def replace_settings(org: OrgPath, body: SettingsIn, ledger: LedgerDep,
                      caller: CallerDep) -> dict[str, Any]:
     """Replace the cooperative's varieties and protective prices (advice for its forms, not
