@@ -52,6 +52,11 @@ def households() -> HTMLResponse:
     return _page("households.html", "households")
 
 
+@router.get("/settings")
+def settings() -> HTMLResponse:
+    return _page("settings.html", "settings")
+
+
 @router.get("/queue")
 def queue() -> HTMLResponse:
     return _page("queue.html", "queue")

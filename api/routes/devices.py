@@ -1,5 +1,5 @@
-"""Devices that sign, and a cooperative's register of households (``ledger.devices``,
-``ledger.households``).
+"""Devices that sign, a cooperative's register of households and its lists for the app's
+forms (``ledger.devices``, ``ledger.households``, ``ledger.coopsettings``).
 
 An organisation (its own token, or an admin token) asks for a one-time pairing code; the
 phone reads the code's organisation (``/pairings/peek``), makes its key pair and redeems the
@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import CallerDep, LedgerDep, OrgPath, ReaderDep, ServicesDep
 from api.schemas import errors as documented
+from ledger.coopsettings import coop_settings, save_coop_settings
 from ledger.devices import Devices
 from ledger.errors import InvalidInput
 from ledger.households import (
@@ -161,3 +162,30 @@ def count_households(org: OrgPath, ledger: LedgerDep, _: ReaderDep) -> dict[str,
     """What the public sees of the register: how many households, how many formerly poor."""
     ledger.organisation(org)
     return household_counts(ledger.store.engine, org)
+
+
+class SettingsIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    varieties: dict[str, list[str]] = Field(
+        default_factory=dict, description="Varieties per product, e.g. {\"猕猴桃\": [\"红阳\"]}.")
+    protective_prices: dict[str, str] = Field(
+        default_factory=dict, description="Protective price per product, yuan per kg "
+                                          "(decimal strings), e.g. {\"猕猴桃\": \"6\"}.")
+
+
+@router.get("/orgs/{org}/settings", responses=documented(400, 401, 403))
+def read_settings(org: OrgPath, ledger: LedgerDep, caller: CallerDep) -> dict[str, Any]:
+    """The cooperative's varieties and protective prices per product (its own tokens, its
+    phones' included, or an admin)."""
+    caller.require_self_or_admin(org)
+    return coop_settings(ledger.store.engine, org)
+
+
+@router.put("/orgs/{org}/settings", responses=documented(400, 401, 403, 404, 422))
+def replace_settings(org: OrgPath, body: SettingsIn, ledger: LedgerDep,
+                     caller: CallerDep) -> dict[str, Any]:
+    """Replace the cooperative's varieties and protective prices (advice for its forms, not
+    rules: see docs/app.md)."""
+    caller.require_self_or_admin(org)
+    ledger.organisation(org)
+    return save_coop_settings(ledger.store.engine, org, body.model_dump())

@@ -211,3 +211,14 @@ scan_counts = Table(
     Column("day", String(10), primary_key=True),  # YYYY-MM-DD, UTC
     Column("scans", BigInteger, nullable=False),
 )
+
+# -- a cooperative's lists for its forms (ledger.coopsettings) -----------------------------
+# Its varieties per product and its protective price per product, as one JSON document per
+# organisation: what the recording app offers and pre-fills, not a rule of the ledger.
+org_settings = Table(
+    "agritrace_org_settings",
+    metadata,
+    Column("org_id", String(40), primary_key=True),
+    Column("settings_json", Text, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)

@@ -107,6 +107,10 @@ ROWS = [
     Row("GET", f"/orgs/{COOP}/households", (401, 403, 200, 200, 403, 403)),
     Row("POST", f"/orgs/{COOP}/households", (401, 403, 201, 403, 403, 403), body="household"),
     Row("GET", f"/orgs/{COOP}/households/count", PUBLIC),
+    # Its varieties and protective prices: the cooperative (its phones) and admins.
+    Row("GET", f"/orgs/{COOP}/settings", (401, 403, 200, 403, 403, 200)),
+    Row("PUT", f"/orgs/{COOP}/settings", (401, 403, 200, 403, 403, 200),
+        body={"varieties": {"猕猴桃": ["红阳"]}, "protective_prices": {"猕猴桃": "6"}}),
     Row("POST", "/lots/{new}/harvest", CUSTODIAN, body=harvest_body()),
     Row("POST", "/lots/{new}/collection", CUSTODIAN, body="collection"),
     Row("POST", "/lots/{lot}/grading", CUSTODIAN, body="grading"),

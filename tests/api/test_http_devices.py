@@ -95,3 +95,34 @@ def test_the_households_register_is_read_by_the_coop_and_inspectors_only(api: Ap
     assert api.get(None, f"/orgs/{COOP}/households").status_code == 401
     counts = api.ok(api.get(None, f"/orgs/{COOP}/households/count"), 200)
     assert counts == {"households": 1, "formerly_poor": 1}
+
+
+def test_the_coop_keeps_its_varieties_and_protective_prices_for_its_phones(api: Api) -> None:
+    path = f"/orgs/{COOP}/settings"
+    assert api.ok(api.get(COOP, path), 200) == {"varieties": {}, "protective_prices": {}}
+    lists = {"varieties": {"猕猴桃": ["红阳", "徐香"]}, "protective_prices": {"猕猴桃": "6.00"}}
+    assert api.client.put(path, json=lists, headers=api.headers(PLATFORM)).status_code == 403
+    saved = api.client.put(path, json=lists, headers=api.headers(COOP))
+    assert saved.status_code == 200, saved.text
+    assert saved.json() == {"varieties": {"猕猴桃": ["红阳", "徐香"]},
+                            "protective_prices": {"猕猴桃": "6"}}
+    # A phone of the coop (a token of the coop) reads them; other organisations do not.
+    key = SigningKey.generate()
+    device = pair(api, key)
+    phone = api.client.get(path, headers={"Authorization": f"Bearer {device['token']}"})
+    assert phone.json()["protective_prices"] == {"猕猴桃": "6"}
+    assert api.get(PLATFORM, path).status_code == 403
+    assert api.get(None, path).status_code == 401
+    # Bad lists are named by field, and nothing of them is kept.
+    for bad, field in (({"protective_prices": {"猕猴桃": "-1"}}, "protective_prices.猕猴桃"),
+                       ({"protective_prices": {"猕猴桃": "六元"}}, "protective_prices.猕猴桃"),
+                       ({"varieties": {"猕猴桃": ["红阳", "红阳"]}}, "varieties.猕猴桃.1"),
+                       ({"varieties": {"猕猴桃": [" "]}}, "varieties.猕猴桃.0")):
+        refused = api.client.put(path, json=bad, headers=api.headers(COOP))
+        assert refused.status_code == 422, (bad, refused.text)
+        assert refused.json()["field"] == field
+    assert api.ok(api.get(COOP, path), 200)["varieties"] == {"猕猴桃": ["红阳", "徐香"]}
+    # Saving replaces the whole lists.
+    api.client.put(path, json={"varieties": {"柑橘": ["椪柑"]}}, headers=api.headers(COOP))
+    assert api.ok(api.get(COOP, path), 200) == {"varieties": {"柑橘": ["椪柑"]},
+                                                "protective_prices": {}}

@@ -25,6 +25,7 @@ import pytest
 from api.services import services_of
 from ledger.application import Ledger
 from ledger.config import Settings
+from ledger.coopsettings import coop_settings
 from ledger.demo import COOP, COOP_PREFIX, PLATFORM
 from ledger.devices import Devices
 from ledger.domain.fields import gtin_check_digit
@@ -166,18 +167,19 @@ def test_a_paired_phone_records_a_lot_from_harvest_to_label_sheet(browser: Any,
 
     # Field collection: two households, one paid below the protective price.
     open_page(page, f"{served.url}/app/step/collection")
-    fill(page, {"#f-lot": "APP-C1", "#f-collection_point": "西乡村田头集货点",
-                "#f-protective": "6"})
+    fill(page, {"#f-lot": "APP-C1", "#f-collection_point": "西乡村田头集货点"})
     rows = page.locator("#purchase-rows > li")
     row = rows.nth(0)
     fill(row, {"[data-name='purchases.#.lot']": "APP-H1",
                "[data-name='purchases.#.household']": "XX-001",
+               "[data-name='purchases.#.protective_price_per_kg']": "6",
                "[data-name='purchases.#.quantity']": "100",
                "[data-name='purchases.#.price_per_kg']": "6.5"})
     page.click("#add-purchase")
     row = rows.nth(1)
     fill(row, {"[data-name='purchases.#.lot']": "APP-H2",
                "[data-name='purchases.#.household']": "XX-002",
+               "[data-name='purchases.#.protective_price_per_kg']": "6",
                "[data-name='purchases.#.quantity']": "80",
                "[data-name='purchases.#.price_per_kg']": "5.5"})
     assert "低于保护价" in row.locator(".warning").inner_text()
@@ -425,7 +427,8 @@ def test_a_revoked_phone_is_refused_and_keeps_its_records(browser: Any,
 PAGES = ["/app", "/app/pair", "/app/step/harvest", "/app/step/collection",
          "/app/step/grading", "/app/step/storage", "/app/step/packing",
          "/app/step/certification",
-         "/app/step/correction", "/app/households", "/app/queue", "/app/devices", "/app/lot"]
+         "/app/step/correction", "/app/households", "/app/settings", "/app/queue",
+         "/app/devices", "/app/lot"]
 
 
 @pytest.mark.parametrize("path", PAGES)
@@ -481,3 +484,69 @@ def test_without_webcrypto_ed25519_the_phone_signs_with_noble(browser: Any, serv
     harvest(page, served, lot, "12")
     record = ledger_of(served).lot_history(lot)[0].record
     assert record.key == key
+
+
+def test_the_coops_varieties_and_protective_price_fill_the_forms_and_corrections_go_by_part(
+        browser: Any, served: Served) -> None:
+    """The coop keeps its varieties and protective price on /app/settings; the harvest form
+    offers its varieties (and says when one is off the list), the collection form pre-fills
+    each row's protective price from it and warns below it, and a product is corrected part
+    by part, never as JSON."""
+    page = phone(browser)
+    pair(page, served, label="设置手机")
+    open_page(page, f"{served.url}/app/settings")
+    row = page.locator("#product-rows > li").nth(0)
+    fill(row, {"[data-part='product']": "猕猴桃", "[data-part='varieties']": "金艳、红阳",
+               "[data-part='price']": "7"})
+    page.click("#settings-form button[type=submit]")
+    page.wait_for_selector("#settings-saved:text('已保存')")
+    shot(page, "settings")
+    engine = ledger_of(served).store.engine
+    assert coop_settings(engine, COOP) == {"varieties": {"猕猴桃": ["金艳", "红阳"]},
+                                           "protective_prices": {"猕猴桃": "7"}}
+
+    open_page(page, f"{served.url}/app/step/harvest")
+    fill(page, {"#f-lot": "APP-S1", "#f-product-name": "猕猴桃", "#f-quantity": "50",
+                "#f-unit": "kg", "#f-origin-province": "湖南省",
+                "#f-origin-city": "湘西土家族苗族自治州", "#f-origin-county": "凤凰县"})
+    assert page.eval_on_selector_all("#varieties option", "o => o.map(x => x.value)") == [
+        "金艳", "红阳"]
+    page.fill("#f-product-variety", "海沃德")
+    assert "不在合作社的品种表上" in page.inner_text("#f-product-variety-note")
+    page.fill("#f-product-variety", "金艳")
+    assert page.inner_text("#f-product-variety-note") == ""
+    save(page)
+
+    # The variety was wrong: correct the product part by part, from its current values.
+    step(page, served, "correction", "APP-S1")
+    harvested = ledger_of(served).lot_history("APP-S1")[0].record
+    page.select_option("#f-corrects", harvested.hash_hex)
+    page.select_option("#f-field", "origin")
+    assert page.input_value("#f-value-county") == "凤凰县"
+    page.select_option("#f-field", "product")
+    assert page.is_hidden("#f-value")
+    assert page.input_value("#f-value-name") == "猕猴桃"
+    assert page.input_value("#f-value-variety") == "金艳"
+    page.fill("#f-value-variety", "红阳")
+    page.fill("#f-reason", "品种填错 wrong variety")
+    shot(page, "correction-parts")
+    save(page)
+    corrected = ledger_of(served).lot_history("APP-S1")[-1].record
+    assert corrected.data["values"] == {"product": {"name": "猕猴桃", "variety": "红阳"}}
+
+    # Field collection: the row's protective price is the coop's, pre-filled, not typed.
+    open_page(page, f"{served.url}/app/step/collection")
+    fill(page, {"#f-lot": "APP-SC1", "#f-collection_point": "西乡村田头集货点"})
+    row = page.locator("#purchase-rows > li").nth(0)
+    protective = row.locator("[data-name='purchases.#.protective_price_per_kg']")
+    fill(row, {"[data-name='purchases.#.lot']": "APP-S1",
+               "[data-name='purchases.#.quantity']": "50"})
+    page.wait_for_function("() => document.querySelector("
+                           "'[data-name=\"purchases.#.protective_price_per_kg\"]').value === '7'")
+    assert protective.evaluate("e => e.readOnly")
+    assert "合作社定的猕猴桃保护价" in row.locator(".protective").inner_text()
+    row.locator("[data-name='purchases.#.price_per_kg']").fill("6.5")
+    assert "低于保护价 7" in row.locator(".warning").inner_text()
+    save(page)
+    collected = ledger_of(served).lot_history("APP-SC1")[0].record
+    assert collected.data["purchases"][0]["protective_price_per_kg"] == "7"

@@ -11,6 +11,7 @@ const PAGES = {
   lot: "./page-lot.js",
   step: "./page-step.js",
   households: "./page-households.js",
+  settings: "./page-settings.js",
   queue: "./page-queue.js",
 };
 

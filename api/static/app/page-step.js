@@ -8,6 +8,7 @@ import {
 } from "./derive.js";
 import { readingsWidget } from "./readings.js";
 import { refreshHouseholds } from "./page-households.js";
+import { refreshSettings } from "./page-settings.js";
 import { showLot } from "./lotview.js";
 import { enqueue, flush, forget, mainRecord, queued } from "./sync.js";
 import { $, STEP_WORDS, clearErrors, element, formField, showError } from "./ui.js";
@@ -38,7 +39,8 @@ export async function start({ db }) {
   for (const input of form.querySelectorAll('input[type="datetime-local"][required]')) {
     input.value = localInputValue(new Date());
   }
-  await fillLists(db);
+  const settings = await refreshSettings(db, device);
+  await fillLists(db, settings);
   if (step === "Certified") {
     const today = new Date().toISOString().slice(0, 10).replaceAll("-", "");
     $("f-number").value = `HGZ-${code}-${today}`.slice(0, 60);
@@ -51,7 +53,7 @@ export async function start({ db }) {
   }
   const widgets = {
     grades: () => gradesWidget(form, kept),
-    purchases: () => purchasesWidget(form, fillHouseholds),
+    purchases: () => purchasesWidget(form, fillHouseholds, settings),
     readings: () => readingsWidget(form),
     correction: () => correctionWidget(form, kept),
   };
@@ -84,12 +86,29 @@ function localInputValue(date) {
   return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}T${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())}`;
 }
 
-async function fillLists(db) {
+/** The harvest's variety list: the coop's varieties of the product typed (its list is
+ * advice: a variety off it is said below the field, and recorded), else those seen. */
+async function fillLists(db, settings) {
   const lots = await db.all("lots");
   const varieties = $("varieties");
   if (varieties) {
-    const seen = new Set(lots.map((l) => l.summary?.product?.variety).filter(Boolean));
-    varieties.replaceChildren(...[...seen].map((v) => element("option", { value: v })));
+    const product = $("f-product-name");
+    const variety = $("f-product-variety");
+    const note = element("p", { class: "warning", id: "f-product-variety-note", role: "status" });
+    variety.closest(".field").append(note);
+    const listed = () => settings.varieties?.[product.value.trim()] ?? [];
+    const offer = () => {
+      const kept = listed();
+      const seen = kept.length ? []
+        : [...new Set(lots.map((l) => l.summary?.product?.variety).filter(Boolean))];
+      varieties.replaceChildren(...[...kept, ...seen].map((v) => element("option", { value: v })));
+      const typed = variety.value.trim();
+      note.textContent = kept.length && typed && !kept.includes(typed)
+        ? `不在合作社的品种表上（${kept.join("、")}） not on the coop's list of varieties` : "";
+    };
+    product.addEventListener("input", offer);
+    variety.addEventListener("input", offer);
+    offer();
   }
   const recent = $("recent-lots");
   if (recent) recent.replaceChildren(...lots.map((l) => element("option", { value: l.lot })));
@@ -241,14 +260,34 @@ function gradesWidget(form, kept) {
 
 // -- field collection: purchases per household, the protective price ------------------------
 
-function purchasesWidget(form, fillHouseholds) {
+/** Each purchase's protective price is the coop's for the product of the row's harvest lot
+ * (pre-filled, not typed); without one the clerk enters it. */
+function purchasesWidget(form, fillHouseholds, settings) {
   const list = $("purchase-rows");
+  const protectiveOf = async (row) => {
+    const input = row.querySelector('[data-name="purchases.#.protective_price_per_kg"]');
+    const shown = row.querySelector(".protective");
+    const code = row.querySelector('[data-name="purchases.#.lot"]').value.trim();
+    const lot = /^[A-Za-z0-9][A-Za-z0-9._-]{0,19}$/.test(code) ? await loadLot(code).catch(() => null) : null;
+    const product = lot?.summary?.product?.name;
+    const price = product ? settings.protective_prices?.[product] : undefined;
+    input.readOnly = price !== undefined;
+    if (price !== undefined) {
+      input.value = price;
+      shown.textContent = `合作社定的${product}保护价 the coop's protective price for ${product}`;
+    } else {
+      if (input.dataset.filled === "true") input.value = "";
+      shown.textContent = product ? `合作社没有定${product}的保护价，请填写 the coop has no protective price for ${product}: enter it` : "";
+    }
+    input.dataset.filled = String(price !== undefined);
+    update();
+  };
   const update = () => {
-    const protective = $("f-protective").value.trim();
     const quantities = [];
     for (const row of list.children) {
       const quantity = row.querySelector('[data-name="purchases.#.quantity"]').value.trim();
       const price = row.querySelector('[data-name="purchases.#.price_per_kg"]').value.trim();
+      const protective = row.querySelector('[data-name="purchases.#.protective_price_per_kg"]').value.trim();
       if (/^[0-9]{1,13}(\.[0-9]{1,12})?$/.test(quantity)) quantities.push(quantity);
       const warn = row.querySelector(".warning");
       const below = /^[0-9.]+$/.test(price) && /^[0-9.]+$/.test(protective) && scale(price) < scale(protective);
@@ -257,14 +296,19 @@ function purchasesWidget(form, fillHouseholds) {
     $("purchase-total").textContent = sum(quantities);
   };
   const add = rows(form, list, $("purchase-row"), update);
-  const addRow = () => fillHouseholds(add().querySelector("select"));
+  const addRow = () => {
+    const row = add();
+    fillHouseholds(row.querySelector("select"));
+    let timer = null;
+    row.querySelector('[data-name="purchases.#.lot"]').addEventListener("input", () => {
+      clearTimeout(timer);
+      timer = setTimeout(() => protectiveOf(row), 300);
+    });
+  };
   addRow();
   $("add-purchase").addEventListener("click", addRow);
-  $("f-protective").addEventListener("input", update);
   return {
     complete(data) {
-      const protective = decimal($("f-protective").value, "protective", { min: "0", places: 2 });
-      for (const purchase of data.purchases ?? []) purchase.protective_price_per_kg = protective;
       if (!data.purchases?.length) throw new FieldError("purchases", "至少一户 at least one household");
     },
   };
@@ -321,13 +365,23 @@ function correctionWidget(form, kept) {
   const fields = () => {
     const chosen = records.find((h) => h.hash === pick.value);
     field.replaceChildren(element("option", { value: "", text: "—" }),
-      ...Object.keys(chosen?.data ?? {}).map((name) => element("option", { value: name, text: name })));
+      ...Object.entries(chosen?.data ?? {}).filter(([, old]) => correctable(old))
+        .map(([name]) => element("option", { value: name, text: name })));
   };
   pick.addEventListener("change", fields);
+  const single = $("f-value").closest(".field");
+  const parts = $("value-parts");
+  single.after(parts);
   field.addEventListener("change", () => {
     const chosen = records.find((h) => h.hash === pick.value);
     const old = chosen?.data?.[field.value];
     $("f-value").value = typeof old === "string" || typeof old === "number" ? String(old) : "";
+    const whole = isParts(old);
+    single.hidden = whole;
+    $("f-value").required = !whole;
+    parts.hidden = !whole;
+    $("value-parts-field").textContent = whole ? field.value : "";
+    $("value-part-rows").replaceChildren(...(whole ? partInputs(field.value, old) : []));
   });
   return {
     async complete(data, openings) {
@@ -348,12 +402,8 @@ function correctionWidget(form, kept) {
         value = TIME.test(raw.trim()) ? raw.trim() : localTime(raw, "value");
       } else if (typeof old === "string" && /^-?[0-9]+(\.[0-9]+)?$/.test(old)) {
         value = decimal(raw, "value");
-      } else if (typeof old === "object") {
-        try {
-          value = JSON.parse(raw);
-        } catch {
-          throw new FieldError("value", "请填 JSON give the whole value as JSON");
-        }
+      } else if (isParts(old)) {
+        value = readParts(field.value);
       } else {
         value = raw.trim();
         if (!value) throw new FieldError("value", "必填 required");
@@ -361,4 +411,48 @@ function correctionWidget(form, kept) {
       data.values = { [field.value]: value };
     },
   };
+}
+
+// An object field (product, origin) is corrected part by part: each of its parts, and the
+// ones the ledger knows for it, as an input pre-filled with the current value.
+const PARTS = {
+  product: [["name", "产品名", "Name"], ["variety", "品种", "Variety"], ["gtin", "商品条码", "GTIN"]],
+  origin: [["province", "省", "Province"], ["city", "市", "City"], ["county", "县", "County"],
+    ["township", "乡镇", "Township"], ["village", "村", "Village"], ["base", "基地", "Base"],
+    ["plot", "地块", "Field / plot"]],
+};
+
+/** A field the form corrects: a plain value, a sealed one, or an object of parts (a list,
+ * such as readings or purchases, is not offered). */
+function correctable(old) {
+  return old === null || typeof old !== "object" || "commitment" in old || isParts(old);
+}
+
+function isParts(old) {
+  return Boolean(old) && typeof old === "object" && !Array.isArray(old) && !("commitment" in old)
+    && Object.values(old).every((v) => typeof v === "string");
+}
+
+function partInputs(name, old) {
+  const known = PARTS[name] ?? [];
+  const extra = Object.keys(old).filter((k) => !known.some(([key]) => key === k)).map((k) => [k, k, k]);
+  return [...known, ...extra].map(([key, zh, en]) => {
+    const id = `f-value-${key}`;
+    const input = element("input", { id, "data-part": key, maxLength: 80, autocomplete: "off", "aria-describedby": `${id}-error` });
+    input.value = old[key] ?? "";
+    const label = element("label", { for: id, text: `${zh} ` });
+    label.append(element("span", { class: "alt", lang: "en", text: en }));
+    return element("div", { class: "field" }, label, input, element("p", { class: "error", id: `${id}-error`, role: "alert" }));
+  });
+}
+
+function readParts(name) {
+  const value = {};
+  for (const input of $("value-part-rows").querySelectorAll("input[data-part]")) {
+    const text = input.value.trim();
+    if (text) value[input.dataset.part] = text;
+  }
+  if (!Object.keys(value).length) throw new FieldError("value-parts", "至少填一项 fill in at least one part");
+  if (name === "product" && !value.name) throw new FieldError("value-parts", "产品名必填 the product needs its name");
+  return value;
 }

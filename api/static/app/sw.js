@@ -5,7 +5,7 @@
 
 const CACHE = "agritrace-app-v1";
 const SHELL = [
-  "/app", "/app/pair", "/app/lot", "/app/queue", "/app/households", "/app/devices",
+  "/app", "/app/pair", "/app/lot", "/app/queue", "/app/households", "/app/settings", "/app/devices",
   "/app/step/harvest", "/app/step/collection", "/app/step/grading", "/app/step/pre-cooling",
   "/app/step/storage", "/app/step/packing", "/app/step/shipment", "/app/step/receipt",
   "/app/step/certification", "/app/step/correction", "/app/manifest.webmanifest",
@@ -13,7 +13,7 @@ const SHELL = [
   "/static/app/derive.js", "/static/app/api.js", "/static/app/sync.js", "/static/app/ui.js",
   "/static/app/lotview.js", "/static/app/readings.js", "/static/app/icon.svg",
   "/static/app/page-home.js", "/static/app/page-pair.js", "/static/app/page-devices.js",
-  "/static/app/page-lot.js", "/static/app/page-step.js", "/static/app/page-households.js",
+  "/static/app/page-lot.js", "/static/app/page-step.js", "/static/app/page-households.js", "/static/app/page-settings.js",
   "/static/app/page-queue.js", "/static/verify-bytes.js", "/static/verify-records.js",
   "/static/verify-errors.js", "/static/verify-json.js",
   "/static/vendor/noble-ed25519/index.js", "/static/vendor/noble-hashes/sha2.js",
