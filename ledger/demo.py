@@ -29,6 +29,7 @@ from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
 from ledger.application import Ledger
+from ledger.coopsettings import coop_settings, save_coop_settings
 from ledger.domain.fields import gtin_check_digit, timestamp
 
 __all__ = ["DEMO_ORGANISATIONS", "demo_gtin", "seed_day", "seed_demo"]
@@ -135,6 +136,11 @@ KIWI_HOUSEHOLDS = (  # (lot, harvester, household id, harvested kg, sold kg, pri
     ("KW26-SBD-H03", "施成林", "SBD-041", "640", "630", "6.20"),
 )
 PROTECTIVE_PRICE = "6.00"
+# The cooperative's own lists, kept in the recording app: varieties it grows, and the
+# protective price it promised households, per product.
+COOP_SETTINGS = {"varieties": {KIWI["name"]: [KIWI["variety"], "东红 Donghong",
+                                              "翠香 Cuixiang"]},
+                 "protective_prices": {KIWI["name"]: PROTECTIVE_PRICE}}
 # The commitment a 承诺达标合格证 (compliance certificate) carries.
 COMMITMENT = ("我单位承诺：不使用禁用农药兽药、停用兽药和非法添加物，"
               "常规农药兽药残留不超标。"
@@ -317,6 +323,9 @@ def seed_demo(ledger: Ledger, today: date | None = None) -> list[str]:
             ledger.register_prefix(COOP, prefix=COOP_PREFIX)
         if not _already_recorded(ledger, step):
             ledger.record(step.org, step.step, step.data, lot=step.lot, time=step.time)
+    if coop_settings(ledger.store.engine, COOP) == {"varieties": {}, "protective_prices": {}}:
+        # The lists a newcomer's phone offers on the harvest and collection forms.
+        save_coop_settings(ledger.store.engine, COOP, COOP_SETTINGS)
     return list(DEMO_LOTS)
 
 

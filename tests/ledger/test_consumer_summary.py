@@ -10,6 +10,7 @@ from decimal import Decimal
 
 from ledger.application import Ledger
 from ledger.consumer import SummaryCache, public_summary
+from ledger.coopsettings import coop_settings, save_coop_settings
 from ledger.demo import DEMO_LOTS, ORANGE_LOT, seed_day, seed_demo
 from ledger.labels import packed_lot_links
 from tests.journeys import COOP, INSPECTOR, handle, harvest, kiwi_journey, register_parties
@@ -192,3 +193,15 @@ def test_a_later_run_completes_the_same_story(ledger: Ledger) -> None:
     assert ledger.store.max_notification_id() == size  # nothing added: same days, same facts
     received = ledger.lot_history("KW26-SBD-G1")[-1].record
     assert (received.type, received.time) == ("Received", "2026-05-30T18:40:00Z")
+
+
+def test_the_demo_cooperative_keeps_its_varieties_and_protective_price(ledger: Ledger) -> None:
+    seed_demo(ledger)
+    kept = coop_settings(ledger.store.engine, "coop-xiangxi")
+    assert kept["protective_prices"] == {"猕猴桃 kiwifruit": "6"}  # kept normalised
+    assert kept["varieties"]["猕猴桃 kiwifruit"][0] == "红心猕猴桃 红阳 Hongyang red-flesh"
+    save_coop_settings(ledger.store.engine, "coop-xiangxi", {
+        "varieties": {"猕猴桃 kiwifruit": ["翠香 Cuixiang"]}, "protective_prices": {}})
+    seed_demo(ledger)  # a later run leaves the lists the cooperative changed as they are
+    assert coop_settings(ledger.store.engine, "coop-xiangxi") == {
+        "varieties": {"猕猴桃 kiwifruit": ["翠香 Cuixiang"]}, "protective_prices": {}}
