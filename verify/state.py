@@ -81,6 +81,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
+from verify.corrections import merged, original_of
 from verify.errors import ChainBroken
 from verify.freshness import AsOf, parse_utc
 from verify.records import Record
@@ -89,7 +90,6 @@ __all__ = ["STATUSES", "derive_state"]
 
 STATUSES = ("active", "held", "released", "recalled", "consumed")
 _DECIMAL = re.compile(r"-?[0-9]+(\.[0-9]+)?")
-_HASH_HEX = re.compile(r"[0-9a-f]{64}")
 
 Data = Mapping[str, Any]
 
@@ -149,7 +149,7 @@ class _Records:
         for chain in self.chains.values():
             chain.sort(key=lambda r: r.seq)
         self._values: dict[bytes, list[Data]] = {}
-        self._originals: dict[bytes, Record | None] = {}  # correction -> original, resolved
+        self._originals: dict[str, Record | None] = {}  # correction (hex) -> its original
         self.corrections: list[dict[str, Any]] = []
         self.inspectors = {r.subject for r in records
                            if r.type == "OrganisationRegistered" and r.chain_kind == "org"
@@ -160,8 +160,10 @@ class _Records:
                 self._correct(record)
 
     def _correct(self, correction: Record) -> None:
-        original, values = self.original_of(correction), correction.data.get("values")
-        self._originals[correction.hash] = original
+        original = original_of(correction.data.get("corrects"), correction.chain,
+                               correction.seq, self._find, self._originals)
+        self._originals[correction.hash_hex] = original
+        values = correction.data.get("values")
         if original is None or not isinstance(values, Mapping):
             return
         if correction.org != original.org and correction.org not in self.inspectors:
@@ -172,28 +174,15 @@ class _Records:
             "original": original.hash_hex, "fields": sorted(values),
             "reason": _text(correction.data.get("reason"))})
 
-    def original_of(self, correction: Record) -> Record | None:
-        """The first record that is not a correction, following ``corrects`` back through
-        earlier records of the same chain; ``None`` when a step leads nowhere."""
-        record = correction
-        while record.type == "Corrected":
-            if record is not correction and record.hash in self._originals:
-                return self._originals[record.hash]  # a correction resolved before
-            named = record.data.get("corrects")
-            if type(named) is not str or not _HASH_HEX.fullmatch(named):
-                return None
-            target = self.by_hash.get(bytes.fromhex(named))
-            if target is None or target.chain != record.chain or target.seq >= record.seq:
-                return None
-            record = target
-        return record
+    def _find(self, digest: str) -> Record | None:
+        return self.by_hash.get(bytes.fromhex(digest))
 
     def effective(self, record: Record) -> Data:
         """The record's data with its corrections' values merged in, later ones winning."""
-        merged = dict(record.data)
+        data: Data = record.data
         for values in self._values.get(record.hash, ()):
-            merged.update(values)
-        return merged
+            data = merged(data, values)
+        return data
 
     def history(self, own: list[Record]) -> list[Record]:
         """The lot's chain and, through links, its ancestors' chains up to the linked

@@ -1,12 +1,8 @@
 """Corrections: what a chain's records say once their ``Corrected`` records are applied.
 
-Nothing is ever edited. A ``Corrected`` record names an earlier record of the same chain
-(``corrects``), why (``reason``) and new values for some of its fields (``values``). The
-record it names may itself be a correction: the chain of ``corrects`` is followed to the
-first record that is not a correction, the *original*. The *effective* data of an original
-is its data with the ``values`` of every correction resolving to it merged in, field by field
-at the top level, in chain order: a later correction of a field wins, and ``null`` withdraws
-an optional field. ``verify/`` derives a lot's state with the same meaning (docs/records.md).
+What a correction means — resolving ``corrects`` to the original, merging ``values`` — is
+``verify.corrections``, shared with the verifiers' derived state (docs/records.md): the
+ledger and a phone verifying a bundle read a corrected record alike.
 
 ``History`` holds one chain's records in order and answers, for each, its effective data and
 what each correction changed, from what to what.
@@ -14,13 +10,14 @@ what each correction changed, from what to what.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from verify.corrections import merged, original_of
 from verify.records import Record
 
-__all__ = ["Change", "Correction", "History", "merged", "original_of"]
+__all__ = ["Change", "Correction", "History", "merged"]
 
 
 @dataclass(frozen=True)
@@ -49,32 +46,6 @@ class Correction:
     @property
     def fields(self) -> list[str]:
         return [change.field for change in self.changes]
-
-
-def merged(data: Mapping[str, Any], values: Mapping[str, Any]) -> dict[str, Any]:
-    """``data`` with ``values`` replacing its top-level fields; a ``None`` value removes one."""
-    result = dict(data)
-    for name, value in values.items():
-        if value is None:
-            result.pop(name, None)
-        else:
-            result[name] = value
-    return result
-
-
-def original_of(digest: str, find: Callable[[str], Record | None]) -> Record | None:
-    """The record a correction naming ``digest`` corrects: ``digest``'s record, or, when that
-    is a correction itself, the original it resolves to. None when a hash on the way is no
-    record ``find`` knows."""
-    current = find(digest)
-    seen: set[str] = set()
-    while current is not None and current.type == "Corrected":
-        if current.hash_hex in seen:
-            return None
-        seen.add(current.hash_hex)
-        target = current.data.get("corrects")
-        current = find(target) if isinstance(target, str) else None
-    return current
 
 
 class History:
@@ -139,9 +110,8 @@ class History:
             return None
         corrects = record.data.get("corrects")
         values = record.data.get("values")
-        original = original_of(corrects, self.find) if isinstance(corrects, str) else None
-        if original is None or not isinstance(values, Mapping) or \
-                original.chain != record.chain:
+        original = original_of(corrects, record.chain, record.seq, self.find)
+        if original is None or not isinstance(values, Mapping):
             return None
         before = self.data(original)
         after = merged(before, values)
@@ -166,8 +136,10 @@ class History:
         return record if record.hash_hex == digest else None
 
     def original(self, digest: str) -> Record | None:
-        """The original that a correction naming ``digest`` would correct."""
-        return original_of(digest, self.find)
+        """The original that a correction naming ``digest``, appended next, would correct."""
+        if not self._count:
+            return None
+        return original_of(digest, self.first.chain, self._count, self.find)
 
     def data(self, record: Record) -> dict[str, Any]:
         """``record``'s effective data: its own with its corrections merged in."""
