@@ -1,8 +1,9 @@
 """The repository is complete in itself: a copy of what git tracks, alone in an empty
 directory, collects every test and passes the ones that read vendored conformance data.
 
-A test that reached outside the repository (``../shared``, a sibling checkout, a home-dir file)
-would pass here and fail on a newcomer's fresh clone; this copy has nothing beside it.
+A test that reached outside the repository (the conformance folder the checkout was made beside,
+a sibling checkout, a home-dir file) would pass here and fail on a newcomer's fresh clone; this
+copy has nothing beside it.
 """
 
 from __future__ import annotations
