@@ -36,7 +36,7 @@ class LabelledValuePublic(ErasedLabelPublic):
     entry: dict[str, Any] | None = Field(
         default=None, description="The public fields of the list entry holding it: a "
                                   "purchase's lot, quantity, price paid and protective price.")
-    register: dict[str, Any] | None = Field(
+    household: dict[str, Any] | None = Field(
         default=None, description="The household's entry in the recording cooperative's "
                                   "register (name, village, formerly poor), when it has one.")
 

@@ -143,7 +143,7 @@ class PrivateReads:
                                   in households(self.ledger.store.engine, org)}
             entry = registers[org].get(value)
             if entry is not None:
-                opened["register"] = {key: entry[key] for key in
+                opened["household"] = {key: entry[key] for key in
                                       ("name", "village", "formerly_poor", "commitment")}
         return opened
 
