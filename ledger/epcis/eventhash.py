@@ -25,8 +25,9 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Union
+from typing import Any, TypeGuard, Union
 
 from ledger.epcis.epcuris import normalise_identifier
 from ledger.epcis.vocabulary import expand_term
@@ -42,10 +43,18 @@ __all__ = [
 
 HASH_VERSION = "CBV2.0"
 
-# A node: (name, value, children). A group keeps a source, destination or business
-# transaction's two parts (type, then value) together, in their order.
+
+
+@dataclass(frozen=True)
+class Group:
+    """A source, destination or business transaction: its two parts (type, then value),
+    kept together in their order."""
+
+    parts: tuple[Node, ...]
+
+
+# A node: (name, value, children).
 Node = tuple[str, str, list["Item"]]
-Group = tuple[Node, ...]
 Item = Union[Node, Group]  # noqa: UP007 - a recursive alias needs the Union form
 Order = Sequence[tuple[str, "Order | None"]]
 
@@ -103,7 +112,8 @@ def event_prehash(event: Mapping[str, Any], namespaces: Mapping[str, str]) -> st
     """The canonical pre-hash string of one EPCIS 2.0 JSON event."""
     name, _, children = _corrected(_tree(_expand_terms(event, ""), namespaces))
     return ("eventType=" + name + _in_order(children, PROPERTY_ORDER)
-            + _remaining([child for child in children if child[0] not in _LEFT_OUT]))
+            + _remaining([child for child in children
+                          if not _is_node(child) or child[0] not in _LEFT_OUT]))
 
 
 def context_namespaces(context: Any) -> dict[str, str]:
@@ -187,8 +197,8 @@ def _expanded_curie(value: str, namespaces: Mapping[str, str]) -> str:
     return value
 
 
-def _is_node(item: Item) -> bool:
-    return not item or not isinstance(item[0], tuple)
+def _is_node(item: Item) -> TypeGuard[Node]:
+    return not isinstance(item, Group)
 
 
 def _sort_key(item: Item) -> Any:
@@ -206,7 +216,7 @@ def _corrected(node: Node) -> Node:
         if not _is_node(child):
             kept.append(child)
             continue
-        child_node: Node = child  # type: ignore[assignment]
+        child_node = child
         if child_node[0].endswith("List"):
             lists.setdefault(child_node[0], []).append(
                 (child_node[0][:-4], child_node[1], child_node[2]))
@@ -216,7 +226,7 @@ def _corrected(node: Node) -> Node:
             kept.append(_corrected(child_node))
     for list_name, elements in lists.items():
         if list_name in _PAIRED_LISTS:
-            kept.append((list_name, "", [tuple(element[2][:2]) for element in elements]))  # type: ignore[misc]
+            kept.append((list_name, "", [Group(tuple(_parts(element))) for element in elements]))
         else:
             kept.append(_corrected((list_name, "", list(elements))))
     if child_epcs:
@@ -229,6 +239,11 @@ def _corrected(node: Node) -> Node:
     return (name, value, kept)
 
 
+def _parts(element: Node) -> list[Node]:
+    """The first two parts of a source, destination or business transaction."""
+    return [part for part in element[2] if _is_node(part)][:2]
+
+
 # -- the walk in canonical order ------------------------------------------------------
 
 
@@ -239,13 +254,12 @@ def _in_order(children: list[Item], order: Order) -> str:
     parts: list[str] = []
     for name, inner in order:
         values: list[str] = []
-        for child in [c for c in children if _is_node(c) and c[0] == name]:
-            node: Node = child  # type: ignore[assignment]
+        for node in [c for c in children if _is_node(c) and c[0] == name]:
             text = _node_string(node, inner)
             if text:
                 values.append(text)
             if not node[2]:
-                children.remove(child)
+                children.remove(node)
         values.sort()
         parts.extend(values)
     text = "".join(parts)
@@ -262,7 +276,7 @@ def _nested_extensions(children: list[Item]) -> list[Item]:
         return []
     if any(_is_node(c) and ("eventTime" in c[0] or "action" in c[0]) for c in children):
         return []
-    found = [c for c in children if _is_node(c) and "{" in c[0] and "/}" in c[0]]  # type: ignore[operator]
+    found: list[Item] = [c for c in children if _is_node(c) and "{" in c[0] and "/}" in c[0]]
     for child in found:
         children.remove(child)
     return found
@@ -288,10 +302,10 @@ def _remaining(children: Sequence[Item]) -> str:
     a source, destination or business transaction."""
     values: list[str] = []
     for child in children:
-        if not _is_node(child):
-            values.append(_remaining(child))  # a group
+        if isinstance(child, Group):
+            values.append(_remaining(child.parts))
             continue
-        name, value, grand = child  # type: ignore[misc]
+        name, value, grand = child
         text = value.strip()
         if text:
             text = "=" + _canonical_value(text)
