@@ -8,7 +8,7 @@ their integrated records in log order, a correction's two events together.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -56,7 +56,7 @@ def epcis_document(events: Sequence[Event], *, created: datetime | None = None,
     return document
 
 
-def query_document(events: Iterable[Event], *, query_name: str = "SimpleEventQuery",
+def query_document(events: Iterable[Mapping[str, Any]], *, query_name: str = "SimpleEventQuery",
                    created: datetime | None = None) -> dict[str, Any]:
     """An EPCISQueryDocument: the answer to a query, its events in ``resultsBody``."""
     return {

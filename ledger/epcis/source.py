@@ -8,6 +8,7 @@ the integrator appears in the next answer after it is integrated.
 
 from __future__ import annotations
 
+import threading
 from collections import OrderedDict
 from collections.abc import Iterator
 from typing import Any
@@ -39,6 +40,7 @@ class EventSource:
         self._facts: OrderedDict[str, ChainFacts] = OrderedDict()
         self._events: OrderedDict[bytes, list[Event]] = OrderedDict()
         self._kept = kept
+        self._lock = threading.RLock()  # routes run in a thread pool
         self._events_table = events_table(store.backend)
         self._order = notification_column(store.backend)
         self._sqlite = store.backend.kind == "sqlite"
@@ -48,15 +50,16 @@ class EventSource:
     def facts(self, lot: str, seq: int = -1) -> ChainFacts:
         """The lot's chain as stored, read again unless a remembered one holds record
         ``seq`` (chains only grow, so what it holds up to there cannot have changed)."""
-        found = self._facts.get(lot)
-        if found is not None and found.covers(seq):
-            self._facts.move_to_end(lot)
-            return found
-        facts = ChainFacts(lot, self._read_chain(lot))
-        self._facts[lot] = facts
-        while len(self._facts) > self._kept:
-            self._facts.popitem(last=False)
-        return facts
+        with self._lock:
+            found = self._facts.get(lot)
+            if found is not None and found.covers(seq):
+                self._facts.move_to_end(lot)
+                return found
+            facts = ChainFacts(lot, self._read_chain(lot))
+            self._facts[lot] = facts
+            while len(self._facts) > self._kept:
+                self._facts.popitem(last=False)
+            return facts
 
     def _read_chain(self, lot: str) -> list[StoredEntry]:
         query = text(f"SELECT e.state, l.leaf_index "  # noqa: S608
@@ -72,13 +75,14 @@ class EventSource:
 
     def record_events(self, entry: StoredEntry) -> list[Event]:
         """The events of one integrated record (remembered by record hash)."""
-        found = self._events.get(entry.record.hash)
-        if found is None:
-            found = self.mapper.events(entry)
-            self._events[entry.record.hash] = found
-            while len(self._events) > self._kept * 10:
-                self._events.popitem(last=False)
-        return found
+        with self._lock:
+            found = self._events.get(entry.record.hash)
+            if found is None:
+                found = self.mapper.events(entry)
+                self._events[entry.record.hash] = found
+                while len(self._events) > self._kept * 10:
+                    self._events.popitem(last=False)
+            return found
 
     def lot_entries(self, lot: str) -> list[StoredEntry]:
         """The integrated records of one lot, in chain order; ``LotNotFound`` if none."""
