@@ -21,12 +21,10 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from api.deps import CallerDep, LedgerDep
+from api.deps import CallerDep, ServicesDep
 from api.schemas import errors as documented
-from ledger.application import Ledger
 from ledger.epcis.document import query_document
 from ledger.epcis.query import EventQuery, run_query
-from ledger.epcis.source import EventSource
 from ledger.errors import InvalidInput
 
 __all__ = ["router"]
@@ -51,7 +49,7 @@ PROBLEM = "application/problem+json"
     406: {"description": "A representation or version this repository cannot give "
                          "(epcisException:NotAcceptableException).",
           "content": {PROBLEM: {}}}})
-def events(request: Request, ledger: LedgerDep, _: CallerDep) -> Response:
+def events(request: Request, services: ServicesDep, _: CallerDep) -> Response:
     """EPCIS events matching the query parameters (eventType, GE_/LT_eventTime,
     GE_/LT_recordTime, EQ_bizStep, EQ_disposition, MATCH_epc, MATCH_anyEPC,
     MATCH_epcClass, MATCH_anyEPCClass, EQ_bizLocation, … perPage, nextPageToken), oldest
@@ -64,7 +62,7 @@ def events(request: Request, ledger: LedgerDep, _: CallerDep) -> Response:
     except InvalidInput as error:
         return _problem(400, "epcisException:QueryParameterException",
                         "EPCIS query parameter exception", error)
-    page = run_query(_source(request, ledger), query)
+    page = run_query(services.epcis, query)
     headers = dict(VERSION_HEADERS)
     document: dict[str, Any] = query_document(page.events)
     if page.next_token is not None:
@@ -75,16 +73,6 @@ def events(request: Request, ledger: LedgerDep, _: CallerDep) -> Response:
         document["epcisBody"]["queryResults"]["nextPageToken"] = page.next_token
     body = json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
     return Response(body, media_type=_media_type(request), headers=headers)
-
-
-def _source(request: Request, ledger: Ledger) -> EventSource:
-    """One event source per application, kept on its state: it remembers mapped events."""
-    state = request.app.state
-    source: EventSource | None = getattr(state, "epcis_source", None)
-    if source is None or source.store is not ledger.store:
-        source = EventSource(ledger.store)
-        state.epcis_source = source
-    return source
 
 
 def _media_type(request: Request) -> str:
