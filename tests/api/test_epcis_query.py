@@ -124,7 +124,8 @@ def test_what_cannot_be_answered_is_refused_as_an_epcis_problem(
     assert response.status_code == status
     assert response.headers["content-type"].startswith("application/problem+json")
     body = response.json()
-    assert body["status"] == status and body["field"] == field
+    assert body["status"] == status
+    assert body["field"] == field
     assert body["type"].startswith("epcisException:")
 
 

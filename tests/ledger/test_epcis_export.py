@@ -167,5 +167,6 @@ def test_export_epcis_writes_the_document_and_refuses_an_unknown_lot(
     missing = runner.invoke(cli, ["export-epcis", "NO-SUCH", "-o", str(tmp_path / "x"),
                                   "--db", db])
     assert missing.exit_code == 3, missing.stderr  # a ledger error: no such lot
-    assert "NO-SUCH" in missing.stderr and "Traceback" not in missing.stderr
+    assert "NO-SUCH" in missing.stderr
+    assert "Traceback" not in missing.stderr
     assert not (tmp_path / "x").exists()
