@@ -49,8 +49,9 @@ def coldchain_drawing(readings: Sequence[Reading], bands: Sequence[Band], width:
         bottom = band.low if band.low is not None else low
         left = x(_seconds(band.start))
         right = x(_seconds(band.end)) if band.end else LEFT + plot_w
-        drawing.add(Rect(left, y(bottom), max(right - left, 1), y(top) - y(bottom),
-                         fillColor=BAND, strokeColor=None))
+        rect = Rect(left, y(bottom), max(right - left, 1), y(top) - y(bottom))
+        rect.fillColor, rect.strokeColor = BAND, None
+        drawing.add(rect)
     _axes(drawing, low, high, start, end, x, y, plot_w)
     for source in ("PreCooled", "Stored"):
         points = [(x(_seconds(r.at)), y(r.temp_c)) for r in readings if r.source == source]

@@ -14,6 +14,7 @@ from reportlab.lib import colors
 from reportlab.pdfbase.pdfmetrics import stringWidth
 
 from ledger.exports.report_facts import Edge, Node
+from ledger.exports.report_pdf import printable
 from ledger.labels.pdf import FONT
 
 __all__ = ["lineage_drawing"]
@@ -57,8 +58,9 @@ def lineage_drawing(nodes: Sequence[Node], edges: Sequence[Edge], width: float,
 def _box(drawing: Drawing, node: Node, x: float, y: float, width: float, *, own: bool,
          flagged: bool) -> None:
     fill = FLAGGED if flagged else OWN if own else colors.white
-    drawing.add(Rect(x, y, width, BOX_HEIGHT, rx=3, ry=3, fillColor=fill,
-                     strokeColor=colors.black, strokeWidth=1.6 if own else 0.6))
+    rect = Rect(x, y, width, BOX_HEIGHT, rx=3, ry=3)
+    rect.fillColor, rect.strokeColor, rect.strokeWidth = fill, colors.black, 1.6 if own else 0.6
+    drawing.add(rect)
     amount = " ".join(part for part in (node.quantity, node.unit) if part)
     lines = [(node.code, 8.0), (" ".join(p for p in (node.product, node.grade) if p), 7.0),
              (amount, 7.0)]
@@ -83,13 +85,14 @@ def _arrow(drawing: Drawing, edge: Edge, parent: tuple[float, float, float],
     label = f"{STEP_WORDS.get(edge.step, edge.step)} {label}".strip()
     shown, size = _fit(label, 110, 6.5)
     # Near the parent's end: arrows converging on one lot keep their labels apart.
-    drawing.add(String(x1 + (x2 - x1) * 0.3, y1 + (y2 - y1) * 0.3 - 2, shown, fontName=FONT, fontSize=size,
-                       textAnchor="middle", fillColor=colors.darkblue))
+    drawing.add(String(x1 + (x2 - x1) * 0.3, y1 + (y2 - y1) * 0.3 - 2, shown, fontName=FONT,
+                       fontSize=size, textAnchor="middle", fillColor=colors.darkblue))
 
 
 def _fit(text: str, width: float, size: float) -> tuple[str, float]:
     """``text`` at ``size`` or smaller (down to 5 pt) to fit ``width``; cut with … if still
     too wide."""
+    text = printable(text)
     while size > 5 and stringWidth(text, FONT, size) > width:
         size -= 0.5
     while len(text) > 1 and stringWidth(text, FONT, size) > width:

@@ -295,7 +295,8 @@ def _signers(records: Sequence[Record]) -> tuple[Signer, ...]:
     orgs = sorted({r.subject for r in records if r.chain_kind == "org"})
     for org in orgs:
         keys: dict[str, str] = {}
-        name, roles = org, ()
+        name = org
+        roles: tuple[str, ...] = ()
         for record in (r for r in records if r.chain == f"org/{org}"):
             if record.type == "OrganisationRegistered":
                 name = str(record.data.get("name", org))

@@ -64,7 +64,8 @@ def reach_of(ledger: Ledger, lot: str) -> Reach | None:
 def scan_days(engine: Engine, lot: str) -> tuple[ScanDay, ...]:
     """Per UTC day and GTIN: scans of the lot's serialised codes, and how many serials."""
     table = scan_counts.c
-    query = (select(table.day, table.gtin, func.sum(table.scans), func.count(distinct(table.serial)))
+    query = (select(table.day, table.gtin, func.sum(table.scans),
+                    func.count(distinct(table.serial)))
              .where(table.lot == lot).group_by(table.day, table.gtin)
              .order_by(table.day, table.gtin))
     with engine.connect() as connection:

@@ -27,8 +27,21 @@ from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate, Table, Ta
 
 from ledger.labels.pdf import FONT, draw_qr
 
-__all__ = ["BODY", "CONTENT_WIDTH", "HEADING", "MARGIN", "MONO", "NOTE", "QrCode", "TITLE", "grid",
-           "para", "pdf_date", "render_pages"]
+__all__ = [
+    "BODY",
+    "CONTENT_WIDTH",
+    "HEADING",
+    "MARGIN",
+    "MONO",
+    "NOTE",
+    "TITLE",
+    "QrCode",
+    "grid",
+    "para",
+    "printable",
+    "pdf_date",
+    "render_pages",
+]
 
 MARGIN = 16 * mm
 CONTENT_WIDTH = A4[0] - 2 * MARGIN
@@ -50,12 +63,21 @@ NOTE = ParagraphStyle("note", parent=BODY, fontSize=7.5, leading=10, textColor=c
 MONO = ParagraphStyle("mono", parent=BODY, fontName=MONO_FONT, fontSize=7.5, leading=9.5,
                       wordWrap="CJK")
 ALERT = colors.Color(0.8, 0.0, 0.0)
+# Characters the UniGB-UCS2-H encoding of STSong-Light has no code for, drawn as the one it
+# has: the middle dot of a plate number (湘U·12345) is KATAKANA MIDDLE DOT in Adobe-GB1, which
+# readers extract as U+00B7 again (docs/report.md).
+SUBSTITUTES = str.maketrans({"\u00b7": "\u30fb"})
+
+
+def printable(text: str) -> str:
+    """``text`` as the CID font can draw it (``SUBSTITUTES``)."""
+    return text.translate(SUBSTITUTES)
 
 
 def para(text: str, style: ParagraphStyle = BODY, *, bold: bool = False,
          colour: colors.Color | None = None) -> Paragraph:
     """A paragraph of plain ``text`` (escaped: record data is never markup)."""
-    markup = escape(text).replace("\n", "<br/>")
+    markup = escape(printable(text)).replace("\n", "<br/>")
     if colour is not None:
         markup = f'<font color="{colour.hexval()}">{markup}</font>'
     if bold:
@@ -86,7 +108,7 @@ def grid(rows: Sequence[Sequence[Cell]], widths: Sequence[float], *, header: boo
     return table
 
 
-class QrCode(Flowable):  # type: ignore[misc]
+class QrCode(Flowable):
     """A QR code of ``data``, ``size`` points square, drawn as vector modules."""
 
     def __init__(self, data: str, size: float) -> None:
@@ -115,7 +137,7 @@ def render_pages(story: list[Flowable], *, title: str, subject: str, keywords: s
     document = SimpleDocTemplate(
         out, pagesize=A4, leftMargin=MARGIN, rightMargin=MARGIN, topMargin=MARGIN,
         bottomMargin=MARGIN + 4 * mm, title=title, author="agritrace", subject=subject,
-        creator="agritrace", producer="agritrace", keywords=keywords, invariant=1,
+        creator="agritrace", producer="agritrace", keywords=[keywords], invariant=1,
         pageCompression=1)
 
     def on_page(canvas: Canvas, _: object) -> None:

@@ -64,10 +64,7 @@ def _state(facts: ReportFacts) -> list[Flowable]:
                        for f in flagged) or "—"],
             ["等级 Grade", state["grade"] or "—"],
             ["GTIN", state["gtin"] or "—"],
-            ["包装 Packed", "; ".join(
-                f"{p['units']} × {p['net_weight_per_unit']} {p['net_weight_unit']}"
-                f"{' / 保质期至 best before ' + _when(p['best_before']) if p['best_before'] else ''}"
-                for p in state["packed"]) or "—"],
+            ["包装 Packed", "; ".join(_packing(p) for p in state["packed"]) or "—"],
             ["冷链超温 Excursions", str(len(state["excursions"]))],
             ["更正 Corrections applied", str(len(state["corrections"]))]]
     alerts = [1] if state["status"] in ("held", "recalled") else []
@@ -75,6 +72,13 @@ def _state(facts: ReportFacts) -> list[Flowable]:
             para("由验证通过的记录推导，而非服务器声明。Derived from the verified records, "
                  "not asserted by the server.", NOTE),
             grid(rows, (0.3 * W, 0.7 * W), alerts=alerts)]
+
+
+def _packing(packed: Mapping[str, Any]) -> str:
+    text = f"{packed['units']} × {packed['net_weight_per_unit']} {packed['net_weight_unit']}"
+    if packed["best_before"]:
+        text += f" / 保质期至 best before {_when(packed['best_before'])}"
+    return text
 
 
 def _lineage(facts: ReportFacts) -> list[Flowable]:
@@ -117,6 +121,11 @@ def _coldchain(facts: ReportFacts) -> list[Flowable]:
     if not facts.readings:
         return [*story, para("无温度记录。No temperature readings recorded.", NOTE)]
     story.append(coldchain_drawing(facts.readings, facts.bands, W))
+    for band in facts.bands:
+        target = f"{band.low if band.low is not None else '…'} – " \
+                 f"{band.high if band.high is not None else '…'} ℃"
+        story.append(para(f"冷库 Cold store: {band.facility or '—'}，目标 target {target}，"
+                          f"{_when(band.start)} – {_when(band.end)}", NOTE))
     excursions = facts.state["excursions"]
     if excursions:
         rows = [["时间 Time (UTC+8)", "温度 Temperature", "目标范围 Target range", "记录 Record"]]

@@ -35,8 +35,10 @@ class VerifiedLot:
 
     @property
     def state(self) -> dict[str, Any]:
-        assert self.result.state is not None  # verify_bundle always derives it
-        return self.result.state
+        state = self.result.state
+        if state is None:  # verify_bundle always derives it
+            raise TypeError("a verified bundle without a derived state")
+        return state
 
     @cached_property
     def records(self) -> tuple[Record, ...]:
