@@ -38,8 +38,8 @@ __all__ = [
     "QrCode",
     "grid",
     "para",
-    "printable",
     "pdf_date",
+    "printable",
     "render_pages",
 ]
 
