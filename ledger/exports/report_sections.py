@@ -130,8 +130,8 @@ def _coldchain(facts: ReportFacts) -> list[Flowable]:
     if excursions:
         rows = [["时间 Time (UTC+8)", "温度 Temperature", "目标范围 Target range", "记录 Record"]]
         for e in excursions:
-            band = f"{e['target_min_c'] or '…'} – {e['target_max_c'] or '…'} ℃"
-            rows.append([_when(e["at"]), f"{e['temp_c']} ℃", band, e["record"][:16]])
+            target = f"{e['target_min_c'] or '…'} – {e['target_max_c'] or '…'} ℃"
+            rows.append([_when(e["at"]), f"{e['temp_c']} ℃", target, e["record"][:16]])
         story += [Spacer(1, 4), grid(rows, (0.25 * W, 0.2 * W, 0.25 * W, 0.3 * W),
                                      alerts=range(1, len(rows)))]
     return story
