@@ -68,7 +68,8 @@ class Mapper:
 
     def _event(self, record: Record, data: Mapping[str, Any], entry: StoredEntry,
                chain: ChainFacts) -> Event:
-        build = _BUILDERS.get((record.type, record.seq == 0)) or _BUILDERS[(record.type, False)]
+        build = _BUILDERS.get((record.type, record.seq == 0)) or \
+            _BUILDERS.get((record.type, False), _observed)
         event = build(self, record, data, chain)
         event["readPoint"] = {"id": self.ids.organisation(record.org)}
         if record.type in _AT_THE_LOT:
@@ -431,6 +432,15 @@ def _status(m: Mapper, record: Record, data: Mapping[str, Any], chain: ChainFact
     event["persistentDisposition"] = persistent
     event["agritrace:reason"] = data.get("reason", "")
     _optional(event, {"recall": "agritrace:recall", "because_of": "agritrace:becauseOf"}, data)
+    return event
+
+
+def _observed(m: Mapper, record: Record, data: Mapping[str, Any], chain: ChainFacts) -> Event:
+    """A record with no EPCIS counterpart of its own (an inspector's audit report): the lot
+    observed by its recorder; what it says travels in ``agritrace:record``."""
+    event = m._common("ObjectEvent", record, action="OBSERVE")
+    event["quantityList"] = [m.quantity(m.lot_uri(chain.lot, record.seq), None, "kg")]
+    event["agritrace:step"] = record.type
     return event
 
 
