@@ -27,6 +27,7 @@ STEPS: Mapping[str, tuple[str, str]] = {
     "Released": ("解除暂扣", "Released"),
     "Recalled": ("召回", "Recalled"),
     "Corrected": ("更正", "Corrected"),
+    "ReportIssued": ("出具审核报告", "Audit report issued"),
     "PrivateDataRead": ("监管部门查阅供货信息", "Supplier data read by an inspector"),
 }
 
