@@ -34,6 +34,7 @@ from ledger.log import TransparencyLog, load_log_key
 from ledger.log.background import BackgroundIntegrator, write_lock
 from ledger.persistence.idempotency import IdempotencyKeys, fingerprint_secret
 from ledger.persistence.lookup import ChainReader
+from ledger.platform.verdicts import VerdictService
 
 __all__ = ["Services", "services_of"]
 
@@ -54,6 +55,7 @@ class Services:
     authenticator: Authenticator  # token grants, remembered a moment
     sheets: LabelSheets
     scanning: Scanning  # the resolver's summaries, scan counts and rendered pages
+    verdicts: VerdictService  # platform verdicts, signed by the verdict key (made on first use)
 
     @classmethod
     def open(cls, settings: Settings, service: ServiceSettings) -> Services:
@@ -77,7 +79,8 @@ class Services:
                 sheets=LabelSheets(),
                 scanning=Scanning(ledger=ledger, log=log, summaries=SummaryCache(ledger),
                                   scans=ScanCounter(ledger.store.engine),
-                                  pages=RenderedPages(), host=public_url()))
+                                  pages=RenderedPages(), host=public_url()),
+                verdicts=VerdictService(ledger, log))
         except BaseException:
             ledger.close()
             raise
