@@ -3,13 +3,11 @@ PostgreSQL; the lot search's start times compared in time order."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from ledger.application import Ledger
-from ledger.config import Settings
 from ledger.errors import ContentTooLarge, InvalidInput, LotNotFound
 from ledger.log import TransparencyLog, load_log_key
 from ledger.persistence.projections import LotQuery
@@ -31,10 +29,10 @@ def log(ledger: Ledger, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Tran
 
 
 @pytest.fixture
-def verdicts(ledger: Ledger, log: TransparencyLog) -> Iterator[Verdicts]:
+def verdicts(ledger: Ledger, log: TransparencyLog) -> Verdicts:
     register_parties(ledger)
     packed_kiwifruit(ledger)
-    yield Verdicts(ledger, log, VerdictKey(Signer.generate("agritrace.test/verdicts")))
+    return Verdicts(ledger, log, VerdictKey(Signer.generate("agritrace.test/verdicts")))
 
 
 def test_verified_lot_is_the_verified_bundle_and_cached_per_checkpoint(
