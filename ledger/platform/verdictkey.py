@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 from ledger.application import Ledger
@@ -37,7 +38,7 @@ from ledger.recording.records import build_record
 from ledger.witness.errors import WitnessMisconfigured
 from ledger.witness.keyfile import key_file_signer, parse_skey
 from verify.keys import encode_public_key, key_id
-from verify.notes import ED25519, Signer, Verifier
+from verify.notes import ED25519, Note, Signature, Signer, Verifier, check_note_text
 from verify.records import ZERO_HASH
 
 __all__ = ["ORG_PREFIX", "VerdictKey", "load_verdict_key", "publish_verdict_key"]
@@ -56,23 +57,34 @@ class VerdictKey:
     def name(self) -> str:
         return self.signer.name
 
-    @property
+    @cached_property
     def verifier(self) -> Verifier:
         return self.signer.verifier
 
-    @property
+    @cached_property
     def vkey(self) -> str:
         """The verifier key ``name+hexid+base64`` (GET /.well-known/agritrace/verdict-key)."""
-        return self.signer.verifier.to_vkey()
+        return self.verifier.to_vkey()
 
     @property
     def public_key(self) -> bytes:
-        return self.signer.verifier.public_key
+        return self.verifier.public_key
 
-    @property
+    @cached_property
     def org(self) -> str:
         """The organisation whose registration record holds this key."""
         return ORG_PREFIX + key_id(self.public_key)
+
+    @cached_property
+    def _signing(self) -> SigningKey:
+        return SigningKey(self.signer.seed)
+
+    def sign(self, text: str) -> str:
+        """``text`` as a signed note by this key (``verify.notes.sign_note``'s bytes, signed
+        with the server's fast Ed25519 signer)."""
+        check_note_text(text)
+        signature = self._signing.sign(text.encode("utf-8"))
+        return Note(text, (Signature(self.name, self.verifier.key_id, signature),)).to_text()
 
 
 def load_verdict_key(settings: Settings, log_origin: str) -> VerdictKey:

@@ -42,7 +42,6 @@ from ledger.verified import VerifiedLot, verified_lot
 from verify.freshness import format_utc
 from verify.judging import VERDICTS, Claims, judge
 from verify.keyproof import KeyProof
-from verify.notes import sign_note
 from verify.verdicts import FORMAT, VERSION, verdict_text
 
 __all__ = ["MAX_SERIAL_CANDIDATES", "VerdictService", "Verdicts"]
@@ -161,7 +160,7 @@ class _Request:
                 "lot": None if found is None else found.lot, "checkpoint": checkpoint,
                 "bundle_sha256": None if found is None else found.digest.hex(),
                 "issued": format_utc(self.issued), "verdict_key_org": self.verdicts.key.org}
-        note = sign_note(verdict_text(body), [self.verdicts.key.signer]).to_text()
+        note = self.verdicts.key.sign(verdict_text(body))
         answer = {"row": listing.row, "listing_id": listing.listing_id, **findings,
                   "lot": body["lot"], "checkpoint": checkpoint,
                   "bundle_sha256": body["bundle_sha256"], "note": note}
