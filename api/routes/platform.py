@@ -104,7 +104,7 @@ def _verify(services: Any, caller: Caller, kind: str, raw: bytes,
 @router.get("/.well-known/agritrace/verdict-key", response_class=PlainTextResponse,
             responses={200: {"content": {"text/plain": {}},
                              "description": "The verdict key, name+hexid+base64."},
-                       **documented(429, plain=True)})
+                       **documented(401, 429, plain=True)})
 def verdict_key(services: ServicesDep, _: ReaderDep) -> PlainTextResponse:
     """The service's verdict key (a C2SP signed-note verifier key) that signs platform
     verdicts; pin it in `agritrace-verify verdict --verdict-key`. Its organisation, which
