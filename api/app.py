@@ -48,6 +48,7 @@ from api.routes import (
     log,
     lots,
     orgs,
+    platform,
     recording,
     records,
     reports,
@@ -93,13 +94,14 @@ def create_app(settings: Settings | None = None,
     # Consumers scan on slow rural connections: the page is ~30 KB as HTML, ~7 KB gzipped.
     app.add_middleware(GZipMiddleware, minimum_size=1024)
     app.add_middleware(MetricsMiddleware, metrics=services.metrics)
-    app.add_middleware(BodySizeGuard, limit=service.max_body_bytes)
+    app.add_middleware(BodySizeGuard, limit=service.max_body_bytes,
+                       larger={platform.VERIFY_PATH: platform.LISTINGS_BODY_LIMIT})
     if service.trusted_proxies:
         app.add_middleware(ProxyHeadersMiddleware,
                            trusted_hosts=[str(proxy) for proxy in service.trusted_proxies])
     app.add_middleware(SecurityHeaders)  # outermost: on every answer, a 413 too
     for module in (docs, health, lots, lineage, records, recording, orgs, devices, tokens, log,
-                   scan, recording_app, reports, epcis):
+                   scan, recording_app, reports, epcis, platform):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app

@@ -35,6 +35,7 @@ from ledger.log import TransparencyLog, load_log_key
 from ledger.log.background import BackgroundIntegrator, write_lock
 from ledger.persistence.idempotency import IdempotencyKeys, fingerprint_secret
 from ledger.persistence.lookup import ChainReader
+from ledger.platform.verdicts import VerdictService
 
 __all__ = ["Services", "services_of"]
 
@@ -56,6 +57,7 @@ class Services:
     sheets: LabelSheets
     scanning: Scanning  # the resolver's summaries, scan counts and rendered pages
     epcis: EventSource  # lot records mapped to EPCIS events, the recent ones remembered
+    verdicts: VerdictService  # platform verdicts, signed by the verdict key (made on first use)
 
     @classmethod
     def open(cls, settings: Settings, service: ServiceSettings) -> Services:
@@ -80,7 +82,8 @@ class Services:
                 scanning=Scanning(ledger=ledger, log=log, summaries=SummaryCache(ledger),
                                   scans=ScanCounter(ledger.store.engine),
                                   pages=RenderedPages(), host=public_url()),
-                epcis=EventSource(ledger.store))
+                epcis=EventSource(ledger.store),
+                verdicts=VerdictService(ledger, log))
         except BaseException:
             ledger.close()
             raise

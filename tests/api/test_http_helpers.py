@@ -83,6 +83,8 @@ def log_key_file_fixture(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Pat
         monkeypatch.delenv(name, raising=False)
     path = tmp_path / "log-key"
     monkeypatch.setenv("AGRITRACE_LOG_KEY_FILE", str(path))
+    monkeypatch.delenv("AGRITRACE_VERDICT_KEY", raising=False)
+    monkeypatch.setenv("AGRITRACE_VERDICT_KEY_FILE", str(tmp_path / "verdict-key"))
     return path
 
 

@@ -1,0 +1,2 @@
+"""Platforms: listing verification with signed verdicts (``listings``, ``verdicts``,
+``verdictkey``), and what tells platforms of holds and recalls."""
