@@ -4,8 +4,9 @@ One ``Ledger`` and one ``TransparencyLog`` per process, with everything else the
 in one frozen ``api.services.Services`` on ``app.state.services``; closed at shutdown.
 Unless ``service.integrate`` is false, the lifespan runs the log's integrator in a background
 thread that appends new records, signs checkpoints and collects witness cosignatures;
-shutdown stops it before the store is closed. On SQLite, recording and integrating in one
-process take turns (``ledger.log.background.write_lock``). Routes are plain ``def``:
+shutdown stops it before the store is closed. Unless ``service.deliver`` is false, it also
+runs the webhook delivery thread (``ledger.platform.delivery``). On SQLite, recording and
+integrating in one process take turns (``ledger.log.background.write_lock``). Routes are plain ``def``:
 the ledger blocks, so FastAPI runs them in its thread pool. Errors become JSON in one place
 (``api.errors``). Bodies over ``service.max_body_bytes`` are 413 (``api.middleware.limits``); JSON
 bodies with repeated names, lone surrogates or absurd nesting are 422 (``api.middleware.bodies``);
@@ -42,6 +43,7 @@ from api.routes import (
 from api.routes import (
     devices,
     docs,
+    feed,
     health,
     lineage,
     log,
@@ -50,6 +52,7 @@ from api.routes import (
     recording,
     records,
     scan,
+    subscriptions,
     tokens,
 )
 from api.services import Services, services_of
@@ -74,6 +77,8 @@ def create_app(settings: Settings | None = None,
         running = services_of(app)
         if running.settings.integrate:
             running.integrator.start()
+        if running.settings.deliver:
+            running.deliveries.start()
         try:
             yield {READ_TIMEOUTS: (running.settings.header_timeout,
                                    running.settings.body_timeout)}
@@ -97,7 +102,7 @@ def create_app(settings: Settings | None = None,
                            trusted_hosts=[str(proxy) for proxy in service.trusted_proxies])
     app.add_middleware(SecurityHeaders)  # outermost: on every answer, a 413 too
     for module in (docs, health, lots, lineage, records, recording, orgs, devices, tokens, log,
-                   scan, recording_app):
+                   scan, recording_app, subscriptions, feed):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app

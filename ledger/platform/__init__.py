@@ -1,0 +1,1 @@
+"""What e-commerce platforms use: notices of holds and recalls, webhooks, the recall feed."""
