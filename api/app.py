@@ -6,9 +6,10 @@ Unless ``service.integrate`` is false, the lifespan runs the log's integrator in
 thread that appends new records, signs checkpoints and collects witness cosignatures;
 shutdown stops it before the store is closed. Unless ``service.deliver`` is false, it also
 runs the webhook delivery thread (``ledger.platform.delivery``). On SQLite, recording and
-integrating in one process take turns (``ledger.log.background.write_lock``). Routes are
-plain ``def``: the ledger blocks, so FastAPI runs them in its thread pool. Errors become JSON
-in one place (``api.errors``). Bodies over ``service.max_body_bytes`` are 413 (``api.middleware.limits``); JSON
+integrating in one process take turns (``ledger.log.background.write_lock``).
+Routes are plain ``def``:
+the ledger blocks, so FastAPI runs them in its thread pool. Errors become JSON in one place
+(``api.errors``). Bodies over ``service.max_body_bytes`` are 413 (``api.middleware.limits``); JSON
 bodies with repeated names, lone surrogates or absurd nesting are 422 (``api.middleware.bodies``);
 ``api.middleware.metrics`` counts every request; ``api.middleware.cors`` lets any origin read the
 resolver and the
