@@ -132,9 +132,11 @@ class GuardedPostgresRecorder(PostgresApplicationRecorder):
                 completion)
             if not curs.fetchall():
                 raise ClaimLost("a retry took this request's idempotency key over")
-        super()._insert_stored_events(curs, stored_events, **kwargs)
+        # Before the events' insert too: the parent reads its RETURNING rows from this
+        # cursor afterwards. Any failure rolls the whole transaction back.
         for table, columns, rows in _outbox(kwargs):
             curs.executemany(SQL("INSERT INTO {0} ({1}) VALUES ({2})").format(
                 Identifier(self.datastore.schema, table),
                 SQL(", ").join(Identifier(c) for c in columns),
                 SQL(", ").join(SQL("%s") for _ in columns)), rows)
+        super()._insert_stored_events(curs, stored_events, **kwargs)
