@@ -102,8 +102,9 @@ def create_app(settings: Settings | None = None,
         app.add_middleware(ProxyHeadersMiddleware,
                            trusted_hosts=[str(proxy) for proxy in service.trusted_proxies])
     app.add_middleware(SecurityHeaders)  # outermost: on every answer, a 413 too
-    for module in (docs, health, lots, lineage, records, recording, orgs, devices, tokens, log,
-                   scan, recording_app, subscriptions, feed):
+    # feed before lineage: /recalls/feed, not /recalls/{recall}
+    for module in (docs, health, lots, feed, lineage, records, recording, orgs, devices, tokens,
+                   log, scan, recording_app, subscriptions):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app
