@@ -48,7 +48,8 @@ def test_a_platform_hears_of_a_recall_within_seconds_and_the_feed_agrees(
         made = platform.ok(platform.post(PLATFORM, "/platform/subscriptions",
                                          {"url": hook.url, "gtins": ["06901234567892"]}))
         secret = made["secret"]
-        assert secret.startswith("whsec_") and made["org"] == PLATFORM
+        assert secret.startswith("whsec_")
+        assert made["org"] == PLATFORM
 
         # The inspector recalls the collected lot the packed lot was graded from.
         started = time.monotonic()
@@ -69,7 +70,8 @@ def test_a_platform_hears_of_a_recall_within_seconds_and_the_feed_agrees(
             time.sleep(0.05)
             listed = platform.ok(platform.get(PLATFORM, "/platform/deliveries"), 200)
         [delivery] = listed
-        assert delivery["id"] == got.headers["webhook-id"] and delivery["status"] == "delivered"
+        assert delivery["id"] == got.headers["webhook-id"]
+        assert delivery["status"] == "delivered"
         assert delivery["attempts"][0]["status_code"] == 204
         assert platform.ok(platform.get(PLATFORM, "/platform/deliveries", status="dead"),
                            200) == []
@@ -79,20 +81,24 @@ def test_a_platform_hears_of_a_recall_within_seconds_and_the_feed_agrees(
     assert feed["notices"] == [message["data"]]
     assert feed["next"] == message["data"]["leaf_index"]
     after = platform.ok(platform.get(None, "/recalls/feed", after=feed["next"]), 200)
-    assert after["notices"] == [] and after["next"] == feed["next"]
+    assert after["notices"] == []
+    assert after["next"] == feed["next"]
     atom = platform.client.get("/recalls/feed", headers={"Accept": "application/atom+xml"})
-    assert atom.status_code == 200 and atom.headers["content-type"].startswith(
+    assert atom.status_code == 200
+    assert atom.headers["content-type"].startswith(
         "application/atom+xml")
-    [entry] = ET.fromstring(atom.content).findall(f"{ATOM}entry")
+    [entry] = ET.fromstring(atom.content).findall(f"{ATOM}entry")  # noqa: S314 - our own feed
     assert entry.findtext(f"{ATOM}id") == f"urn:agritrace:record:{recall['hash']}"
     assert "召回 recalled" in (entry.findtext(f"{ATOM}title") or "")
 
     # The secret is in no GET answer and no log line.
     listed_subs = platform.get(PLATFORM, "/platform/subscriptions")
-    assert listed_subs.status_code == 200 and secret not in listed_subs.text
+    assert listed_subs.status_code == 200
+    assert secret not in listed_subs.text
     assert secret not in platform.get(PLATFORM, f"/platform/subscriptions/{made['id']}").text
     assert secret not in platform.get(PLATFORM, "/platform/deliveries").text
-    assert secret not in caplog.text and secret.removeprefix("whsec_") not in caplog.text
+    assert secret not in caplog.text
+    assert secret.removeprefix("whsec_") not in caplog.text
 
 
 def test_the_feed_from_a_cursor_equals_the_deliveries(platform: Api) -> None:
@@ -137,7 +143,8 @@ def test_replay_of_a_dead_delivery_through_the_api(platform: Api) -> None:
             time.sleep(0.05)
         assert row["status"] == "delivered"
         again = platform.post(PLATFORM, f"/platform/deliveries/{row['id']}/replay")
-        assert again.status_code == 409 and again.json()["field"] == "delivery"
+        assert again.status_code == 409
+        assert again.json()["field"] == "delivery"
         missing = platform.post(PLATFORM, "/platform/deliveries/msg_" + "0" * 32 + "/replay")
         assert missing.status_code == 404
 
@@ -147,7 +154,8 @@ def test_replay_of_a_dead_delivery_through_the_api(platform: Api) -> None:
 def test_bad_urls_are_refused_naming_the_field(platform: Api, url: str, why: str) -> None:
     answer = platform.post(PLATFORM, "/platform/subscriptions", {"url": url, "lots": ["KG1"]})
     assert answer.status_code == 422
-    assert answer.json()["field"] == "url" and why in answer.json()["reason"]
+    assert answer.json()["field"] == "url"
+    assert why in answer.json()["reason"]
 
 
 def test_only_platforms_and_admins_subscribe(platform: Api) -> None:
@@ -174,5 +182,6 @@ def test_the_feed_refuses_a_bad_cursor_and_speaks_atom_on_request(platform: Api)
     assert platform.get(None, "/recalls/feed", after="x").status_code == 400
     assert platform.get(None, "/recalls/feed", limit=10_000).status_code == 400
     atom = platform.get(None, "/recalls/feed", format="atom")
-    assert atom.status_code == 200 and b"<feed" in atom.content
+    assert atom.status_code == 200
+    assert b"<feed" in atom.content
     assert json.loads(platform.get(None, "/recalls/feed").text)["notices"] == []

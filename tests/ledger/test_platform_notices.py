@@ -54,7 +54,9 @@ def test_a_recall_of_the_field_lot_is_one_notice_naming_every_lot_made_from_it(
 
     [notice] = _notices(ledger)
     assert notice.record == receipts[0].hash
-    assert notice.type == "lot.recalled" and notice.lot == "KC1" and notice.org == INSPECTOR
+    assert notice.type == "lot.recalled"
+    assert notice.lot == "KC1"
+    assert notice.org == INSPECTOR
     assert notice.affected_lots == ("KC1", "KG1", "KG2")
     assert notice.gtins == (PACK_GTIN,)
     assert notice.reason == "农药残留超标 pesticide residue"
@@ -76,7 +78,8 @@ def test_hold_release_and_correction_each_notify(ledger: Ledger) -> None:
     ledger.record(INSPECTOR, "Released", {"reason": "复检合格 retest passed"}, lot="KG1")
     assert [n.type for n in _notices(ledger)] == ["lot.held", "lot.corrected", "lot.released"]
     assert all(n.affected_lots == ("KG1",) for n in _notices(ledger))
-    assert len(_outbox(ledger)) == 3 and {row[0] for row in _outbox(ledger)} == {mine.id}
+    assert len(_outbox(ledger)) == 3
+    assert {row[0] for row in _outbox(ledger)} == {mine.id}
 
 
 def test_a_correction_of_an_ordinary_record_on_a_lot_in_good_standing_says_nothing(
@@ -111,7 +114,8 @@ def test_the_outbox_rows_are_in_the_records_transaction(ledger: Ledger) -> None:
     stale = Claim(claim.scope, claim.key, "someone-else")
     with pytest.raises(RequestTakenOver):
         ledger.record(INSPECTOR, "Recalled", {"reason": "x"}, lot="KG1", claim=stale)
-    assert _notices(ledger) == [] and _outbox(ledger) == []
+    assert _notices(ledger) == []
+    assert _outbox(ledger) == []
     assert not ledger.lot("KG1").recalled
 
 
@@ -122,7 +126,8 @@ def test_secrets_are_sealed_and_open_only_under_the_master_key(ledger: Ledger) -
     with ledger.store.engine.connect() as connection:
         row = connection.execute(select(webhook_subscriptions)).one()
     raw = __import__("base64").b64decode(secret.removeprefix("whsec_"))
-    assert raw not in bytes(row.sealed_secret) and secret not in json.dumps(row._asdict(),
+    assert raw not in bytes(row.sealed_secret)
+    assert secret not in json.dumps(row._asdict(),
                                                                              default=str)
     assert subs.destination(made.id) == ("https://shop.example.cn/hook", raw)
     other = Subscriptions(ledger.store.engine, os.urandom(32))
@@ -160,4 +165,5 @@ def test_a_subscription_lists_something_and_only_its_owner_deletes_it(ledger: Le
     with pytest.raises(NotFound):
         subs.delete(made.id, "other-platform", admin=False)
     subs.delete(made.id, PLATFORM, admin=False)
-    assert subs.active(PLATFORM) == [] and subs.destination(made.id) is None
+    assert subs.active(PLATFORM) == []
+    assert subs.destination(made.id) is None

@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Iterator
 
 import pytest
 from standardwebhooks.webhooks import Webhook
@@ -36,9 +35,9 @@ class FakeClock:
 
 
 @pytest.fixture
-def journey(ledger: Ledger) -> Iterator[Ledger]:
+def journey(ledger: Ledger) -> Ledger:
     kiwi_journey(ledger)
-    yield ledger
+    return ledger
 
 
 def _subscribe(ledger: Ledger, url: str, **listed: object) -> tuple[str, str]:
@@ -73,13 +72,16 @@ def test_a_platform_receives_a_signed_recall_with_its_leaf_index(journey: Ledger
     # An implementation nobody here wrote checks the signature.
     message = Webhook(secret).verify(got.body, got.headers)
     assert got.headers["webhook-id"] == delivery_id(receipts[0].hash, subscription)
-    assert message["type"] == "lot.recalled" and message["timestamp"] == \
+    assert message["type"] == "lot.recalled"
+    assert message["timestamp"] == \
         message["data"]["recorded"]
     data = message["data"]
     assert data["record"] == data["id"] == receipts[0].hash
     assert data["leaf_index"] == log.inclusion_by_hash(receipts[0].hash).leaf_index
-    assert data["affected_lots"] == ["KC1", "KG1", "KG2"] and data["lot"] == "KC1"
-    assert data["gtins"] == ["06901234567892"] and data["org"] == INSPECTOR
+    assert data["affected_lots"] == ["KC1", "KG1", "KG2"]
+    assert data["lot"] == "KC1"
+    assert data["gtins"] == ["06901234567892"]
+    assert data["org"] == INSPECTOR
     assert got.headers["content-type"] == "application/json"
     # A body altered on the way fails the check.
     with pytest.raises(Exception, match="signature"):
@@ -102,7 +104,8 @@ def test_a_receiver_failing_five_times_gets_it_once_more_then_no_more(journey: L
     for request in got:
         Webhook(secret).verify(request.body, request.headers)
     [row] = journey.store.outbox.deliveries(PLATFORM, admin=False)
-    assert row["status"] == "delivered" and row["subscription"] == subscription
+    assert row["status"] == "delivered"
+    assert row["subscription"] == subscription
     assert [a["status_code"] for a in row["attempts"]] == [500] * 5 + [204]
     assert all(a["duration_ms"] >= 0 and a["error"] is None for a in row["attempts"])
 
@@ -123,7 +126,8 @@ def test_undelivered_after_the_horizon_is_dead_and_a_replay_delivers_it(
             clock.now += 3000
             worker.deliver_due()
         [row] = journey.store.outbox.deliveries(PLATFORM, admin=False)
-        assert row["status"] == "dead" and row["next_attempt_ms"] is None
+        assert row["status"] == "dead"
+        assert row["next_attempt_ms"] is None
         tries = len(row["attempts"])
         assert 20 < tries <= 31  # backoff, capped at 50 minutes, over 24 hours
         assert journey.store.outbox.deliveries(PLATFORM, admin=False, status="dead")
@@ -137,7 +141,8 @@ def test_undelivered_after_the_horizon_is_dead_and_a_replay_delivers_it(
     assert [r.answered for r in hook.received] == [204]
     assert hook.received[0].headers["webhook-id"] == row["id"]
     [after] = journey.store.outbox.deliveries(PLATFORM, admin=False)
-    assert after["status"] == "delivered" and len(after["attempts"]) == tries + 1
+    assert after["status"] == "delivered"
+    assert len(after["attempts"]) == tries + 1
 
 
 def test_a_redirect_to_another_host_is_not_followed(journey: Ledger) -> None:
@@ -150,7 +155,8 @@ def test_a_redirect_to_another_host_is_not_followed(journey: Ledger) -> None:
         time.sleep(0.2)
         assert elsewhere.received == []
     [row] = journey.store.outbox.deliveries(PLATFORM, admin=False)
-    assert row["status"] == "retrying" and row["attempts"][0]["status_code"] == 307
+    assert row["status"] == "retrying"
+    assert row["attempts"][0]["status_code"] == 307
 
 
 def test_a_hanging_receiver_is_cut_off_at_the_timeout(journey: Ledger) -> None:
@@ -163,7 +169,8 @@ def test_a_hanging_receiver_is_cut_off_at_the_timeout(journey: Ledger) -> None:
         assert time.monotonic() - started < 2.5
     [row] = journey.store.outbox.deliveries(PLATFORM, admin=False)
     [attempt] = row["attempts"]
-    assert attempt["status_code"] is None and "timed out" in attempt["error"]
+    assert attempt["status_code"] is None
+    assert "timed out" in attempt["error"]
     assert row["status"] == "retrying"
 
 
