@@ -30,7 +30,7 @@ ATOM = "{http://www.w3.org/2005/Atom}"
 @pytest.fixture(name="platform")
 def platform_fixture(settings: Settings, log_key_file: Path) -> Iterator[Api]:
     app = create_app(settings, service(
-        integrate=True, idle=0.05, webhook_private=True, webhook_backoff=0.05,
+        integrate=True, deliver=True, idle=0.05, webhook_private=True, webhook_backoff=0.05,
         webhook_backoff_cap=0.2, webhook_poll=0.2))
     with TestClient(app) as client:
         ledger = services_of(app).ledger
