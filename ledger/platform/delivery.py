@@ -1,8 +1,10 @@
 """The delivery worker: sends due outbox rows as signed webhooks, retrying until delivered.
 
 A daemon thread (started by the HTTP service's lifespan, like the log's integrator) claims
-due deliveries (``ledger.platform.outbox``), up to ``concurrency`` at once, each sent by a
-thread of its pool, so one slow receiver holds up no other. It wakes when this process
+due deliveries (``ledger.platform.outbox``), a few per sender, each sent by one of
+``concurrency`` threads, so one slow receiver holds up no other. A subscription's URL and
+secret are remembered for a few seconds: a deleted subscription may still get a delivery
+claimed within that time. It wakes when this process
 commits new deliveries (``Outbox.written``), when a send ends, when the next retry falls due,
 and at least every ``poll`` seconds (deliveries written by other processes).
 
@@ -28,7 +30,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from ledger.platform.outbox import Attempt, Claimed, Outbox
+from ledger.platform.notices import PlatformNotice
+from ledger.platform.outbox import Attempt, Claimed, Finished, Outbox
 from ledger.platform.subscriptions import Subscriptions
 from ledger.platform.webhooks import post, signed_headers
 
@@ -36,6 +39,9 @@ __all__ = ["DeliverySettings", "DeliveryWorker", "backoff_delay", "payload"]
 
 log = logging.getLogger(__name__)
 LEAF_RECHECK = 0.1  # seconds between looks for a record's leaf index
+QUEUED = 4  # deliveries claimed per sender at most (held, queued for a free sender)
+REMEMBER = 5.0  # seconds a subscription's URL and secret are remembered between sends
+MAX_REMEMBERED = 4096
 
 
 @dataclass(frozen=True)
@@ -83,6 +89,13 @@ class DeliveryWorker:
         self._pool: ThreadPoolExecutor | None = None
         self._busy = 0
         self._lock = threading.Lock()
+        # Subscriptions' URL and opened secret (None: deleted), and notices with their leaf
+        # index once known (neither changes after), so a notice sent to a thousand
+        # subscribers is read once, not a thousand times.
+        self._destinations: dict[str, tuple[float, tuple[str, bytes] | None]] = {}
+        self._notices: dict[str, tuple[PlatformNotice, int]] = {}
+        self._finished: list[Finished] = []
+        self._committing = threading.Lock()
 
     @property
     def running(self) -> bool:
@@ -119,6 +132,8 @@ class DeliveryWorker:
 
     def _run(self) -> None:
         while not self._stop.is_set():
+            # Cleared before claiming: a commit after this point wakes the wait below.
+            self.outbox.written.clear()
             try:
                 full = self._claim_round()
             except Exception:
@@ -128,12 +143,12 @@ class DeliveryWorker:
                 continue
             if not full:
                 self.outbox.written.wait(self._rest())
-                self.outbox.written.clear()
 
     def _claim_round(self) -> bool:
-        """Claim as many due deliveries as there are free senders; True if all were used."""
+        """Claim due deliveries for the free senders (and a few more each, queued for the
+        next free one); True if all places were taken (more may be due)."""
         with self._lock:
-            free = self.settings.concurrency - self._busy
+            free = self.settings.concurrency * QUEUED - self._busy
         if free <= 0:
             return False
         owner, claimed = self.outbox.claim(free, self.settings.lease)
@@ -163,12 +178,12 @@ class DeliveryWorker:
 
     def _deliver(self, claimed: Claimed, owner: str) -> int:
         """Try one delivery; 1 if it was sent, 0 if it waits for its leaf or was cancelled."""
-        destination = self.subscriptions.destination(claimed.subscription_id)
+        destination = self._destination(claimed.subscription_id)
         if destination is None:
             self.outbox.cancel(claimed, owner)
             return 0
         url, key = destination
-        notice, leaf = self.outbox.notice(claimed.notice_id)
+        notice, leaf = self._notice(claimed.notice_id)
         now_ms = self.outbox.now_ms()
         if leaf is None and now_ms - claimed.created_ms < self.settings.leaf_wait * 1000:
             self.outbox.postpone(claimed, owner, now_ms + int(LEAF_RECHECK * 1000))
@@ -178,12 +193,51 @@ class DeliveryWorker:
         answer = post(url, body, headers, timeout=self.settings.timeout,
                       allow_private=self.settings.allow_private)
         attempt = Attempt(now_ms, answer.duration_ms, answer.status_code, answer.error)
-        status = self.outbox.finish(claimed, owner, attempt, retry_at_ms=self._retry_at(
-            claimed, attempt, self.outbox.now_ms()))
+        done = Finished(claimed, owner, attempt,
+                        self._retry_at(claimed, attempt, self.outbox.now_ms()))
+        self._finish(done)
+        status = done.status
         log.info("webhook %s (%s) to %s of %s: %s in %d ms, now %s", claimed.delivery_id,
                  notice.type, urlsplit(url).hostname, claimed.subscription_id,
                  answer.status_code or answer.error, answer.duration_ms, status)
         return 1
+
+    def _finish(self, done: Finished) -> None:
+        """Store ``done``: whoever commits takes every result waiting, so senders finishing
+        while a commit is under way share the next one (one commit, not one each)."""
+        with self._lock:
+            self._finished.append(done)
+        with self._committing:
+            with self._lock:
+                waiting, self._finished = self._finished, []
+            if waiting:
+                self.outbox.finish(waiting)
+
+    def _destination(self, subscription: str) -> tuple[str, bytes] | None:
+        now = time.monotonic()
+        with self._lock:
+            remembered = self._destinations.get(subscription)
+        if remembered is not None and now - remembered[0] < REMEMBER:
+            return remembered[1]
+        found = self.subscriptions.destination(subscription)
+        with self._lock:
+            if len(self._destinations) >= MAX_REMEMBERED:
+                self._destinations.clear()
+            self._destinations[subscription] = (now, found)
+        return found
+
+    def _notice(self, notice_id: str) -> tuple[PlatformNotice, int | None]:
+        with self._lock:
+            remembered = self._notices.get(notice_id)
+        if remembered is not None:
+            return remembered
+        notice, leaf = self.outbox.notice(notice_id)
+        if leaf is not None:
+            with self._lock:
+                if len(self._notices) >= MAX_REMEMBERED:
+                    self._notices.clear()
+                self._notices[notice_id] = (notice, leaf)
+        return notice, leaf
 
     def _retry_at(self, claimed: Claimed, attempt: Attempt, now_ms: int) -> int | None:
         """When to try again after ``attempt``; None once past the horizon (or delivered)."""

@@ -38,8 +38,8 @@ from ledger.persistence.tables import (
 from ledger.platform.notices import PlatformNotice
 from ledger.platform.subscriptions import Subscription, subscription_of
 
-__all__ = ["STATUSES", "Attempt", "Claimed", "Outbox", "OutboxRows", "delivery_id",
-           "outbox_rows"]
+__all__ = ["STATUSES", "Attempt", "Claimed", "Finished", "Outbox", "OutboxRows",
+           "delivery_id", "outbox_rows"]
 
 STATUSES = ("pending", "retrying", "delivered", "dead", "cancelled")
 DUE = ("pending", "retrying")
@@ -106,6 +106,23 @@ class Attempt:
     @property
     def delivered(self) -> bool:
         return self.status_code is not None and 200 <= self.status_code < 300
+
+
+@dataclass(frozen=True)
+class Finished:
+    """An attempt made on a held delivery, and when to try again: delivered when the
+    attempt was, else retrying at ``retry_at_ms``, or dead when that is None."""
+
+    claimed: Claimed
+    owner: str
+    attempt: Attempt
+    retry_at_ms: int | None
+
+    @property
+    def status(self) -> str:
+        if self.attempt.delivered:
+            return "delivered"
+        return "retrying" if self.retry_at_ms is not None else "dead"
 
 
 class Outbox:
@@ -191,29 +208,29 @@ class Outbox:
                 o.delivery_id == claimed.delivery_id, o.lease_owner == owner).values(
                 status="cancelled", lease_owner=None, lease_until_ms=None))
 
-    def finish(self, claimed: Claimed, owner: str, attempt: Attempt, *,
-               retry_at_ms: int | None) -> str:
-        """Log ``attempt`` and move the delivery on: delivered, retrying at ``retry_at_ms``,
-        or dead when that is None. Returns the new status."""
-        status = ("delivered" if attempt.delivered
-                  else "retrying" if retry_at_ms is not None else "dead")
+    def finish(self, results: Sequence[Finished]) -> None:
+        """Log each attempt and move its delivery on (``Finished.status``), all in one
+        transaction: senders that finish together share one commit."""
         o = webhook_outbox.c
-        values: dict[str, Any] = {"status": status, "attempts": claimed.attempts + 1,
-                                  "lease_owner": None, "lease_until_ms": None}
-        if status == "delivered":
-            values["delivered_ms"] = attempt.at_ms + attempt.duration_ms
-        if retry_at_ms is not None:
-            values["next_attempt_ms"] = retry_at_ms
         with self._engine.begin() as connection:
-            connection.execute(insert(webhook_attempts).values(
-                delivery_id=claimed.delivery_id, at_ms=attempt.at_ms,
-                duration_ms=attempt.duration_ms, status_code=attempt.status_code,
-                error=None if attempt.error is None else attempt.error[:300]))
-            # Only while this worker still holds it and no one cancelled it meanwhile.
-            connection.execute(update(webhook_outbox).where(
-                o.delivery_id == claimed.delivery_id, o.lease_owner == owner,
-                o.status.in_(DUE)).values(**values))
-        return status
+            connection.execute(insert(webhook_attempts), [{
+                "delivery_id": done.claimed.delivery_id, "at_ms": done.attempt.at_ms,
+                "duration_ms": done.attempt.duration_ms,
+                "status_code": done.attempt.status_code,
+                "error": None if done.attempt.error is None else done.attempt.error[:300]}
+                for done in results])
+            for done in results:
+                values: dict[str, Any] = {"status": done.status,
+                                          "attempts": done.claimed.attempts + 1,
+                                          "lease_owner": None, "lease_until_ms": None}
+                if done.status == "delivered":
+                    values["delivered_ms"] = done.attempt.at_ms + done.attempt.duration_ms
+                if done.retry_at_ms is not None:
+                    values["next_attempt_ms"] = done.retry_at_ms
+                # Only while this worker still holds it and no one cancelled it meanwhile.
+                connection.execute(update(webhook_outbox).where(
+                    o.delivery_id == done.claimed.delivery_id, o.lease_owner == done.owner,
+                    o.status.in_(DUE)).values(**values))
 
     # -- the platform's side -------------------------------------------------------------
 
