@@ -44,6 +44,7 @@ from api.routes import (
 from api.routes import (
     devices,
     docs,
+    epcis,
     feed,
     health,
     lineage,
@@ -52,6 +53,7 @@ from api.routes import (
     orgs,
     recording,
     records,
+    reports,
     scan,
     subscriptions,
     tokens,
@@ -104,7 +106,7 @@ def create_app(settings: Settings | None = None,
     app.add_middleware(SecurityHeaders)  # outermost: on every answer, a 413 too
     # feed before lineage: /recalls/feed, not /recalls/{recall}
     for module in (docs, health, lots, feed, lineage, records, recording, orgs, devices, tokens,
-                   log, scan, recording_app, subscriptions):
+                   log, scan, recording_app, reports, epcis, subscriptions):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app
