@@ -1,2 +1,2 @@
-"""Platforms: listing verification with signed verdicts (``listings``, ``verdicts``,
-``verdictkey``), and what tells platforms of holds and recalls."""
+"""What e-commerce platforms use: listing verification with signed verdicts (``listings``,
+``verdicts``, ``verdictkey``), notices of holds and recalls, webhooks, the recall feed."""

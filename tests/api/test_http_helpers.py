@@ -73,8 +73,10 @@ class Api:
 
 
 def service(**overrides: Any) -> ServiceSettings:
-    """Test settings: no background integrator, no rate limit (one test turns it on)."""
-    return ServiceSettings(**{"integrate": False, "rate_per_second": 0, **overrides})
+    """Test settings: no background integrator, no webhook delivery thread (tests may call
+    127.0.0.1 only), no rate limit (one test turns it on)."""
+    return ServiceSettings(**{"integrate": False, "deliver": False, "rate_per_second": 0,
+                              **overrides})
 
 
 @pytest.fixture(name="log_key_file")
