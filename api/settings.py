@@ -32,6 +32,8 @@ cannot be read is ``InvalidInput`` naming its variable):
 - ``AGRITRACE_IDEMPOTENCY_LEASE``: seconds a request holds its ``Idempotency-Key`` before a
   retry may take the key over (30): how long a key stays blocked after its request died
   with its process (``ledger.persistence.idempotency``).
+- ``AGRITRACE_EXPORT_ROWS``: the most rows a trace export may hold (default 1,000,000); a
+  larger trace is refused with 400 naming the limit (docs/exports.md).
 """
 
 from __future__ import annotations
@@ -97,6 +99,8 @@ class ServiceSettings(BaseSettings):
     # seconds before a retry may take a running key over
     idempotency_lease: float = Field(default=30.0,
                                      validation_alias="AGRITRACE_IDEMPOTENCY_LEASE")
+    # rows a trace export may hold (GET /exports/trace.xlsx|.csv); more is refused
+    export_rows: int = Field(default=10**6, ge=1, validation_alias="AGRITRACE_EXPORT_ROWS")
 
     @classmethod
     def from_env(cls) -> ServiceSettings:
