@@ -135,7 +135,7 @@ def scans_table(ledger: LedgerDep, services: ServicesDep, caller: CallerDep,
 def _trace(ledger: Ledger, log: TransparencyLog, caller: Caller, limit: int, *,
            lot: str | None, gtin: str | None, org: str | None, recall: str | None,
            since: str | None, until: str | None) -> Trace:
-    query = parse_trace_query(lot=lot, gtin_=gtin, org=org, recall=recall, since=since,
+    query = parse_trace_query(lot=lot, gtin=gtin, org=org, recall=recall, since=since,
                               until=until)
     query = trace_allowed(ledger, caller, query)
     return build_trace(ledger, query, by=exporter(ledger, caller), checkpoint=_latest(log),

@@ -69,7 +69,7 @@ def export_trace(output: OutputOption,
     if kind not in (".xlsx", ".csv"):
         fail(f"--output: {output} must end in .xlsx or .csv", EXIT_INVALID)
     with opened(db) as ledger:
-        query = parse_trace_query(lot=lot, gtin_=gtin, org=org, recall=recall, since=since,
+        query = parse_trace_query(lot=lot, gtin=gtin, org=org, recall=recall, since=since,
                                   until=until)
         log = open_log(ledger)
         log.integrate()

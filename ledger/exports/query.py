@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from ledger.domain.fields import gtin, identifier, lot_code, parse_time
+from ledger.domain.fields import gtin as parse_gtin
+from ledger.domain.fields import identifier, lot_code, parse_time
 from ledger.errors import InvalidInput
 from ledger.exports.columns import BEIJING
 
@@ -58,11 +59,11 @@ class TraceQuery:
                (self.until is None or moment < self.until)
 
 
-def parse_trace_query(*, lot: Any = None, gtin_: Any = None, org: Any = None,
+def parse_trace_query(*, lot: Any = None, gtin: Any = None, org: Any = None,
                       recall: Any = None, since: Any = None, until: Any = None) -> TraceQuery:
     """Check a trace query; ``InvalidInput`` naming the field when a value is wrong or two
     selectors are given."""
-    given = [name for name, value in (("lot", lot), ("gtin", gtin_), ("org", org),
+    given = [name for name, value in (("lot", lot), ("gtin", gtin), ("org", org),
                                       ("recall", recall)) if value not in (None, "")]
     if len(given) > 1:
         raise InvalidInput(f"give one of lot, gtin, org or recall, not both {given[0]} and "
@@ -73,7 +74,7 @@ def parse_trace_query(*, lot: Any = None, gtin_: Any = None, org: Any = None,
         raise InvalidInput("must not be before since", field="until")
     return TraceQuery(
         lot=lot_code(lot, "lot") if "lot" in given else None,
-        gtin=gtin(gtin_, "gtin") if "gtin" in given else None,
+        gtin=parse_gtin(gtin, "gtin") if "gtin" in given else None,
         org=identifier(org, "org") if "org" in given else None,
         recall=_recall(recall) if "recall" in given else None,
         since=start, until=end,

@@ -48,10 +48,8 @@ class SpillingSorter:
     def _spill(self) -> None:
         self._held.sort(key=_key)
         handle = tempfile.TemporaryFile(prefix="agritrace-trace-")
-        pickler = pickle.Pickler(handle, protocol=pickle.HIGHEST_PROTOCOL)
-        for item in self._held:
-            pickler.dump(item)
-            pickler.clear_memo()
+        for item in self._held:  # one pickle each: a shared memo would cross items
+            pickle.dump(item, handle, protocol=pickle.HIGHEST_PROTOCOL)
         handle.seek(0)
         self._files.append(handle)
         self._held = []
@@ -76,9 +74,8 @@ def _key(item: Item) -> SortKey:
 
 def _read(handle: IO[bytes]) -> Iterator[Item]:
     """A run's items back, in the order written: only files this module wrote."""
-    unpickler = pickle.Unpickler(handle)  # noqa: S301 - our own temporary file
     while True:
         try:
-            yield unpickler.load()
+            yield pickle.load(handle)  # noqa: S301 - our own temporary file
         except EOFError:
             return
