@@ -12,9 +12,10 @@ from verify.notes import Signer
 RECALL_LOTS = ("KC1", "KG1", "KG2", "KH0", "KH1", "KH2")  # the reach, and where it came from
 
 
-def recalled_journey(ledger: Ledger) -> TransparencyLog:
+def recalled_journey(ledger: Ledger, log: TransparencyLog | None = None) -> TransparencyLog:
     """Harvests KH0-2 → KC1 → KG1, KG2; KG1 pre-cooled, packed, shipped (its waybill then
-    corrected); an inspector recalls KC1; the log integrates it all. Parties registered."""
+    corrected); an inspector recalls KC1; ``log`` (a new one by default) integrates it all.
+    The parties are registered already."""
     for i in range(3):
         harvest(ledger, f"KH{i}", household=f"HH-00{i}")
     collect(ledger, "KC1", {"KH0": "100", "KH1": "100", "KH2": "100"})
@@ -38,6 +39,8 @@ def recalled_journey(ledger: Ledger) -> TransparencyLog:
         "values": {"waybill": "XL20260912009"}}, time="2026-09-12T10:00:00+08:00")
     ledger.record(INSPECTOR, "Recalled", {"reason": "抽检农药残留超标 (chlorpyrifos)"},
                   lot="KC1")
-    log = TransparencyLog(ledger.store, LogKey(Signer.generate("agritrace.test/exports-log")))
+    if log is None:
+        key = LogKey(Signer.generate("agritrace.test/exports-log"))
+        log = TransparencyLog(ledger.store, key)
     log.integrate()
     return log
