@@ -26,7 +26,7 @@ from ledger.errors import InvalidInput
 from ledger.exports.columns import BEIJING, index_of
 from ledger.exports.kdes import Row, lot_rows
 from ledger.exports.query import TraceQuery
-from ledger.exports.selection import seeds, walk
+from ledger.exports.selection import load_lot, seeds, walk
 from ledger.exports.sorting import RUN, SpillingSorter
 from ledger.log.checkpoints import PublishedCheckpoint
 from ledger.persistence.lookup import leaf_indices
@@ -107,7 +107,7 @@ def build_trace(ledger: Ledger, query: TraceQuery, *, by: str,
     lots: list[str] = []
     after = 0
     try:
-        for lot in walk(start, ledger.lot):
+        for lot in walk(start, lambda code: load_lot(ledger, code)):
             lots.append(lot.code)
             leaves = _leaves(ledger, [record.hash for record in lot.history.records])
             for row in lot_rows(lot, leaves, name_of):

