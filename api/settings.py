@@ -100,7 +100,7 @@ class ServiceSettings(BaseSettings):
     idempotency_lease: float = Field(default=30.0,
                                      validation_alias="AGRITRACE_IDEMPOTENCY_LEASE")
     # rows a trace export may hold (GET /exports/trace.xlsx|.csv); more is refused
-    export_rows: int = Field(default=10**6, ge=1, validation_alias="AGRITRACE_EXPORT_ROWS")
+    export_rows: int = Field(default=10**6, validation_alias="AGRITRACE_EXPORT_ROWS")
 
     @classmethod
     def from_env(cls) -> ServiceSettings:
@@ -154,6 +154,11 @@ class ServiceSettings(BaseSettings):
     @classmethod
     def _positive(cls, value: Any, info: ValidationInfo) -> Any:
         return _read_number(value, _variable(info), positive=True)
+
+    @field_validator("export_rows", mode="before")
+    @classmethod
+    def _count(cls, value: Any, info: ValidationInfo) -> Any:
+        return _read_number(value, _variable(info), whole=True, positive=True)
 
 
 class _Variables(EnvSettingsSource):
