@@ -1,5 +1,5 @@
-"""Exports for inspectors: the traceability spreadsheet (``trace``, written by ``xlsx`` and
-``csv``) and the scan reports (``scans``).
+"""What an inspector's office takes away: the traceability spreadsheet (``trace``, written
+by ``xlsx`` and ``csv``), the scan reports (``scans``) and the audit report (``report``).
 
 - ``query``      what a trace asks for (lot, GTIN, organisation, recall, dates), checked once
 - ``columns``    the trace's columns, Chinese with English beside, and the UTC+8 clock
@@ -10,4 +10,5 @@
 - ``access``     who may export which trace or scan report
 - ``xlsx``, ``csv``  the writers
 - ``scans``      scan counts per GTIN, lot and day, with the codes that look copied
+- ``report*``, ``lineage_graph``, ``coldchain_chart``  the audit report (``report``)
 """
