@@ -45,6 +45,7 @@ from api.routes import (
     devices,
     docs,
     epcis,
+    exports,
     feed,
     health,
     lineage,
@@ -108,7 +109,7 @@ def create_app(settings: Settings | None = None,
     app.add_middleware(SecurityHeaders)  # outermost: on every answer, a 413 too
     # feed before lineage: /recalls/feed, not /recalls/{recall}
     for module in (docs, health, lots, feed, lineage, records, recording, orgs, devices, tokens,
-                   log, scan, recording_app, reports, epcis, platform, subscriptions):
+                   log, scan, recording_app, reports, epcis, platform, subscriptions, exports):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app

@@ -42,6 +42,8 @@ cannot be read is ``InvalidInput`` naming its variable):
   ``AGRITRACE_WEBHOOK_POLL``: seconds between looks for deliveries written by other processes
   (2). ``AGRITRACE_WEBHOOK_ALLOW_PRIVATE``: ``1`` lets webhooks go to loopback and private
   addresses (tests, closed networks); off by default (``ledger.platform.webhooks``).
+- ``AGRITRACE_EXPORT_ROWS``: the most rows a trace export may hold (default 1,000,000); a
+  larger trace is refused with 400 naming the limit (docs/exports.md).
 """
 
 from __future__ import annotations
@@ -108,6 +110,8 @@ class ServiceSettings(BaseSettings):
     # seconds before a retry may take a running key over
     idempotency_lease: float = Field(default=30.0,
                                      validation_alias="AGRITRACE_IDEMPOTENCY_LEASE")
+    # rows a trace export may hold (GET /exports/trace.xlsx|.csv); more is refused
+    export_rows: int = Field(default=10**6, validation_alias="AGRITRACE_EXPORT_ROWS")
 
     # the webhook delivery thread (ledger.platform.delivery)
     deliver: bool = Field(default=True, validation_alias="AGRITRACE_DELIVER")
@@ -187,6 +191,11 @@ class ServiceSettings(BaseSettings):
     @classmethod
     def _positive(cls, value: Any, info: ValidationInfo) -> Any:
         return _read_number(value, _variable(info), positive=True)
+
+    @field_validator("export_rows", mode="before")
+    @classmethod
+    def _count(cls, value: Any, info: ValidationInfo) -> Any:
+        return _read_number(value, _variable(info), whole=True, positive=True)
 
 
 class _Variables(EnvSettingsSource):

@@ -140,6 +140,11 @@ ROWS = [
     Row("GET", "/lots/{lot}/labels.pdf", PUBLIC, setup="packed"),
     Row("GET", "/lots/{lot}/certificate", PUBLIC, setup="certified"),
     Row("GET", "/lots/{lot}/certificate.pdf", PUBLIC, setup="certified"),
+    # Exports: inspectors and admins any trace, an organisation the lots it produced or held;
+    # scan reports to every token, each organisation of its own GTINs.
+    Row("GET", "/exports/trace.xlsx?lot={lot}", (401, 403, 200, 200, 403, 200)),
+    Row("GET", "/exports/trace.csv?lot={lot}", (401, 403, 200, 200, 403, 200)),
+    Row("GET", "/exports/scans.csv", TOKEN),
 ]
 
 

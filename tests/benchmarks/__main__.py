@@ -18,9 +18,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.benchmarks")
     parser.add_argument("--quick", action="store_true", help="smaller counts, for a smoke run")
     parser.add_argument("--only", choices=("recording", "log", "heads", "bundle", "api", "scan",
-                                           "app", "epcis", "platform", "webhooks"),
+                                           "app", "epcis", "platform", "webhooks", "exports"),
                         help="run one section: recording, log, heads, bundle, api, scan, app, "
-                             "epcis, platform or webhooks")
+                             "epcis, platform, webhooks or exports")
     args = parser.parse_args()
     scale = 5 if args.quick else 1
     backends = ["sqlite"] + (["postgres"] if postgres_reachable() else [])
@@ -55,6 +55,9 @@ def main() -> int:
     if args.only in (None, "webhooks"):
         from tests.benchmarks.bench_webhooks import report as webhooks_report
         webhooks_report(backends, scale)
+    if args.only in (None, "exports"):
+        from tests.benchmarks.bench_exports import report as exports_report
+        exports_report(backends, scale)
     return 0
 
 
