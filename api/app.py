@@ -48,6 +48,7 @@ from api.routes import (
     exports,
     feed,
     health,
+    inspection,
     lineage,
     log,
     lots,
@@ -109,7 +110,8 @@ def create_app(settings: Settings | None = None,
     app.add_middleware(SecurityHeaders)  # outermost: on every answer, a 413 too
     # feed before lineage: /recalls/feed, not /recalls/{recall}
     for module in (docs, health, lots, feed, lineage, records, recording, orgs, devices, tokens,
-                   log, scan, recording_app, reports, epcis, platform, subscriptions, exports):
+                   log, scan, recording_app, reports, epcis, platform, subscriptions, exports,
+                   inspection):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app

@@ -90,6 +90,12 @@ ROWS = [
     Row("GET", "/lots/{lot}/private", (401, 403, 200, 403, 403, 403)),
     Row("GET", "/lots/{lot}/private", (401, 403, 200, 200, 403, 403), setup="inspected"),
     Row("DELETE", "/lots/{lot}/private/{commitment}", (401, 403, 204, 403, 403, 204)),
+    # An inspector's reads, under its inspection (recorded in the log, public like it), and
+    # a household's values erased everywhere by its cooperative or an admin.
+    Row("GET", "/inspections/{inspection}/private", (401, 403, 403, 200, 403, 403),
+        setup="inspected"),
+    Row("GET", "/lots/{lot}/private/reads", PUBLIC),
+    Row("DELETE", f"/orgs/{COOP}/households/HH-001/private", (401, 403, 200, 403, 403, 200)),
     Row("POST", "/orgs", ADMIN_ONLY, body="org"),
     Row("POST", f"/orgs/{COOP}/tokens", ADMIN_ONLY, body={}),
     Row("GET", f"/orgs/{COOP}/tokens", (401, 403, 200, 403, 403, 200)),
@@ -190,9 +196,12 @@ class Fresh:
             "inspected": (INSPECTOR, "Inspected", {"kind": "visual", "verdict": "pass"}),
             "packed": (COOP, "Packed", PACKING),
             "certified": (COOP, "Certified", CERTIFICATION)}
+        inspection = receipt.hash
         if setup in steps:
             org, step, data = steps[setup]
-            ledger.record(org, step, {k: v for k, v in data.items() if k != "time"}, lot=lot)
+            made = ledger.record(org, step, {k: v for k, v in data.items() if k != "time"},
+                                 lot=lot)
+            inspection = made[0].hash
         if setup == "integrated":
             services_of(self.api.client.app).log.integrate()  # type: ignore[arg-type]
         organisation = ledger.organisation(COOP)
@@ -211,6 +220,7 @@ class Fresh:
         return {"code": code, "device_key": device_key, "subscription": subscription,
                 "delivery": delivery,
                 "lot": lot, "new": f"N{n}", "hash": receipt.hash, "key_id": server_keys[0],
+                "inspection": inspection,
                 "commitment": sorted(ledger.private_values(f"lot/{lot}"))[0],
                 "token_id": ledger.issue_token(COOP).token_id, "n": n,
                 "gtin": PACKING["gtin"]}
@@ -315,7 +325,8 @@ def _template(path: str) -> str:
             return prefix + "{path}"
     replacements = {"{lot}": "{lot}", "{new}": "{lot}", "{hash}": "{record_hash}",
                     "{commitment}": "{commitment}", "{token_id}": "{token_id}",
-                    "{key_id}": "{key_id}", "{device_key}": "{key_id}", COOP: "{org}"}
+                    "{key_id}": "{key_id}", "{device_key}": "{key_id}", COOP: "{org}",
+                    "{inspection}": "{record_hash}", "/HH-001/": "/{household_id}/"}
     for old, new in replacements.items():
         path = path.replace(old, new)
     return path.replace("/recalls/{lot}", "/recalls/{recall}")
