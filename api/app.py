@@ -43,6 +43,7 @@ from api.routes import (
     devices,
     docs,
     epcis,
+    epcis_capture,
     health,
     lineage,
     log,
@@ -99,7 +100,7 @@ def create_app(settings: Settings | None = None,
                            trusted_hosts=[str(proxy) for proxy in service.trusted_proxies])
     app.add_middleware(SecurityHeaders)  # outermost: on every answer, a 413 too
     for module in (docs, health, lots, lineage, records, recording, orgs, devices, tokens, log,
-                   scan, recording_app, reports, epcis):
+                   scan, recording_app, reports, epcis, epcis_capture):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app

@@ -153,8 +153,9 @@ def _plan(source: EventSource, org: str, events: Sequence[Event], where: str,
             plan.errors.append(EventError(f"{at}/{error.field}" if error.field else at,
                                           error.reason))
     made = {made for _, step in plan.steps for made in step.makes}
+    recalled = {step.lot for _, step in plan.steps if step.step == "Recalled"}
     for i, part in plan.parts:
-        if (part.step, part.lot) not in made:
+        if (part.step, part.lot) not in made and part.by not in recalled:
             plan.errors.append(EventError(
                 f"{where}/{i}", f"is the {part.step} record of lot {part.lot} that a step makes "
                 "beside its own, and no event of this document records that step"))

@@ -61,6 +61,7 @@ class Part:
 
     step: str
     lot: str
+    by: str = ""  # a cascaded recall: the lot whose recall reached this one
 
 
 def bare_term(path: str, value: Any) -> str:
@@ -112,7 +113,10 @@ class _Reader:
         where = f"{name}/{index}"
         items = self.event.get(name)
         if not isinstance(items, list) or len(items) <= index:
-            raise InvalidInput(f"needs a {name} naming the lot (an EPC class with its "
+            epcs = self.event.get("epcList") or []
+            if name == "quantityList" and epcs:
+                self.lot(epcs[0], "epcList/0")  # names why an instance is no lot
+            raise InvalidInput(f"needs {name} naming the lot (an EPC class with its "
                                "quantity)", field=name)
         item = items[index]
         lot = self.lot(item.get("epcClass"), f"{where}/epcClass")
@@ -384,7 +388,8 @@ def _inspected(r: _Reader, time: str, disposition: str) -> Step:
     for name, key in (("lab", "agritrace:lab"), ("report", "agritrace:report"),
                       ("notes", "agritrace:notes")):
         _set(data, name, r.event.get(key))
-    if "notes" not in data and isinstance(r.event.get("certificationInfo"), str):
+    if not r.event.get("agritrace:kind") and isinstance(r.event.get("certificationInfo"), str):
+        # another system's inspection: what it certifies is kept as the notes
         data["notes"] = r.event["certificationInfo"][:500]
     results = []
     for entry in r.event.get("agritrace:results") or []:
@@ -404,7 +409,7 @@ def _held(r: _Reader, time: str, disposition: str) -> Step | Part:
     kept = {bare_term("persistentDisposition.set", term) for term in persistent.get("set") or []}
     if disposition == "recalled" or "recalled" in kept:
         if r.event.get("agritrace:becauseOf"):  # reached by the recall of a lot it came from
-            return Part("Recalled", lot)
+            return Part("Recalled", lot, str(r.event["agritrace:becauseOf"]))
         return Step("Recalled", lot, {"reason": _reason(r)}, time)
     if disposition in ("non_sellable_other", "non_sellable_expired", "damaged", "destroyed",
                        "expired", "stolen", "unknown") or "non_sellable_other" in kept:
