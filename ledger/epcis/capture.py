@@ -51,6 +51,7 @@ HASH_PREFIX, HASH_SUFFIX = "ni:///sha-256;", "?ver=CBV2.0"
 _STATUS = {"NotPermitted": 403, "NotCustodian": 403, "NotFound": 404, "LotNotFound": 404,
            "OrganisationNotFound": 404, "AlreadyExists": 409, "ChainConflict": 409}
 Event = Mapping[str, Any]
+_STARTS = frozenset({"Harvested", "Collected"})  # steps whose lot is new (else refused)
 
 
 def events_of(document: Mapping[str, Any]) -> tuple[str, list[Event]]:
@@ -204,8 +205,10 @@ def _record(ledger: Ledger, source: EventSource, org: str, plan: _Plan,
     work = UnitOfWork(ledger.store)
     order = sorted([*plan.steps, *((i, c[0]) for i, c in plan.corrections.items())],
                    key=lambda item: item[0])
+    known.load_captured([plan.ids[i] for i, _ in order])
     for i, step in order:
-        if i not in plan.corrections and known.exists(plan.ids[i], step.lot):
+        if i not in plan.corrections and known.exists(plan.ids[i], step.lot,
+                                                      new_lot=step.step in _STARTS):
             return [EventError(f"{where}/{i}/eventID", "this event is already recorded here",
                                "AlreadyExists", 409)], 0
         try:
@@ -259,6 +262,7 @@ class _Known:
     def __init__(self, source: EventSource) -> None:
         self.source = source
         self.ids: dict[str, str] = {}
+        self.captured: set[str] = set()
         self._lots: set[str] = set()
 
     def remember(self, event_id: str, record: str) -> None:
@@ -275,14 +279,24 @@ class _Known:
             for event in mapped[1:]:
                 self.ids.setdefault(event["eventID"], entry.record.hash_hex)
 
-    def exists(self, event_id: str, lot: str) -> bool:
-        self._load(lot)
-        if event_id in self.ids:
-            return True
-        query = select(epcis_captured_events.c.event_id).where(
-            epcis_captured_events.c.event_id == event_id)
+    def load_captured(self, ids: Sequence[str]) -> None:
+        """Which of ``ids`` earlier captures recorded: one query per 500."""
+        self.captured = set()
+        unique = list(dict.fromkeys(ids))
         with self.source.store.engine.connect() as connection:
-            return connection.execute(query).first() is not None
+            for start in range(0, len(unique), 500):
+                query = select(epcis_captured_events.c.event_id).where(
+                    epcis_captured_events.c.event_id.in_(unique[start:start + 500]))
+                self.captured.update(str(row[0]) for row in connection.execute(query))
+
+    def exists(self, event_id: str, lot: str, *, new_lot: bool) -> bool:
+        """Whether this ledger holds the event already; a step starting a lot is not looked
+        for among the lot's records (a lot that exists refuses it anyway)."""
+        if event_id in self.captured:
+            return True
+        if not new_lot:
+            self._load(lot)
+        return event_id in self.ids
 
     def record_of(self, event_id: str, lot: str) -> str:
         """The hash of the record behind ``event_id`` (of ``lot`` or a lot before it)."""
