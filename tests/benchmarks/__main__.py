@@ -18,9 +18,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.benchmarks")
     parser.add_argument("--quick", action="store_true", help="smaller counts, for a smoke run")
     parser.add_argument("--only", choices=("recording", "log", "heads", "bundle", "api", "scan",
-                                           "app", "epcis"),
-                        help="run one section: recording, log, heads, bundle, api, scan, app "
-                             "or epcis")
+                                           "app", "epcis", "platform", "webhooks", "exports"),
+                        help="run one section: recording, log, heads, bundle, api, scan, app, "
+                             "epcis, platform, webhooks or exports")
     args = parser.parse_args()
     scale = 5 if args.quick else 1
     backends = ["sqlite"] + (["postgres"] if postgres_reachable() else [])
@@ -49,6 +49,15 @@ def main() -> int:
     if args.only in (None, "epcis"):
         from tests.benchmarks.bench_epcis import report as epcis_report
         epcis_report(backends, scale)
+    if args.only in (None, "platform"):
+        from tests.benchmarks.bench_platform import report as platform_report
+        platform_report(backends, scale)
+    if args.only in (None, "webhooks"):
+        from tests.benchmarks.bench_webhooks import report as webhooks_report
+        webhooks_report(backends, scale)
+    if args.only in (None, "exports"):
+        from tests.benchmarks.bench_exports import report as exports_report
+        exports_report(backends, scale)
     return 0
 
 
