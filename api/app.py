@@ -45,6 +45,7 @@ from api.routes import (
     devices,
     docs,
     epcis,
+    epcis_capture,
     exports,
     feed,
     health,
@@ -111,7 +112,7 @@ def create_app(settings: Settings | None = None,
     # feed before lineage: /recalls/feed, not /recalls/{recall}
     for module in (docs, health, lots, feed, lineage, records, recording, orgs, devices, tokens,
                    log, scan, recording_app, reports, epcis, platform, subscriptions, exports,
-                   inspection):
+                   inspection, epcis_capture):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app

@@ -14,10 +14,10 @@ from typing import Any
 
 from ledger.application import Ledger
 from ledger.domain.fields import format_time, lot_code
-from ledger.epcis.mapping import CONTEXT
+from ledger.epcis.mapping import CONTEXT, PROVENANCE
 from ledger.epcis.source import EventSource
 
-__all__ = ["MEDIA_TYPE", "SCHEMA_VERSION", "epcis_document", "lineage_events",
+__all__ = ["MEDIA_TYPE", "SCHEMA_VERSION", "epcis_document", "lineage_events", "published",
            "query_document"]
 
 MEDIA_TYPE = "application/ld+json"
@@ -41,6 +41,24 @@ def lineage_events(ledger: Ledger, lot: str, source: EventSource | None = None) 
     return [event for entry in entries for event in source.record_events(entry)]
 
 
+def published(events: Iterable[Mapping[str, Any]]) -> tuple[list[Event], list[Event]]:
+    """The events as a document publishes them, and beside them, in the same order, where
+    each copy is stored and signed (``agritrace:provenance``: its eventID with the record's
+    canonical JSON, hash, signature, chain, seq and leaf index).
+
+    The provenance stays out of the events so that an event is exactly what its CBV hash id
+    covers: anyone recomputes the id from the event as published, and the same step recorded
+    in another store (other keys and signatures) is the same event with the same id."""
+    plain: list[Event] = []
+    provenance: list[Event] = []
+    for event in events:
+        plain.append({key: value for key, value in event.items() if key not in PROVENANCE})
+        found = {key: event[key] for key in sorted(PROVENANCE) if key in event}
+        if found:
+            provenance.append({"eventID": event.get("eventID"), **found})
+    return plain, provenance
+
+
 def epcis_document(events: Sequence[Event], *, created: datetime | None = None,
                    document_id: str | None = None) -> dict[str, Any]:
     """An EPCISDocument holding ``events``."""
@@ -52,18 +70,25 @@ def epcis_document(events: Sequence[Event], *, created: datetime | None = None,
     }
     if document_id:
         document["id"] = document_id
-    document["epcisBody"] = {"eventList": list(events)}
+    plain, provenance = published(events)
+    document["epcisBody"] = {"eventList": plain}
+    if provenance:
+        document["agritrace:provenance"] = provenance
     return document
 
 
 def query_document(events: Iterable[Mapping[str, Any]], *, query_name: str = "SimpleEventQuery",
                    created: datetime | None = None) -> dict[str, Any]:
     """An EPCISQueryDocument: the answer to a query, its events in ``resultsBody``."""
-    return {
+    plain, provenance = published(events)
+    document: dict[str, Any] = {
         "@context": CONTEXT,
         "type": "EPCISQueryDocument",
         "schemaVersion": SCHEMA_VERSION,
         "creationDate": format_time(created or datetime.now(UTC)),
         "epcisBody": {"queryResults": {"queryName": query_name,
-                                       "resultsBody": {"eventList": list(events)}}},
+                                       "resultsBody": {"eventList": plain}}},
     }
+    if provenance:
+        document["agritrace:provenance"] = provenance
+    return document

@@ -136,7 +136,7 @@ _CONSTRAINED = tuple(re.compile(CANONICAL.replace(".", r"\.") + pattern) for pat
 def normalise_identifier(uri: str) -> str | None:
     """The constrained canonical Digital Link URI of an identifier, or ``None`` when ``uri``
     is no GS1 key in a form the event hash knows (it is then hashed as it is)."""
-    if "." not in uri:
+    if "." not in uri or ":" not in uri:  # every EPC URI and Digital Link URI has both
         return None
     for pattern, total, build in _RULES:
         found = pattern.fullmatch(uri)

@@ -27,6 +27,7 @@ import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Any, TypeGuard, Union
 
 from ledger.epcis.epcuris import normalise_identifier
@@ -251,17 +252,24 @@ def _in_order(children: list[Item], order: Order) -> str:
     """The pre-hash string of ``children`` in ``order``. Every child it uses up is removed
     from ``children``, so what is left is hashed afterwards as extensions."""
     extensions = _nested_extensions(children)
+    by_name: dict[str, list[Node]] = {}  # one pass over the children, not one per name
+    for child in children:
+        if _is_node(child):
+            by_name.setdefault(child[0], []).append(child)
     parts: list[str] = []
+    used: set[int] = set()
     for name, inner in order:
         values: list[str] = []
-        for node in [c for c in children if _is_node(c) and c[0] == name]:
+        for node in by_name.get(name, ()):
             text = _node_string(node, inner)
             if text:
                 values.append(text)
             if not node[2]:
-                children.remove(node)
+                used.add(id(node))
         values.sort()
         parts.extend(values)
+    if used:
+        children[:] = [child for child in children if id(child) not in used]
     text = "".join(parts)
     if extensions:
         text += _remaining(extensions)
@@ -318,6 +326,7 @@ def _remaining(children: Sequence[Item]) -> str:
 # -- values ---------------------------------------------------------------------------
 
 
+@lru_cache(maxsize=8192)  # units, types, lots and organisations repeat across events
 def _canonical_value(text: str) -> str:
     for urn, web in _URNS:
         text = text.replace(urn, web)

@@ -27,13 +27,17 @@ from ledger.epcis.eventhash import event_hash_id
 from ledger.epcis.identities import Identities, uom_quantity
 from verify.records import Record
 
-__all__ = ["CONTEXT", "EPCIS_CONTEXT", "NAMESPACE", "NAMESPACES", "Mapper"]
+__all__ = ["CONTEXT", "EPCIS_CONTEXT", "NAMESPACE", "NAMESPACES", "PROVENANCE", "Mapper",
+           "content_of"]
 
 EPCIS_CONTEXT = "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"
 NAMESPACE = "https://ns.agritrace.org/epcis/"
 NAMESPACES: Mapping[str, str] = {"agritrace": NAMESPACE, "cbvmda": "urn:epcglobal:cbv:mda:"}
 CONTEXT: list[Any] = [EPCIS_CONTEXT, dict(NAMESPACES)]
 ZONE = "+00:00"  # records hold UTC times
+# Where this copy of an event is stored and who signed it: left out of the event hash.
+PROVENANCE = frozenset({"agritrace:record", "agritrace:recordHash", "agritrace:signature",
+                        "agritrace:chain", "agritrace:seq", "agritrace:leafIndex"})
 
 Event = dict[str, Any]
 # The steps taken where the lot is: they name the recording organisation as the business
@@ -132,6 +136,25 @@ class Mapper:
         """``lot`` as it was once its record ``seq`` was recorded."""
         return self.ids.lot(lot, self.facts(lot, seq).gtin_after(seq))
 
+    def find_entry(self, lot: str, digest: str) -> StoredEntry | None:
+        """The stored record ``digest`` of ``lot`` or of a lot it was made from."""
+        seen, todo = set(), [lot]
+        while todo:
+            code = todo.pop()
+            if code in seen:
+                continue
+            seen.add(code)
+            facts = self.facts(code, 1 << 62)
+            for entry in facts.entries:
+                if entry.record.hash_hex == digest:
+                    return entry
+            if facts.entries:
+                genesis = facts.entries[0].record.data
+                todo.extend(str(purchase["lot"]) for purchase in genesis.get("purchases", []))
+                if isinstance(genesis.get("from"), str):
+                    todo.append(genesis["from"])
+        return None
+
     def _linked_seq(self, record: Record, lot: str) -> int:
         """The seq of ``lot``'s record that ``record`` links to (its last, if none)."""
         for reread in (False, True):
@@ -150,10 +173,18 @@ class Mapper:
         return element
 
 
+def content_of(event: Mapping[str, Any]) -> Event:
+    """The event without the fields that say where this copy of it is stored and signed
+    (``PROVENANCE``): what its hash id is computed over."""
+    return {key: value for key, value in event.items() if key not in PROVENANCE}
+
+
 def _named(event: Event) -> Event:
-    """``event`` with its CBV 2.0 hash id as ``eventID``, placed after its type."""
+    """``event`` with its CBV 2.0 hash id as ``eventID``, placed after its type. The id is
+    computed over the event's content only, so the same step recorded again in another store
+    (other keys, signatures, record hashes, leaves) is the same event with the same id."""
     event.pop("eventID", None)
-    identifier = event_hash_id(event, NAMESPACES)
+    identifier = event_hash_id(content_of(event), NAMESPACES)
     return {"type": event["type"], "eventID": identifier,
             **{key: value for key, value in event.items() if key != "type"}}
 
@@ -382,7 +413,8 @@ def _inspected(m: Mapper, record: Record, data: Mapping[str, Any],
     event = m._common("ObjectEvent", record, action="OBSERVE", biz_step="inspecting",
                       disposition=verdict)
     event["quantityList"] = [m.quantity(m.lot_uri(chain.lot, record.seq), None, "kg")]
-    event["certificationInfo"] = m.ids.record(record.hash_hex)
+    if data.get("report"):  # the lab's report, named by the inspecting organisation
+        event["certificationInfo"] = m.ids.document(record.org, "report", data["report"])
     event["agritrace:kind"] = data.get("kind", "")
     event["agritrace:verdict"] = data.get("verdict", "")
     _optional(event, {"lab": "agritrace:lab", "report": "agritrace:report",
@@ -408,13 +440,17 @@ def _certified(m: Mapper, record: Record, data: Mapping[str, Any],
                       disposition="conformant")
     event["quantityList"] = [m.quantity(m.lot_uri(chain.lot, record.seq), None, "kg")]
     certificate = m.ids.certificate(chain.lot) if data.get("scheme") == \
-        "compliance-certificate" else m.ids.record(record.hash_hex)
+        "compliance-certificate" else m.ids.document(record.org, "certificate", data["number"])
     event["certificationInfo"] = certificate
     _optional(event, {"scheme": "agritrace:scheme", "number": "agritrace:number",
                       "issuer": "agritrace:issuer", "valid_from": "agritrace:validFrom",
                       "valid_until": "agritrace:validUntil", "contact": "agritrace:contact",
-                      "basis": "agritrace:basis", "basis_record": "agritrace:basisRecord",
+                      "basis": "agritrace:basis",
                       "commitment_text": "agritrace:commitmentText"}, data)
+    if data.get("basis_record"):  # by its event id: a record hash differs between stores
+        basis = m.find_entry(chain.lot, data["basis_record"])
+        if basis is not None:
+            event["agritrace:basisEvent"] = m.events(basis)[0]["eventID"]
     return event
 
 
@@ -431,7 +467,9 @@ def _status(m: Mapper, record: Record, data: Mapping[str, Any], chain: ChainFact
     event["quantityList"] = [m.quantity(m.lot_uri(chain.lot, record.seq), None, "kg")]
     event["persistentDisposition"] = persistent
     event["agritrace:reason"] = data.get("reason", "")
-    _optional(event, {"recall": "agritrace:recall", "because_of": "agritrace:becauseOf"}, data)
+    # A cascaded recall names the lot whose recall reached it (the order's record hash
+    # stays in the record: a hash differs between stores, the lot does not).
+    _optional(event, {"because_of": "agritrace:becauseOf"}, data)
     return event
 
 

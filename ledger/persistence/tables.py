@@ -290,3 +290,28 @@ webhook_attempts = Table(
     Column("status_code", Integer, nullable=True),
     Column("error", String(300), nullable=True),
 )
+
+# -- EPCIS capture jobs (ledger.epcis.jobs) -------------------------------------------------
+# Each POST /epcis/capture, finished when it is answered: who captured, when, whether every
+# event was recorded (all or nothing), and each error with its JSON pointer.
+epcis_capture_jobs = Table(
+    "agritrace_epcis_capture_jobs",
+    metadata,
+    Column("capture_id", String(32), primary_key=True),
+    Column("org_id", String(40), nullable=False),
+    Column("created_at", String(32), nullable=False),
+    Column("finished_at", String(32), nullable=False),
+    Column("success", Boolean, nullable=False),
+    Column("events", Integer, nullable=False),
+    Column("records", Integer, nullable=False),
+    Column("errors_json", Text, nullable=False),
+)
+
+# Every event id an EPCIS capture recorded, with the record it became: a second capture of
+# the same event is refused, and a later correction finds the record it corrects.
+epcis_captured_events = Table(
+    "agritrace_epcis_captured_events",
+    metadata,
+    Column("event_id", String(255), primary_key=True),
+    Column("record", String(64), nullable=False),
+)

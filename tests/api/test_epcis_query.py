@@ -43,7 +43,9 @@ def _query(client: tuple[TestClient, str], **params: Any) -> list[dict[str, Any]
     body = response.json()
     assert body["type"] == "EPCISQueryDocument"
     events: list[dict[str, Any]] = body["epcisBody"]["queryResults"]["resultsBody"]["eventList"]
-    return events
+    # Where each copy is stored travels beside the events, in the same order.
+    copies = body.get("agritrace:provenance", [])
+    return [{**event, **copy} for event, copy in zip(events, copies, strict=True)]
 
 
 def _steps(events: list[dict[str, Any]]) -> list[tuple[str, str]]:

@@ -42,6 +42,13 @@ def _exported(ledger: Ledger, lot: str) -> dict[str, Any]:
     return epcis_document(lineage_events(ledger, lot))
 
 
+def _events(ledger: Ledger, lot: str) -> list[dict[str, Any]]:
+    """The exported events, each with where its copy is stored (``agritrace:provenance``)."""
+    document = _exported(ledger, lot)
+    return [{**event, **copy} for event, copy in zip(
+        document["epcisBody"]["eventList"], document["agritrace:provenance"], strict=True)]
+
+
 def test_the_schema_refuses_what_is_not_epcis() -> None:
     # The check below must be able to fail: a unit outside UN/CEFACT's form is refused.
     bad = {"@context": ["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"],
@@ -62,19 +69,21 @@ def test_every_demo_lot_exports_a_schema_valid_lineage(ledger: Ledger) -> None:
         events = document["epcisBody"]["eventList"]
         assert events, lot
         namespaces = context_namespaces(document["@context"])
-        for event in events:
+        provenance = document["agritrace:provenance"]
+        assert len(provenance) == len(events)
+        for event, copy in zip(events, provenance, strict=True):
             # eventID is the event's own CBV 2.0 hash id: anyone can compute it again.
-            assert event["eventID"] == event_hash_id(event, namespaces)
-            # The record travels with the event; its hash is the one named beside it.
-            raw = event["agritrace:record"].encode("utf-8")
-            assert hashlib.sha256(raw).hexdigest() == event["agritrace:recordHash"]
-            assert isinstance(event["agritrace:leafIndex"], int)
-            assert len(base64.b64decode(event["agritrace:signature"])) == 64
+            assert event["eventID"] == event_hash_id(event, namespaces) == copy["eventID"]
+            # The record travels beside the event; its hash is the one named with it.
+            raw = copy["agritrace:record"].encode("utf-8")
+            assert hashlib.sha256(raw).hexdigest() == copy["agritrace:recordHash"]
+            assert isinstance(copy["agritrace:leafIndex"], int)
+            assert len(base64.b64decode(copy["agritrace:signature"])) == 64
 
 
 def test_a_lineage_holds_its_ancestors_and_descendants_with_quantities(ledger: Ledger) -> None:
     kiwi_journey(ledger)
-    events = _exported(ledger, "KC1")["epcisBody"]["eventList"]
+    events = _events(ledger, "KC1")
     chains = {event["agritrace:chain"] for event in events}
     assert chains == {"lot/KH0", "lot/KH1", "lot/KH2", "lot/KC1", "lot/KG1", "lot/KG2"}
     by_step = {(event["type"], event.get("bizStep")): event for event in events}
@@ -113,7 +122,7 @@ def test_households_travel_as_commitments_only(ledger: Ledger) -> None:
     text = json.dumps(_exported(ledger, "KC1"), ensure_ascii=False)
     for secret in ("HH-KH0", "HH-000", "张三"):
         assert secret not in text
-    collection = next(e for e in _exported(ledger, "KC1")["epcisBody"]["eventList"]
+    collection = next(e for e in _events(ledger, "KC1")
                       if e["type"] == "TransformationEvent" and e["bizStep"] == "commissioning")
     commitments = [p["agritrace:householdCommitment"] for p in collection["agritrace:purchases"]]
     assert all(len(c) == 64 for c in commitments)
@@ -124,7 +133,7 @@ def test_a_correction_is_an_error_declaration_with_its_corrective_event(ledger: 
     original = ledger.lot_history("KH0")[0].record
     ledger.record(COOP, "Corrected", {"corrects": original.hash_hex, "reason": "称重有误",
                                       "values": {"quantity": "105"}}, lot="KH0")
-    events = [e for e in _exported(ledger, "KH0")["epcisBody"]["eventList"]
+    events = [e for e in _events(ledger, "KH0")
               if e["agritrace:chain"] == "lot/KH0"]
     first, declared, corrective = events[0], events[-2], events[-1]
     assert declared["eventID"] == first["eventID"]  # the same event, declared in error
