@@ -63,6 +63,14 @@ SELF_OR_ADMIN = (401, 403, 201, 403, 403, 201)
 ADMIN_READS = (401, 403, 403, 403, 403, 200)
 PLATFORMS = (401, 403, 403, 403, 200, 200)
 COMPRESSED = "/Cx7Q4Hgh-tZS23XyQIfw2o"
+# An EPCIS document from another system: an observation of a unit that is not a lot here.
+FOREIGN_EPCIS = {
+    "@context": ["https://ref.gs1.org/standards/epcis/epcis-context.jsonld"],
+    "type": "EPCISDocument", "schemaVersion": "2.0", "creationDate": "2026-09-10T06:00:00Z",
+    "epcisBody": {"eventList": [{
+        "type": "ObjectEvent", "eventTime": "2026-09-10T06:00:00Z",
+        "eventTimeZoneOffset": "+08:00", "action": "OBSERVE",
+        "epcList": ["urn:epc:id:sgtin:0614141.107346.2017"]}]}}
 
 
 @dataclass
@@ -157,6 +165,12 @@ ROWS = [
     Row("GET", "/exports/report.pdf?lot={lot}", TOKEN, setup="integrated"),
     # EPCIS queries read like tracing forward: any token.
     Row("GET", "/epcis/events", TOKEN),
+    # Capture: any organisation's token records its own steps (a refused event is a failed
+    # job, still 202); a job is its organisation's, and an admin's to read.
+    Row("POST", "/epcis/capture", (401, 202, 202, 202, 202, 403), body=FOREIGN_EPCIS),
+    Row("GET", "/epcis/capture/{capture_id}", (401, 404, 200, 404, 404, 200),
+        setup="captured"),
+    Row("OPTIONS", "/epcis/capture", (204,) * 6),
     # Platforms: verdicts, webhooks and deliveries for platforms and admins; the verdict key
     # and the recall feed are public.
     Row("POST", "/platform/listings/verify", PLATFORMS,
@@ -217,7 +231,13 @@ class Fresh:
         if setup == "device":
             phone = SigningKey.generate()
             device_key = Devices(ledger).redeem(code, phone.public_key, possession(phone)).key_id
+        capture_id = ""
+        if setup == "captured":
+            answer = self.api.client.post("/epcis/capture", json=FOREIGN_EPCIS,
+                                          headers=self.api.headers(COOP))
+            capture_id = answer.headers["Location"].rsplit("/", 1)[1]
         return {"code": code, "device_key": device_key, "subscription": subscription,
+                "capture_id": capture_id,
                 "delivery": delivery,
                 "lot": lot, "new": f"N{n}", "hash": receipt.hash, "key_id": server_keys[0],
                 "inspection": inspection,
