@@ -14,6 +14,7 @@ Modules, one job each; each command module registers its commands on ``groups``:
 - ``bundle``      ``bundle LOT -o FILE``: a lot's proof bundle, for offline checking
 - ``log``         ``integrate``, ``checkpoint``, ``log-key``
 - ``witness``     ``witness``: a C2SP tlog-witness over HTTP
+- ``monitor``     ``monitor URL --log-key VKEY``: audit a running service from outside
 - ``serve``       ``demo`` and ``serve`` (the HTTP API with the integrator)
 - ``tokens``      ``token create|list|revoke``: API tokens, the admin token among them
 - ``devices``     ``device pair|list|revoke``: phones that sign, paired by a one-time code
@@ -33,6 +34,7 @@ from ledger.cli import (  # noqa: F401 - importing a command module registers it
     devices,
     log,
     lots,
+    monitor,
     orgs,
     printing,
     recording,
