@@ -70,6 +70,9 @@ def monitor(
     witness_name: Annotated[str | None, typer.Option(
         "--witness-name", show_default=False,
         help="With --witness-key: make the key file under this name when missing.")] = None,
+    save_every: Annotated[float, typer.Option(
+        "--save-every", metavar="S", min=0.0,
+        help="While catching up, save the state at least every S seconds.")] = 5.0,
 ) -> None:
     """Audit a running agritrace from outside: every entry, signature, chain and root."""
     verifier = _log_verifier(log_key)
@@ -86,7 +89,8 @@ def monitor(
             fail(str(error), error.exit_code)
         if signer is not None:
             err.print(Text(f"cosigning as witness {signer.verifier.to_vkey()}"), soft_wrap=True)
-        _run(Monitor(client, verifier, folder, loaded, witness=signer), once, interval)
+        _run(Monitor(client, verifier, folder, loaded, witness=signer, save_every=save_every),
+             once, interval)
 
 
 def _run(monitor: Monitor, once: bool, interval: float) -> None:
