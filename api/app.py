@@ -42,6 +42,7 @@ from api.routes import (
 from api.routes import (
     devices,
     docs,
+    epcis,
     health,
     lineage,
     log,
@@ -49,6 +50,7 @@ from api.routes import (
     orgs,
     recording,
     records,
+    reports,
     scan,
     tokens,
 )
@@ -97,7 +99,7 @@ def create_app(settings: Settings | None = None,
                            trusted_hosts=[str(proxy) for proxy in service.trusted_proxies])
     app.add_middleware(SecurityHeaders)  # outermost: on every answer, a 413 too
     for module in (docs, health, lots, lineage, records, recording, orgs, devices, tokens, log,
-                   scan, recording_app):
+                   scan, recording_app, reports, epcis):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app

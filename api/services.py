@@ -30,6 +30,7 @@ from ledger.config import Settings
 from ledger.consumer import SummaryCache
 from ledger.consumer.scans import ScanCounter
 from ledger.digitallink.uris import public_url
+from ledger.epcis.source import EventSource
 from ledger.log import TransparencyLog, load_log_key
 from ledger.log.background import BackgroundIntegrator, write_lock
 from ledger.persistence.idempotency import IdempotencyKeys, fingerprint_secret
@@ -54,6 +55,7 @@ class Services:
     authenticator: Authenticator  # token grants, remembered a moment
     sheets: LabelSheets
     scanning: Scanning  # the resolver's summaries, scan counts and rendered pages
+    epcis: EventSource  # lot records mapped to EPCIS events, the recent ones remembered
 
     @classmethod
     def open(cls, settings: Settings, service: ServiceSettings) -> Services:
@@ -77,7 +79,8 @@ class Services:
                 sheets=LabelSheets(),
                 scanning=Scanning(ledger=ledger, log=log, summaries=SummaryCache(ledger),
                                   scans=ScanCounter(ledger.store.engine),
-                                  pages=RenderedPages(), host=public_url()))
+                                  pages=RenderedPages(), host=public_url()),
+                epcis=EventSource(ledger.store))
         except BaseException:
             ledger.close()
             raise

@@ -27,6 +27,7 @@ STEPS: Mapping[str, tuple[str, str]] = {
     "Released": ("解除暂扣", "Released"),
     "Recalled": ("召回", "Recalled"),
     "Corrected": ("更正", "Corrected"),
+    "ReportIssued": ("出具审核报告", "Audit report issued"),
 }
 
 FACTS: Mapping[str, tuple[str, str]] = {

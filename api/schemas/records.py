@@ -22,7 +22,7 @@ __all__ = ["BatchIn", "EntryIn", "OpeningIn", "ReceiptPublic", "RecordedPublic",
 
 STEP_NAMES = Literal["Harvested", "Collected", "Graded", "PreCooled", "Stored", "Packed",
                      "Shipped", "Received", "Inspected", "Certified", "Held", "Released",
-                     "Recalled", "Corrected"]
+                     "Recalled", "Corrected", "ReportIssued"]
 
 
 class ReceiptPublic(BaseModel):

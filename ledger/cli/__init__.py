@@ -12,6 +12,8 @@ Modules, one job each; each command module registers its commands on ``groups``:
 - ``printing``    ``labels LOT -o F.pdf`` and ``certificate LOT -o F.pdf``
 - ``audit``       ``audit [--checkpoint FILE]``: records, then the transparency log
 - ``bundle``      ``bundle LOT -o FILE``: a lot's proof bundle, for offline checking
+- ``epcis``       ``export-epcis LOT -o F.jsonld``: a lot's lineage as an EPCIS 2.0 document
+- ``report``      ``report LOT -o F.pdf [--official --org ORG]``: a lot's audit report
 - ``log``         ``integrate``, ``checkpoint``, ``log-key``
 - ``witness``     ``witness``: a C2SP tlog-witness over HTTP
 - ``monitor``     ``monitor URL --log-key VKEY``: audit a running service from outside
@@ -32,12 +34,14 @@ from ledger.cli import (  # noqa: F401 - importing a command module registers it
     bundle,
     csv_import,
     devices,
+    epcis,
     log,
     lots,
     monitor,
     orgs,
     printing,
     recording,
+    report,
     serve,
     tokens,
     witness,

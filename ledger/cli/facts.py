@@ -78,4 +78,6 @@ FACTS: Mapping[str, Callable[[Mapping[str, Any]], str]] = {
     "Released": lambda d: str(d["reason"]),
     "Recalled": lambda d: str(d["reason"]),
     "Corrected": lambda d: f"corrects {str(d['corrects'])[:HASH_SHOWN]}: {d['reason']}",
+    "ReportIssued": lambda d: (f"audit report sha256 {str(d['report_sha256'])[:HASH_SHOWN]} "
+                               f"at checkpoint {d['checkpoint_size']}"),
 }

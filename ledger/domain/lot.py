@@ -8,7 +8,8 @@ records both pass through it before they are appended, so both obey the same rul
   lot; the same holds for issuing a 承诺达标合格证;
 - custody moves by ``Shipped`` (to an organisation) and ``Received`` (by that organisation);
 - inspectors may inspect, hold, release and recall any lot; the custodian may record its own
-  inspections and certificates;
+  inspections and certificates; only an inspector records that it issued an official audit
+  report of a lot (``ReportIssued``), whatever the lot's state;
 - a consumed lot takes only inspection, recall and correction records;
 - what left a lot (collections, gradings) and what was packed from it (units × net weight,
   plus the declared loss) never exceed its quantity;
@@ -166,6 +167,11 @@ class Lot(Chain):
 
     def _check_permission(self, record: Record, actor: Actor, ancestors: Ancestors) -> None:
         step = record.type
+        if step == "ReportIssued":
+            if not actor.is_inspector:
+                raise NotPermitted("only an inspector issues an official audit report",
+                                   field="org")
+            return
         if step in INSPECTOR_STEPS and actor.is_inspector:
             self._check_inspector_step(step)
             return

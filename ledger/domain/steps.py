@@ -263,6 +263,25 @@ CORRECTED = obj({
 })
 
 
+def sha256_digest(value: Any, path: str) -> str:
+    """A SHA-256 digest written as 64 lowercase hex digits."""
+    if not isinstance(value, str) or len(value) != 64 or \
+            any(char not in "0123456789abcdef" for char in value):
+        raise InvalidInput("must be a SHA-256 digest: 64 lowercase hex digits", field=path)
+    return value
+
+
+# An inspector's official audit report of the lot (ledger.exports.report): the SHA-256 of the
+# report's exact bytes, and the proof bundle and checkpoint it was made from, so a printed
+# report can be matched to the ledger and the ledger to the records the report shows.
+REPORT_ISSUED = obj({
+    "report_sha256": _req(sha256_digest),
+    "bundle_sha256": _req(sha256_digest),
+    "checkpoint_size": _req(count(2**53 - 1)),
+    "checkpoint_root": _req(sha256_digest),
+})
+
+
 # The times a step's data names, by field. Those of something that happened come no later
 # than the record is recorded, as the record's own time; dates ahead (best before, valid
 # from or until) lie within ``ledger.domain.lot.HORIZON`` of it.
@@ -306,6 +325,7 @@ STEPS: Mapping[str, obj] = {
     "Released": REASON,
     "Recalled": RECALLED,
     "Corrected": CORRECTED,
+    "ReportIssued": REPORT_ISSUED,
 }
 # Steps whose data may hold private values (sealed into commitments before recording); a
 # correction holds them when it corrects a private field.

@@ -18,9 +18,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.benchmarks")
     parser.add_argument("--quick", action="store_true", help="smaller counts, for a smoke run")
     parser.add_argument("--only", choices=("recording", "log", "heads", "bundle", "api", "scan",
-                                           "app", "monitor"),
-                        help="run one section: recording, log, heads, bundle, api, scan, app "
-                             "or monitor")
+                                           "app", "epcis", "monitor"),
+                        help="run one section: recording, log, heads, bundle, api, scan, app, "
+                             "epcis or monitor")
     args = parser.parse_args()
     scale = 5 if args.quick else 1
     backends = ["sqlite"] + (["postgres"] if postgres_reachable() else [])
@@ -46,6 +46,9 @@ def main() -> int:
     if args.only in (None, "app"):
         from tests.benchmarks.bench_app import report as app_report
         app_report(scale)
+    if args.only in (None, "epcis"):
+        from tests.benchmarks.bench_epcis import report as epcis_report
+        epcis_report(backends, scale)
     if args.only in (None, "monitor"):
         from tests.benchmarks.bench_monitor import report as monitor_report
         monitor_report(backends, scale)

@@ -1,0 +1,96 @@
+"""The audit report of a lot, read back: rendered pages, its QR code and its Chinese text;
+made twice, the same bytes; issued as an official report, its hash is a verified record of
+the inspector. SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pytest
+
+from ledger.application import Ledger
+from ledger.bundles import build_bundle
+from ledger.digitallink.uris import DigitalLink
+from ledger.errors import LotNotFound, NotPermitted
+from ledger.exports.report import build_report, issue_report
+from ledger.log import TransparencyLog
+from ledger.log.logkey import LogKey
+from tests.journeys import COOP, INSPECTOR, register_parties
+from tests.report_reading import GTIN, pages, qr_codes, story_to_recall, text_of
+from verify.bundle import Bundle
+from verify.notes import Signer
+from verify.verification import verify_bundle
+
+HOST = "https://trace.example.cn"
+
+
+@pytest.fixture
+def log(ledger: Ledger) -> TransparencyLog:
+    return TransparencyLog(ledger.store, LogKey(Signer.generate("agritrace.test/report-log")))
+
+
+@pytest.fixture
+def recalled(ledger: Ledger) -> Ledger:
+    register_parties(ledger)
+    story_to_recall(ledger)
+    return ledger
+
+
+def test_the_report_of_a_recalled_lot_reads_back(recalled: Ledger, log: TransparencyLog,
+                                                 tmp_path: Path) -> None:
+    report = build_report(recalled, log, "KG1", host=HOST)
+    # A phone scanning the printed report reaches the lot's Digital Link.
+    images = pages(report.pdf, tmp_path)
+    assert len(images) >= 2
+    assert qr_codes(images) == [DigitalLink(GTIN, "KG1").uri(HOST)]
+    # The text is there for a reader (and a screen reader) to take: Chinese exactly.
+    # Table cells wrap, so lines are joined before looking.
+    text = text_of(report.pdf, tmp_path).replace("\n", "")
+    for expected in ("农产品追溯审核报告", "批次 LotKG1", "状态 Status已召回 recalled",
+                     "产品 Product猕猴桃 红阳", "农药残留超标", "毒死蜱", "湘U·12345",
+                     "西乡冷库1号", "凤凰县市场监督管理局", "非正式副本"):
+        assert expected in text, expected
+    # It rests on the bundle of the latest checkpoint, and says which.
+    bundle = build_bundle(recalled, log, "KG1").to_json()
+    assert report.bundle_sha256 == hashlib.sha256(bundle).hexdigest()
+    assert report.bundle_sha256 in text
+    assert report.checkpoint_size == log.latest_checkpoint().size
+    assert f"检查点大小 Checkpoint size{report.checkpoint_size}" in text
+    # The same facts give the same bytes.
+    assert build_report(recalled, log, "KG1", host=HOST).pdf == report.pdf
+
+
+def test_an_official_report_is_a_verified_record_of_the_inspector(
+        recalled: Ledger, log: TransparencyLog, tmp_path: Path) -> None:
+    report = build_report(recalled, log, "KG1", host=HOST, issuer=INSPECTOR)
+    assert "正式报告" in text_of(report.pdf, tmp_path)
+    receipt = issue_report(recalled, report)
+    last = recalled.lot_history("KG1")[-1].record
+    assert (last.hash_hex, last.type, last.org) == (receipt.hash, "ReportIssued", INSPECTOR)
+    assert last.data == {"report_sha256": hashlib.sha256(report.pdf).hexdigest(),
+                         "bundle_sha256": report.bundle_sha256,
+                         "checkpoint_size": report.checkpoint_size,
+                         "checkpoint_root": report.checkpoint_root}
+    # The record verifies in the lot's next bundle, and changes nothing of its state.
+    bundle = build_bundle(recalled, log, "KG1")
+    result = verify_bundle(Bundle.from_json(bundle.to_json()), [log.key.verifier])
+    assert receipt.hash in {hashlib.sha256(r.raw).hexdigest() for r in bundle.records}
+    assert result.state is not None
+    assert result.state["status"] == "recalled"
+
+
+def test_only_an_inspector_issues_an_official_report(recalled: Ledger,
+                                                     log: TransparencyLog) -> None:
+    with pytest.raises(NotPermitted, match="not an inspector") as refused:
+        build_report(recalled, log, "KG1", host=HOST, issuer=COOP)
+    assert refused.value.field == "official"
+    with pytest.raises(NotPermitted, match="only an inspector"):
+        recalled.record(COOP, "ReportIssued", {
+            "report_sha256": "a" * 64, "bundle_sha256": "b" * 64, "checkpoint_size": 1,
+            "checkpoint_root": "c" * 64}, lot="KG1")
+
+
+def test_an_unknown_lot_has_no_report(recalled: Ledger, log: TransparencyLog) -> None:
+    with pytest.raises(LotNotFound):
+        build_report(recalled, log, "NOSUCH", host=HOST)
