@@ -55,7 +55,12 @@ class LogClient:
             self._headers["Authorization"] = f"Bearer {token}"
         self._timeout = timeout
         self._sleep = sleep
+        self._token = token
         self._connection: http.client.HTTPConnection | None = None
+
+    def another(self) -> LogClient:
+        """A client of the same log on a connection of its own, for another thread."""
+        return LogClient(self.url, token=self._token, timeout=self._timeout, sleep=self._sleep)
 
     def close(self) -> None:
         if self._connection is not None:

@@ -26,7 +26,9 @@ changed by comparing the entries with the record hashes it kept.
 from __future__ import annotations
 
 import time
+from collections import deque
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from hashlib import sha256
 
@@ -52,6 +54,7 @@ from verify.records import Record
 __all__ = ["Monitor", "Round"]
 
 Progress = Callable[[int, int], None]  # (entries verified, entries in the checkpoint)
+PREFETCH = 2  # entry bundles fetched ahead of the one being checked
 
 
 @dataclass(frozen=True)
@@ -218,32 +221,54 @@ class Monitor:
     # -- steps 4 and 5 ------------------------------------------------------------------
 
     def _catch_up(self, checkpoint: Checkpoint, due: dict[int, Checkpoint]) -> None:
+        """Steps 4 and 5 up to ``checkpoint``; the next bundles are fetched on another
+        connection while this one is checked, so the network and the checks overlap."""
         replay, saved = self.replay, time.monotonic()
-        for bundle in bundles_between(replay.size, checkpoint.size):
-            entries, signatures, leaf_hashes = self._fetch(bundle, checkpoint)
-            for offset in range(replay.size - bundle.first, bundle.width):
-                if replay.check(entries[offset], signatures[offset]) != leaf_hashes[offset]:
-                    leaf = bundle.first + offset
-                    raise LogMisbehaved(
-                        "served tiles", f"the entry's leaf hash is not the one in the log's "
-                        f"hash tile {bundle.leaf_tile_path}: the entry or the tile was changed",
-                        leaf=leaf, record=self._kept_hash(leaf))
-                if replay.size in due:
-                    self._check_root(due.pop(replay.size))
-            if self.progress is not None:
-                self.progress(replay.size, checkpoint.size)
-            if time.monotonic() - saved > self.save_every:
-                self._save()
-                saved = time.monotonic()
+        bundles = bundles_between(replay.size, checkpoint.size)
+        if not bundles:
+            return
+        fetcher = self.client.another()
+        pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="agritrace-monitor")
+        try:
+            ahead = deque(pool.submit(self._fetch, fetcher, bundle, checkpoint)
+                          for bundle in bundles[:PREFETCH])
+            for position, bundle in enumerate(bundles):
+                entries, signatures, leaf_hashes = ahead.popleft().result()
+                if position + PREFETCH < len(bundles):
+                    ahead.append(pool.submit(self._fetch, fetcher, bundles[position + PREFETCH],
+                                             checkpoint))
+                self._check_bundle(bundle, entries, signatures, leaf_hashes, due)
+                if self.progress is not None:
+                    self.progress(replay.size, checkpoint.size)
+                if time.monotonic() - saved > self.save_every:
+                    self._save()
+                    saved = time.monotonic()
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+            fetcher.close()
 
-    def _fetch(self, bundle: Bundle, checkpoint: Checkpoint
+    def _check_bundle(self, bundle: Bundle, entries: list[bytes], signatures: list[bytes],
+                      leaf_hashes: list[bytes], due: dict[int, Checkpoint]) -> None:
+        replay = self.replay
+        for offset in range(replay.size - bundle.first, bundle.width):
+            if replay.check(entries[offset], signatures[offset]) != leaf_hashes[offset]:
+                leaf = bundle.first + offset
+                raise LogMisbehaved(
+                    "served tiles", f"the entry's leaf hash is not the one in the log's "
+                    f"hash tile {bundle.leaf_tile_path}: the entry or the tile was changed",
+                    leaf=leaf, record=self._kept_hash(leaf))
+            if replay.size in due:
+                self._check_root(due.pop(replay.size))
+
+    @staticmethod
+    def _fetch(client: LogClient, bundle: Bundle, checkpoint: Checkpoint
                ) -> tuple[list[bytes], list[bytes], list[bytes]]:
         """The entries, signatures and leaf hashes of ``bundle``; a refusal is a failure,
         since ``checkpoint`` covers them."""
         parts = []
         for path in (bundle.entries_path, bundle.signatures_path, bundle.leaf_tile_path):
             try:
-                parts.append(self.client.get("/log/" + path))
+                parts.append(client.get("/log/" + path))
             except Refused as refusal:
                 last = bundle.first + bundle.width - 1
                 raise LogMisbehaved("served tiles", f"the log does not serve {path} (leaves "
