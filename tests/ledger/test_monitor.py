@@ -42,6 +42,7 @@ from ledger.monitor import (
     StateFolder,
     WrongLogKey,
 )
+from ledger.monitor.client import Refused
 from ledger.monitor.tiles import bundles_between
 from ledger.persistence.tables import log_checkpoints, log_leaves
 from ledger.recording.records import build_record
@@ -346,3 +347,21 @@ def test_a_kept_state_that_is_cut_short_is_refused(live: Live) -> None:
     (live.state / "records.bin").write_bytes(b"")
     with pytest.raises(MonitorMisconfigured, match="is not a monitor's state"):
         live.monitor()
+
+
+def test_signature_bundles_stand_beside_entry_bundles(live: Live) -> None:
+    live.add(4)
+    client = LogClient(live.url)
+    try:
+        signatures = client.get("/log/signatures/000.p/5")
+        stored = [r.signature for r in live.ledger.store.records()]
+        assert signatures == b"".join(stored)
+        for path, status, said in (("/log/signatures/000.p/6", 404, "beyond the latest"),
+                                   ("/log/signatures/0", 400, "not a signature bundle path"),
+                                   ("/log/signatures/000.p/0", 400, "partial width")):
+            with pytest.raises(Refused) as refused:
+                client.get(path)
+            assert refused.value.status == status
+            assert said in refused.value.reason
+    finally:
+        client.close()
