@@ -4,8 +4,10 @@ One ``Ledger`` and one ``TransparencyLog`` per process, with everything else the
 in one frozen ``api.services.Services`` on ``app.state.services``; closed at shutdown.
 Unless ``service.integrate`` is false, the lifespan runs the log's integrator in a background
 thread that appends new records, signs checkpoints and collects witness cosignatures;
-shutdown stops it before the store is closed. On SQLite, recording and integrating in one
-process take turns (``ledger.log.background.write_lock``). Routes are plain ``def``:
+shutdown stops it before the store is closed. Unless ``service.deliver`` is false, it also
+runs the webhook delivery thread (``ledger.platform.delivery``). On SQLite, recording and
+integrating in one process take turns (``ledger.log.background.write_lock``).
+Routes are plain ``def``:
 the ledger blocks, so FastAPI runs them in its thread pool. Errors become JSON in one place
 (``api.errors``). Bodies over ``service.max_body_bytes`` are 413 (``api.middleware.limits``); JSON
 bodies with repeated names, lone surrogates or absurd nesting are 422 (``api.middleware.bodies``);
@@ -43,15 +45,20 @@ from api.routes import (
     devices,
     docs,
     epcis,
+    exports,
+    feed,
     health,
+    inspection,
     lineage,
     log,
     lots,
     orgs,
+    platform,
     recording,
     records,
     reports,
     scan,
+    subscriptions,
     tokens,
 )
 from api.services import Services, services_of
@@ -76,6 +83,8 @@ def create_app(settings: Settings | None = None,
         running = services_of(app)
         if running.settings.integrate:
             running.integrator.start()
+        if running.settings.deliver:
+            running.deliveries.start()
         try:
             yield {READ_TIMEOUTS: (running.settings.header_timeout,
                                    running.settings.body_timeout)}
@@ -93,13 +102,16 @@ def create_app(settings: Settings | None = None,
     # Consumers scan on slow rural connections: the page is ~30 KB as HTML, ~7 KB gzipped.
     app.add_middleware(GZipMiddleware, minimum_size=1024)
     app.add_middleware(MetricsMiddleware, metrics=services.metrics)
-    app.add_middleware(BodySizeGuard, limit=service.max_body_bytes)
+    app.add_middleware(BodySizeGuard, limit=service.max_body_bytes,
+                       larger={platform.VERIFY_PATH: platform.LISTINGS_BODY_LIMIT})
     if service.trusted_proxies:
         app.add_middleware(ProxyHeadersMiddleware,
                            trusted_hosts=[str(proxy) for proxy in service.trusted_proxies])
     app.add_middleware(SecurityHeaders)  # outermost: on every answer, a 413 too
-    for module in (docs, health, lots, lineage, records, recording, orgs, devices, tokens, log,
-                   scan, recording_app, reports, epcis):
+    # feed before lineage: /recalls/feed, not /recalls/{recall}
+    for module in (docs, health, lots, feed, lineage, records, recording, orgs, devices, tokens,
+                   log, scan, recording_app, reports, epcis, platform, subscriptions, exports,
+                   inspection):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app

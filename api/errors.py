@@ -12,6 +12,7 @@ a step refused by a domain rule adds ``rule`` (its name, docs/records.md) and ``
     WrongState, ChainConflict, AlreadyExists   409; a conflict adds the chain and its head
     RateLimited       429   with Retry-After (an organisation's key changes per day)
     StoreUnavailable  503
+    ContentTooLarge   413   more listings (or other items) at once than the service takes
     anything else     500   (AuditFailed: the log will not serve what does not verify)
 
 FastAPI's own checks answer like ``InvalidInput``: 400 for the path, query or headers, 422 for
@@ -43,6 +44,7 @@ from api.services import services_of
 from ledger.errors import (
     AlreadyExists,
     ChainConflict,
+    ContentTooLarge,
     InvalidInput,
     LedgerError,
     NotFound,
@@ -58,6 +60,7 @@ __all__ = ["STATUSES", "error_body", "error_response", "install_error_handlers",
 log = logging.getLogger(__name__)
 
 STATUSES: tuple[tuple[type[LedgerError], int], ...] = (
+    (ContentTooLarge, 413),
     (NotFound, 404),
     (InvalidInput, 422),
     (Unauthenticated, 401),

@@ -6,7 +6,8 @@ that see only the request use ``services_of(request.app)``. ``Services.open`` ma
 from the two settings: the ledger over its store, the transparency log, the integrator
 thread (started by the app's lifespan), the lock this process's writers share, the metrics,
 the anonymous rate limit, the idempotency keys, the chain reader, the token cache, the label
-sheets and the resolver's services. ``close`` stops the integrator and closes the store.
+sheets, the resolver's services, the webhook subscriptions and the delivery thread (also
+started by the lifespan). ``close`` stops both threads and closes the store.
 """
 
 from __future__ import annotations
@@ -35,6 +36,9 @@ from ledger.log import TransparencyLog, load_log_key
 from ledger.log.background import BackgroundIntegrator, write_lock
 from ledger.persistence.idempotency import IdempotencyKeys, fingerprint_secret
 from ledger.persistence.lookup import ChainReader
+from ledger.platform.delivery import DeliveryWorker
+from ledger.platform.subscriptions import Subscriptions
+from ledger.platform.verdicts import VerdictService
 
 __all__ = ["Services", "services_of"]
 
@@ -56,6 +60,9 @@ class Services:
     sheets: LabelSheets
     scanning: Scanning  # the resolver's summaries, scan counts and rendered pages
     epcis: EventSource  # lot records mapped to EPCIS events, the recent ones remembered
+    verdicts: VerdictService  # platform verdicts, signed by the verdict key (made on first use)
+    subscriptions: Subscriptions  # platforms' webhooks
+    deliveries: DeliveryWorker  # sends the outbox's webhooks
 
     @classmethod
     def open(cls, settings: Settings, service: ServiceSettings) -> Services:
@@ -66,6 +73,7 @@ class Services:
             log = TransparencyLog(ledger.store, load_log_key(settings),
                                   batch_size=service.batch_size, witnesses=service.witnesses)
             writes = write_lock(ledger.store)
+            subscriptions = Subscriptions(ledger.store.engine, settings.master_key)
             return cls(
                 settings=service, ledger=ledger, log=log,
                 integrator=BackgroundIntegrator(log, idle=service.idle, writes=writes),
@@ -80,14 +88,20 @@ class Services:
                 scanning=Scanning(ledger=ledger, log=log, summaries=SummaryCache(ledger),
                                   scans=ScanCounter(ledger.store.engine),
                                   pages=RenderedPages(), host=public_url()),
-                epcis=EventSource(ledger.store))
+                epcis=EventSource(ledger.store),
+                verdicts=VerdictService(ledger, log),
+                subscriptions=subscriptions,
+                deliveries=DeliveryWorker(ledger.store.outbox, subscriptions,
+                                          service.delivery))
         except BaseException:
             ledger.close()
             raise
 
     def close(self) -> None:
-        """Stop the integrator (waiting for its batch), then close the store."""
+        """Stop the integrator (waiting for its batch) and the delivery thread (waiting for
+        the sends under way), then close the store."""
         self.integrator.stop()
+        self.deliveries.stop()
         self.ledger.close()
 
 

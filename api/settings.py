@@ -32,6 +32,18 @@ cannot be read is ``InvalidInput`` naming its variable):
 - ``AGRITRACE_IDEMPOTENCY_LEASE``: seconds a request holds its ``Idempotency-Key`` before a
   retry may take the key over (30): how long a key stays blocked after its request died
   with its process (``ledger.persistence.idempotency``).
+- ``AGRITRACE_DELIVER``: ``0``, ``false`` or ``no`` turns the webhook delivery thread off
+  (another process delivers; deliveries still go into the outbox); on by default.
+- ``AGRITRACE_WEBHOOK_TIMEOUT``: seconds a webhook receiver has for each step of a delivery
+  (connecting, reading the answer) before the attempt fails (10).
+  ``AGRITRACE_WEBHOOK_BACKOFF``: seconds before the first retry (5), doubling each time up to
+  ``AGRITRACE_WEBHOOK_BACKOFF_CAP`` (3600), with jitter; ``AGRITRACE_WEBHOOK_HORIZON``:
+  seconds after which an undelivered webhook is dead (86400: 24 hours);
+  ``AGRITRACE_WEBHOOK_POLL``: seconds between looks for deliveries written by other processes
+  (2). ``AGRITRACE_WEBHOOK_ALLOW_PRIVATE``: ``1`` lets webhooks go to loopback and private
+  addresses (tests, closed networks); off by default (``ledger.platform.webhooks``).
+- ``AGRITRACE_EXPORT_ROWS``: the most rows a trace export may hold (default 1,000,000); a
+  larger trace is refused with 400 naming the limit (docs/exports.md).
 """
 
 from __future__ import annotations
@@ -54,6 +66,7 @@ from pydantic_settings import (
 
 from ledger.errors import InvalidInput
 from ledger.log import WitnessEndpoint
+from ledger.platform.delivery import DeliverySettings
 
 __all__ = ["Network", "ServiceSettings", "parse_networks", "parse_witness", "parse_witnesses"]
 
@@ -97,6 +110,32 @@ class ServiceSettings(BaseSettings):
     # seconds before a retry may take a running key over
     idempotency_lease: float = Field(default=30.0,
                                      validation_alias="AGRITRACE_IDEMPOTENCY_LEASE")
+    # rows a trace export may hold (GET /exports/trace.xlsx|.csv); more is refused
+    export_rows: int = Field(default=10**6, validation_alias="AGRITRACE_EXPORT_ROWS")
+
+    # the webhook delivery thread (ledger.platform.delivery)
+    deliver: bool = Field(default=True, validation_alias="AGRITRACE_DELIVER")
+    webhook_timeout: float = Field(default=10.0, validation_alias="AGRITRACE_WEBHOOK_TIMEOUT")
+    webhook_backoff: float = Field(default=5.0, validation_alias="AGRITRACE_WEBHOOK_BACKOFF")
+    webhook_backoff_cap: float = Field(default=3600.0,
+                                       validation_alias="AGRITRACE_WEBHOOK_BACKOFF_CAP")
+    webhook_horizon: float = Field(default=86400.0,
+                                   validation_alias="AGRITRACE_WEBHOOK_HORIZON")
+    webhook_poll: float = Field(default=2.0, validation_alias="AGRITRACE_WEBHOOK_POLL")
+    webhook_private: bool = Field(default=False,
+                                  validation_alias="AGRITRACE_WEBHOOK_ALLOW_PRIVATE")
+    webhook_concurrency: int = 16  # deliveries sent at once
+    webhook_leaf_wait: float = 30.0  # seconds a delivery waits for its record's leaf index
+
+    @property
+    def delivery(self) -> DeliverySettings:
+        """How the delivery thread sends and retries."""
+        return DeliverySettings(
+            timeout=self.webhook_timeout, backoff=self.webhook_backoff,
+            backoff_cap=self.webhook_backoff_cap, horizon=self.webhook_horizon,
+            poll=self.webhook_poll, lease=max(60.0, 3 * self.webhook_timeout),
+            concurrency=self.webhook_concurrency, leaf_wait=self.webhook_leaf_wait,
+            allow_private=self.webhook_private)
 
     @classmethod
     def from_env(cls) -> ServiceSettings:
@@ -117,7 +156,7 @@ class ServiceSettings(BaseSettings):
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         return init_settings, _Variables(settings_cls)
 
-    @field_validator("integrate", mode="before")
+    @field_validator("integrate", "deliver", "webhook_private", mode="before")
     @classmethod
     def _switch(cls, value: Any, info: ValidationInfo) -> Any:
         if not isinstance(value, str):
@@ -146,10 +185,17 @@ class ServiceSettings(BaseSettings):
     def _whole(cls, value: Any, info: ValidationInfo) -> Any:
         return _read_number(value, _variable(info), whole=True)
 
-    @field_validator("header_timeout", "body_timeout", "idempotency_lease", mode="before")
+    @field_validator("header_timeout", "body_timeout", "idempotency_lease", "webhook_timeout",
+                     "webhook_backoff", "webhook_backoff_cap", "webhook_horizon",
+                     "webhook_poll", mode="before")
     @classmethod
     def _positive(cls, value: Any, info: ValidationInfo) -> Any:
         return _read_number(value, _variable(info), positive=True)
+
+    @field_validator("export_rows", mode="before")
+    @classmethod
+    def _count(cls, value: Any, info: ValidationInfo) -> Any:
+        return _read_number(value, _variable(info), whole=True, positive=True)
 
 
 class _Variables(EnvSettingsSource):

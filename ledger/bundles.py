@@ -49,7 +49,7 @@ from verify.errors import VerificationError
 from verify.merkle import inclusion_proof
 from verify.records import Record
 
-__all__ = ["MEDIA_TYPE", "build_bundle"]
+__all__ = ["MEDIA_TYPE", "build_bundle", "chain_proof"]
 
 MEDIA_TYPE = "application/vnd.agritrace.bundle+json"
 
@@ -104,6 +104,26 @@ def build_bundle(ledger: Ledger, log: TransparencyLog, lot: str, *,
                for item, proof in zip(chosen, proofs, strict=True)]
     return Bundle.of(code, checkpoint.note, records, _consistency(log, since, size),
                      _heads(log, checkpoint, chosen))
+
+
+def chain_proof(ledger: Ledger, log: TransparencyLog, chain: str,
+                checkpoint: PublishedCheckpoint) -> tuple[list[BundleRecord], BundleHead]:
+    """One chain, whole at ``checkpoint``, as a bundle carries it: its records with inclusion
+    proofs and its head proof. Raises ``NotFound`` when the chain is not in that checkpoint,
+    or the checkpoint signs no chain-head map."""
+    size = checkpoint.size
+    with ledger.store.engine.connect() as connection:
+        chosen = _Reader(ledger.store, connection).chain(chain, size)
+        proofs = NodeCache(connection).prefetch(
+            lambda get: [inclusion_proof(item.leaf or 0, size, get) for item in chosen])
+    heads = log.head_proofs(checkpoint, {chain})
+    if not chosen or heads is None or chain not in heads:
+        raise NotFound(f"{chain} is not in checkpoint {size} with a chain-head map",
+                       field="chain")
+    seq, head = heads[chain]
+    records = [BundleRecord(item.leaf or 0, item.raw, item.signature, tuple(proof))
+               for item, proof in zip(chosen, proofs, strict=True)]
+    return records, BundleHead(chain, seq, tuple(head))
 
 
 def _heads(log: TransparencyLog, checkpoint: PublishedCheckpoint,

@@ -20,7 +20,8 @@ LedgerError
  ├─ RateLimited           too many changes of one kind in a time window (429)
  ├─ ChainConflict         another writer appended to the chain first; retry (409)
  ├─ AuditFailed           the store does not verify; names the first bad record
- └─ StoreUnavailable      the database cannot be reached or is misconfigured
+ ├─ StoreUnavailable      the database cannot be reached or is misconfigured
+ └─ ContentTooLarge       more at once than the service takes, naming the limit (413)
 
 An error refusing a step by a domain rule names the rule (``rule``, e.g. ``pack-within-lot``)
 and the records it rests on (``records``, hashes in hex), so the API's answer and the command
@@ -33,6 +34,7 @@ __all__ = [
     "AlreadyExists",
     "AuditFailed",
     "ChainConflict",
+    "ContentTooLarge",
     "InvalidInput",
     "KeyLimitReached",
     "LedgerError",
@@ -164,3 +166,7 @@ class AuditFailed(LedgerError):
 
 class StoreUnavailable(LedgerError):
     """The database cannot be reached or is misconfigured."""
+
+
+class ContentTooLarge(LedgerError):
+    """A request asks for more work at once than the service takes (413), naming the limit."""

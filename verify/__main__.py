@@ -1,4 +1,6 @@
 """``agritrace-verify BUNDLE --log-key VKEY``: check a proof bundle offline (DESIGN §6).
+``agritrace-verify verdict FILE --verdict-key VKEY --log-key VKEY`` checks a platform verdict
+instead (``verify.verdict_command``; a bundle file named ``verdict`` is given as ``./verdict``).
 
 Exit 0 when the bundle verifies (a version 1 bundle with a warning that its completeness is
 not proven), 1 when it does not (the step, the reason and the first bad
@@ -189,7 +191,11 @@ def _report_failure(error: VerificationError) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    arguments = sys.argv[1:] if argv is None else list(argv)
+    if arguments[:1] == ["verdict"]:  # agritrace-verify verdict FILE: a platform verdict
+        from verify.verdict_command import main as verdict_main
+        return verdict_main(arguments[1:])
+    args = _parser().parse_args(arguments)
     try:
         return _verify_and_report(args)
     except KeyboardInterrupt:

@@ -32,7 +32,7 @@ import asyncio
 import json
 import threading
 import time
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from contextlib import asynccontextmanager
 from ipaddress import IPv4Network, IPv6Network, ip_address
 
@@ -154,19 +154,23 @@ class WorkSlots:
 
 
 class BodySizeGuard:
-    """Pure ASGI middleware: 413 for a declared ``Content-Length`` over ``limit`` bytes."""
+    """Pure ASGI middleware: 413 for a declared ``Content-Length`` over ``limit`` bytes, or
+    over the limit ``larger`` names for the request's path (bulk endpoints)."""
 
-    def __init__(self, app: ASGIApp, limit: int) -> None:
+    def __init__(self, app: ASGIApp, limit: int, larger: Mapping[str, int] | None = None
+                 ) -> None:
         self.app = app
         self.limit = limit
+        self.larger = dict(larger or {})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.larger.get(scope.get("path", ""), self.limit)
         for name, value in scope["headers"]:
-            if name == b"content-length" and _over(value, self.limit):
-                await _refuse(send, self.limit)
+            if name == b"content-length" and _over(value, limit):
+                await _refuse(send, limit)
                 return
         received = 0
 
@@ -175,7 +179,7 @@ class BodySizeGuard:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.limit:
+                if received > limit:
                     raise HTTPException(413, "the request body is over the limit")
             return message
 

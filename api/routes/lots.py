@@ -19,7 +19,9 @@ from api.schemas import LotHistoryPublic, LotRowPublic, SearchPublic
 from api.schemas import errors as documented
 from api.schemas.common import ORG_PATTERN
 from ledger.bundles import MEDIA_TYPE, build_bundle
+from ledger.domain.fields import gtin as parse_gtin
 from ledger.domain.fields import timestamp
+from ledger.errors import InvalidInput
 from ledger.persistence.projections import LotQuery
 from ledger.views import lot_summary, record_view
 
@@ -71,9 +73,13 @@ def lot_history(
                  if following < current.length else None)})
 
 
+SEARCH_FILTERS = ("product", "county", "org", "status", "gtin", "since", "until", "limit",
+                  "offset")
+
+
 @router.get("/lots", responses=documented(400, 401, 429))
 def search_lots(
-    ledger: LedgerDep, _: CallerDep,
+    ledger: LedgerDep, _: CallerDep, request: Request,
     product: Annotated[str | None, Query(max_length=80, pattern=NAME,
                                          description="Part of the product name.")] = None,
     county: Annotated[str | None, Query(max_length=40, pattern=NAME,
@@ -81,6 +87,9 @@ def search_lots(
     org: Annotated[str | None, Query(pattern=ORG_PATTERN,
                                      description="Producer or current custodian.")] = None,
     status: Literal["active", "in-transit", "held", "consumed", "recalled"] | None = None,
+    gtin: Annotated[str | None, Query(max_length=14, pattern=r"^[0-9]{8,14}$",
+                                      description="GTIN the lot is packed under (8-14 "
+                                                  "digits, check digit checked).")] = None,
     since: Annotated[str | None, Query(max_length=40, description="Started at or after (ISO "
                                                                   "8601 with zone).")] = None,
     until: Annotated[str | None, Query(max_length=40, description="Started at or before.")
@@ -88,8 +97,15 @@ def search_lots(
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> SearchPublic:
-    """Lots by product, origin county, organisation, status and start date, newest first."""
+    """Lots by product, origin county, organisation, status, GTIN and start date, newest
+    first; every filter given must hold. An unknown query parameter is 400 naming it, so a
+    misspelt filter never silently returns every lot."""
+    unknown = sorted(set(request.query_params) - set(SEARCH_FILTERS))
+    if unknown:
+        raise InvalidInput(f"is not a filter of /lots; one of {', '.join(SEARCH_FILTERS)}",
+                           field=unknown[0])
     query = LotQuery(product=product, county=county, org=org, status=status,
+                     gtin=parse_gtin(gtin, "gtin") if gtin else None,
                      since=timestamp(since, "since") if since else None,
                      until=timestamp(until, "until") if until else None,
                      limit=limit, offset=offset)

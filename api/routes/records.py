@@ -1,8 +1,8 @@
-"""A record by its hash (public), and the private values behind a lot's commitments (only
-for the organisation that recorded them and for inspectors that inspected the lot).
+"""A record by its hash (public), and the erasure of one private value of a lot.
 
 Erasing a private value (``DELETE``) is for the organisation that recorded it or an admin:
-the record and every chain stay valid, only the value and its salt are gone.
+the record and every chain stay valid, only the value and its salt are gone. Reading private
+values, and erasing a household's everywhere, is ``api.routes.inspection``.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 
 from api.deps import CallerDep, HashPath, LedgerDep, LotPath, ReaderDep
-from api.schemas import FoundRecordPublic, PrivateDataPublic, PrivateValuePublic
+from api.schemas import FoundRecordPublic
 from api.schemas import errors as documented
 from ledger.access.grants import require_private_access
 from ledger.errors import NotFound
@@ -29,19 +29,6 @@ def record(record_hash: HashPath, ledger: LedgerDep, _: ReaderDep) -> FoundRecor
     found = find_record(ledger.store, bytes.fromhex(record_hash))
     return FoundRecordPublic(**record_view(found.record, found.signature),
                              leaf_index=found.leaf_index)
-
-
-@router.get("/lots/{lot}/private", responses=documented(400, 401, 403, 404))
-def private_data(lot: LotPath, ledger: LedgerDep, caller: CallerDep) -> PrivateDataPublic:
-    """The private values (harvester, household) behind the lot's commitments, with their
-    salts: for the organisation that recorded them and for inspectors that inspected it."""
-    history = [signed.record for signed in ledger.lot_history(lot)]
-    organisation = ledger.organisation(caller.org) if caller.org else None
-    require_private_access(caller, organisation, history)
-    values = ledger.private_values(history[0].chain)
-    return PrivateDataPublic(lot=lot, values=[
-        PrivateValuePublic(commitment=commitment, value=opened["value"], salt=opened["salt"])
-        for commitment, opened in sorted(values.items())])
 
 
 @router.delete("/lots/{lot}/private/{commitment}", status_code=204, response_class=Response,

@@ -28,6 +28,7 @@ STEPS: Mapping[str, tuple[str, str]] = {
     "Recalled": ("召回", "Recalled"),
     "Corrected": ("更正", "Corrected"),
     "ReportIssued": ("出具审核报告", "Audit report issued"),
+    "PrivateDataRead": ("监管部门查阅供货信息", "Supplier data read by an inspector"),
 }
 
 FACTS: Mapping[str, tuple[str, str]] = {

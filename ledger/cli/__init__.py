@@ -20,6 +20,7 @@ Modules, one job each; each command module registers its commands on ``groups``:
 - ``serve``       ``demo`` and ``serve`` (the HTTP API with the integrator)
 - ``tokens``      ``token create|list|revoke``: API tokens, the admin token among them
 - ``devices``     ``device pair|list|revoke``: phones that sign, paired by a one-time code
+- ``exports``     ``export trace|scans``: the traceability spreadsheet and scan reports
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from ledger.cli import (  # noqa: F401 - importing a command module registers it
     csv_import,
     devices,
     epcis,
+    exports,
     log,
     lots,
     monitor,

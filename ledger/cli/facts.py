@@ -80,4 +80,6 @@ FACTS: Mapping[str, Callable[[Mapping[str, Any]], str]] = {
     "Corrected": lambda d: f"corrects {str(d['corrects'])[:HASH_SHOWN]}: {d['reason']}",
     "ReportIssued": lambda d: (f"audit report sha256 {str(d['report_sha256'])[:HASH_SHOWN]} "
                                f"at checkpoint {d['checkpoint_size']}"),
+    "PrivateDataRead": lambda d: (f"private data of {', '.join(map(str, d['lots']))} read "
+                                  f"under inspection {str(d['inspection'])[:HASH_SHOWN]}"),
 }

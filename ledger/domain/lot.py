@@ -9,7 +9,9 @@ records both pass through it before they are appended, so both obey the same rul
 - custody moves by ``Shipped`` (to an organisation) and ``Received`` (by that organisation);
 - inspectors may inspect, hold, release and recall any lot; the custodian may record its own
   inspections and certificates; only an inspector records that it issued an official audit
-  report of a lot (``ReportIssued``), whatever the lot's state;
+  report of a lot (``ReportIssued``), whatever the lot's state; an inspector's read of a
+  lot's private data is recorded on the lot whatever its state (``PrivateDataRead``,
+  written by the ledger itself);
 - a consumed lot takes only inspection, recall and correction records;
 - what left a lot (collections, gradings) and what was packed from it (units × net weight,
   plus the declared loss) never exceed its quantity;
@@ -45,7 +47,7 @@ from ledger.domain.consistency import check_correctable, check_data
 from ledger.domain.corrections import History, merged
 from ledger.domain.fields import MASS_UNITS, format_decimal
 from ledger.domain.organisation import PRODUCER_ROLES, Actor
-from ledger.domain.steps import HANDLING_STEPS, named_times
+from ledger.domain.steps import HANDLING_STEPS, LEDGER_STEPS, named_times
 from ledger.errors import (
     InvalidInput,
     LotConsumed,
@@ -171,6 +173,11 @@ class Lot(Chain):
             if not actor.is_inspector:
                 raise NotPermitted("only an inspector issues an official audit report",
                                    field="org")
+            return
+        if step in LEDGER_STEPS:  # an inspector's read: on a lot in any state
+            if not actor.is_inspector:
+                raise NotPermitted(f"only an inspector's read of private data is recorded as "
+                                   f"{step}", field="org")
             return
         if step in INSPECTOR_STEPS and actor.is_inspector:
             self._check_inspector_step(step)

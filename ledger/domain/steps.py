@@ -36,9 +36,9 @@ from ledger.domain.fields import (
 from ledger.errors import InvalidInput
 
 __all__ = [
-    "COLLECT", "GENESIS", "HANDLING_STEPS", "HAPPENED_TIMES", "PLANNED_TIMES", "PRIVATE_STEPS",
-    "STEPS", "Committed", "Secret", "corrected_values", "named_times", "parse_corrected_values",
-    "parse_record_data", "private",
+    "COLLECT", "GENESIS", "HANDLING_STEPS", "HAPPENED_TIMES", "LEDGER_STEPS", "PLANNED_TIMES",
+    "PRIVATE_STEPS", "STEPS", "Committed", "Secret", "corrected_values", "named_times",
+    "parse_corrected_values", "parse_record_data", "private",
 ]
 
 
@@ -327,6 +327,17 @@ STEPS: Mapping[str, obj] = {
     "Corrected": CORRECTED,
     "ReportIssued": REPORT_ISSUED,
 }
+# Records the ledger writes itself, never asked for as a step (so neither a request, a batch
+# nor a client-signed submission makes one): an inspector's read of private data
+# (``ledger.inspection``) is recorded on the chain of the lot read, signed by the inspector,
+# naming the ``Inspected`` record that grants it, the lot that inspection is of, and every lot
+# whose private values were read (the lot and its ancestors, nearest first).
+PRIVATE_DATA_READ = obj({
+    "inspection": _req(record_hash),
+    "inspected_lot": _req(lot_code),
+    "lots": _req(list_of(lot_code, minimum=1, maximum=1000)),
+})
+LEDGER_STEPS: Mapping[str, obj] = {"PrivateDataRead": PRIVATE_DATA_READ}
 # Steps whose data may hold private values (sealed into commitments before recording); a
 # correction holds them when it corrects a private field.
 PRIVATE_STEPS = frozenset({"Harvested", "Collected", "Corrected"})

@@ -7,7 +7,7 @@ reading "no inspections" learns something.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -250,12 +250,27 @@ def _verification(facts: ReportFacts) -> list[Flowable]:
             ["证据包 SHA-256 Bundle digest", verified.digest.hex()]]
     signers = [["机构 Organisation", "角色 Roles", "记录 Records", "密钥 Keys (使用 used *)"]]
     for s in facts.signers:
-        keys = ", ".join(f"{key}{'*' if key in s.used else ''} "
-                         f"({'有效 active' if state == 'active' else '已撤销 revoked'})"
-                         for key, state in s.keys)
-        signers.append([f"{s.name} ({s.org})", ", ".join(s.roles), str(s.records), keys])
+        signers.append([f"{s.name} ({s.org})", ", ".join(s.roles), str(s.records),
+                        _keys_cell(s.keys, s.used)])
     return [_heading(10, "验证摘要 Verification summary"),
             grid(rows, (0.3 * W, 0.7 * W)), Spacer(1, 6),
             para("签名机构及其密钥 Signers and their keys", NOTE),
             grid(signers, (0.3 * W, 0.16 * W, 0.12 * W, 0.42 * W))]
 
+
+SHOWN_KEYS = 6
+
+
+def _keys_cell(keys: Sequence[tuple[str, str]], used: Collection[str]) -> str:
+    """Up to ``SHOWN_KEYS`` of the keys that signed records here, in full, and how many other
+    keys the organisation has: it may hold thousands (a phone each), more than a page shows."""
+    signing = [(key, state) for key, state in keys if key in used]
+    shown = [f"{key}* ({'有效 active' if state == 'active' else '已撤销 revoked'})"
+             for key, state in signing[:SHOWN_KEYS]]
+    rest = signing[SHOWN_KEYS:] + [(key, state) for key, state in keys if key not in used]
+    active = sum(1 for _, state in rest if state == "active")
+    revoked = len(rest) - active
+    if rest:
+        shown.append(f"另有 {active} 把有效、{revoked} 把已撤销 "
+                     f"and {active} more active, {revoked} revoked")
+    return ", ".join(shown) or "—"

@@ -22,6 +22,7 @@ STEPS: Mapping[str, str] = {
     "Certified": "证书 Certified", "Held": "暂扣 Held", "Released": "解除暂扣 Released",
     "Recalled": "召回 Recalled", "Corrected": "更正 Corrected",
     "ReportIssued": "出具审核报告 Report issued",
+    "PrivateDataRead": "监管查阅供货信息 Private data read",
 }
 VERDICTS: Mapping[str, str] = {"pass": "合格 pass", "fail": "不合格 fail"}
 KINDS: Mapping[str, str] = {

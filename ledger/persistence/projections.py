@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, delete, select, update
+from sqlalchemy import Connection, String, case, delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -30,12 +30,15 @@ _BATCH = 2000
 
 @dataclass(frozen=True)
 class LotQuery:
-    product: str | None = None
+    """A search of the lot index; every filter given narrows it (all must hold)."""
+
+    product: str | None = None  # part of the product name
     county: str | None = None
     org: str | None = None  # producer or current custodian
     status: str | None = None
-    since: str | None = None  # started at or after (UTC ISO 8601)
-    until: str | None = None
+    gtin: str | None = None  # GTIN-14 the lot is packed under
+    since: str | None = None  # started at or after (UTC ISO 8601, as ``format_time`` writes)
+    until: str | None = None  # started at or before
     limit: int = 50
     offset: int = 0
 
@@ -91,10 +94,12 @@ class LotIndex:
                                         | (table.custodian == query.org))
         if query.status:
             statement = statement.where(table.status == query.status)
+        if query.gtin:
+            statement = statement.where(table.gtin == query.gtin)
         if query.since:
-            statement = statement.where(table.started_at >= query.since)
+            statement = statement.where(_comparable(table.started_at) >= _to_millis(query.since))
         if query.until:
-            statement = statement.where(table.started_at <= query.until)
+            statement = statement.where(_comparable(table.started_at) <= _to_millis(query.until))
         statement = statement.limit(query.limit).offset(query.offset)
         with self._store.engine.connect() as connection:
             return [dict(row._mapping) for row in connection.execute(statement)]
@@ -120,6 +125,19 @@ class LotIndex:
 
     def _insert(self, table: Any) -> Any:
         return (sqlite_insert if self._store.backend.kind == "sqlite" else pg_insert)(table)
+
+
+def _to_millis(time: str) -> str:
+    """``2026-09-10T05:00:00Z`` as ``2026-09-10T05:00:00.000Z``: times written to the second
+    and to the millisecond then compare as text in time order (``"00.5Z" < "00Z"`` would
+    not)."""
+    return time[:-1] + ".000Z" if len(time) == 20 else time
+
+
+def _comparable(column: Any) -> Any:
+    """The stored start time in ``_to_millis`` form, in SQL (SQLite and PostgreSQL alike)."""
+    return case((func.length(column) == 20, func.substr(column, 1, 19, type_=String()) + ".000Z"),
+                else_=column)
 
 
 def _row(lot: Lot) -> dict[str, Any]:

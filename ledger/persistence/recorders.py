@@ -13,12 +13,16 @@ A save may also carry an idempotency ``claim`` (``ledger.persistence.idempotency
 transaction its key takes the save's ``outcome``, if the claim still holds the key and it has
 none yet; otherwise (a retry took the key over) the save fails with ``ClaimLost`` and
 nothing is stored. So the records and their key's outcome are stored together or not at all.
+
+A save may carry ``outbox`` (``ledger.platform.outbox.OutboxRows``): the notices its records
+produce and their deliveries to subscribers, inserted in the same transaction, so a recall is
+never stored without its notifications.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError, StoredEvent
@@ -29,7 +33,14 @@ from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier
 
 from ledger.persistence.idempotency import Claim
-from ledger.persistence.tables import idempotency_keys
+from ledger.persistence.tables import (
+    idempotency_keys,
+    platform_notices,
+    webhook_outbox,
+)
+
+if TYPE_CHECKING:
+    from ledger.platform.outbox import OutboxRows
 
 __all__ = ["ClaimLost", "GuardedPostgresRecorder", "GuardedSQLiteRecorder", "KeysChanged"]
 
@@ -48,6 +59,20 @@ class ClaimLost(IntegrityError):
 
 def _refuse(chain: UUID, expected: int, found: int) -> KeysChanged:
     return KeysChanged(f"organisation chain {chain} is at version {found}, not {expected}")
+
+
+def _outbox(kwargs: Mapping[str, Any]) -> list[tuple[str, list[str], list[tuple[Any, ...]]]]:
+    """The outbox rows of the save, per table: (table name, columns, rows)."""
+    rows: OutboxRows | None = kwargs.get("outbox")
+    if not rows:
+        return []
+    found = []
+    for table, dicts in ((platform_notices.name, rows.notices),
+                         (webhook_outbox.name, rows.deliveries)):
+        if dicts:
+            columns = list(dicts[0])
+            found.append((table, columns, [tuple(d[c] for c in columns) for d in dicts]))
+    return found
 
 
 def _completion(kwargs: Mapping[str, Any]) -> tuple[str, str, str, str] | None:
@@ -76,6 +101,9 @@ class GuardedSQLiteRecorder(SQLiteApplicationRecorder):
             c.execute(_COMPLETE.format(idempotency_keys.name, "?"), completion)
             if not c.fetchall():
                 raise ClaimLost("a retry took this request's idempotency key over")
+        for table, columns, rows in _outbox(kwargs):
+            c.executemany(f"INSERT INTO {table} ({', '.join(columns)}) "  # noqa: S608
+                          f"VALUES ({', '.join('?' for _ in columns)})", rows)
         return ids
 
 
@@ -104,4 +132,11 @@ class GuardedPostgresRecorder(PostgresApplicationRecorder):
                 completion)
             if not curs.fetchall():
                 raise ClaimLost("a retry took this request's idempotency key over")
+        # Before the events' insert too: the parent reads its RETURNING rows from this
+        # cursor afterwards. Any failure rolls the whole transaction back.
+        for table, columns, rows in _outbox(kwargs):
+            curs.executemany(SQL("INSERT INTO {0} ({1}) VALUES ({2})").format(
+                Identifier(self.datastore.schema, table),
+                SQL(", ").join(Identifier(c) for c in columns),
+                SQL(", ").join(SQL("%s") for _ in columns)), rows)
         super()._insert_stored_events(curs, stored_events, **kwargs)

@@ -32,6 +32,7 @@ from ledger.errors import StoreUnavailable
 from ledger.keys.secret_files import restrict_to_owner
 from ledger.persistence.idempotency import Claim
 from ledger.persistence.tables import RETIRED_TABLES, metadata
+from ledger.platform.outbox import Outbox, OutboxRows
 from verify.keys import SIGNATURE_SIZE
 from verify.records import Record
 
@@ -148,6 +149,8 @@ class EventStore:
             raise StoreUnavailable(f"cannot open the store at {settings.db_url}: "
                                    f"{type(error).__name__}: {error}") from error
         self.repository = self.app.repository
+        # Notices and webhook deliveries, written with the records (ledger.platform.outbox).
+        self.outbox = Outbox(self.engine)
 
     @staticmethod
     def _create_schema(engine: Engine, schema: str) -> None:
@@ -161,7 +164,8 @@ class EventStore:
                 connection.execute(text(f'DROP TABLE IF EXISTS "{name}"'))
 
     def save(self, *events: Any, guards: Mapping[UUID, int] | None = None,
-             claim: Claim | None = None, outcome: str = "") -> list[int]:
+             claim: Claim | None = None, outcome: str = "",
+             outbox: OutboxRows | None = None) -> list[int]:
         """Store ``events`` in this order, in one transaction; returns notification ids.
 
         Goes straight to the event store: ``Application.save`` would spend an
@@ -169,10 +173,12 @@ class EventStore:
         than signing the record, and offers nothing we use (no snapshots, no followers).
         ``guards`` are organisation chains that must still be at the given versions
         (``ledger.persistence.recorders``). ``claim`` is an idempotency key the save completes with
-        ``outcome``, in the same transaction, if the claim still holds the key.
+        ``outcome``, in the same transaction, if the claim still holds the key. ``outbox``
+        holds the notices the events' records produce and their webhook deliveries, stored
+        in the same transaction too.
         """
         recordings = self.app.events.put(list(events), guards=guards or {}, claim=claim,
-                                         outcome=outcome)
+                                         outcome=outcome, outbox=outbox)
         return [recording.notification.id for recording in recordings]
 
     def remember(self, chains: Iterable[Any]) -> None:

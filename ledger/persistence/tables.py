@@ -31,10 +31,14 @@ __all__ = [
     "lot_index",
     "metadata",
     "pairing_codes",
+    "platform_notices",
     "private_values",
     "projection_state",
     "signing_keys",
     "token_events",
+    "webhook_attempts",
+    "webhook_outbox",
+    "webhook_subscriptions",
 ]
 
 metadata = MetaData()
@@ -221,4 +225,68 @@ org_settings = Table(
     Column("org_id", String(40), primary_key=True),
     Column("settings_json", Text, nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+# -- platform notices and webhooks (ledger.platform) ---------------------------------------
+# Times are milliseconds since the epoch (UTC): the rows below are written both through
+# SQLAlchemy and by the event recorders' own cursors, inside the events' transaction
+# (``ledger.persistence.recorders``), and an integer reads back alike everywhere.
+
+# One row per notice (``ledger.platform.notices``): written with the record that causes it.
+platform_notices = Table(
+    "agritrace_platform_notices",
+    metadata,
+    Column("notice_id", String(64), primary_key=True),  # the record's hash, hex
+    Column("record_hash", LargeBinary(32), nullable=False, unique=True),
+    Column("notice_json", Text, nullable=False),  # the notice without its leaf index
+    Column("created_ms", BigInteger, nullable=False),
+)
+
+# A platform's webhook: where to, what it lists, and its signing secret sealed under a key
+# derived from the master key (``ledger.platform.subscriptions``). Deleting sets deleted_ms.
+webhook_subscriptions = Table(
+    "agritrace_webhook_subscriptions",
+    metadata,
+    Column("subscription_id", String(24), primary_key=True),
+    Column("owner", String(40), nullable=True, index=True),  # NULL: made by an admin token
+    Column("url", Text, nullable=False),
+    Column("filters_json", Text, nullable=False),  # {"gtins", "orgs", "lots", "everything"}
+    Column("sealed_secret", LargeBinary, nullable=False),
+    Column("created_ms", BigInteger, nullable=False),
+    Column("deleted_ms", BigInteger, nullable=True),
+)
+
+# One row per (notice, subscription), inserted in the transaction of the notice's record.
+# ``delivery_id`` is the webhook-id the receiver sees. ``status``: pending (never tried),
+# retrying, delivered, dead (gave up after the horizon from ``since_ms``, creation or
+# replay), cancelled (its subscription was deleted). A worker holds a row while
+# ``lease_until_ms`` is ahead, as ``lease_owner``.
+webhook_outbox = Table(
+    "agritrace_webhook_outbox",
+    metadata,
+    Column("delivery_id", String(40), primary_key=True),
+    Column("subscription_id", String(24), nullable=False, index=True),
+    Column("owner", String(40), nullable=True, index=True),
+    Column("notice_id", String(64), nullable=False, index=True),
+    Column("status", String(12), nullable=False, index=True),
+    Column("attempts", Integer, nullable=False),
+    Column("next_attempt_ms", BigInteger, nullable=False, index=True),
+    Column("lease_owner", String(32), nullable=True),
+    Column("lease_until_ms", BigInteger, nullable=True),
+    Column("created_ms", BigInteger, nullable=False),
+    Column("since_ms", BigInteger, nullable=False),
+    Column("delivered_ms", BigInteger, nullable=True),
+)
+
+# Every attempt to deliver: when, how long, and the answer's status code or the error.
+webhook_attempts = Table(
+    "agritrace_webhook_attempts",
+    metadata,
+    Column("attempt_id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True,
+           autoincrement=True),
+    Column("delivery_id", String(40), nullable=False, index=True),
+    Column("at_ms", BigInteger, nullable=False),
+    Column("duration_ms", Integer, nullable=False),
+    Column("status_code", Integer, nullable=True),
+    Column("error", String(300), nullable=True),
 )

@@ -6,7 +6,9 @@ unreferenced value, never a commitment without its value) and removed again if t
 cannot be saved. A unique-constraint conflict means another writer extended a chain first:
 it surfaces as ``ChainConflict`` with that chain's current head, and nothing is written.
 A unit run under an idempotency claim stores what it recorded with its key, in the same
-transaction (``ledger.persistence.idempotency``).
+transaction (``ledger.persistence.idempotency``). Records that platforms must hear of (holds,
+recalls, releases, their corrections) are stored with their notices and one webhook delivery
+per matching subscription, in the same transaction too (``ledger.platform.outbox``).
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from ledger.persistence.idempotency import FIELD, Claim, Recorded, RequestTakenO
 from ledger.persistence.recorders import ClaimLost, KeysChanged
 from ledger.persistence.store import EventStore
 from ledger.persistence.tables import private_values
+from ledger.platform.notices import notices_of
 from ledger.private.values import Sealed
 from ledger.recording.records import now
 from verify.records import Record
@@ -145,8 +148,10 @@ class UnitOfWork:
         outcome = "" if claim is None else outcome_json(
             Recorded(record.hash_hex, record.chain, record.seq, record.type)
             for record, _ in self._appended)
+        outbox = self._store.outbox.rows_for(notices_of(self.appended, self.lot))
         try:
-            ids = self._store.save(*events, guards=self._guards(), claim=claim, outcome=outcome)
+            ids = self._store.save(*events, guards=self._guards(), claim=claim, outcome=outcome,
+                                   outbox=outbox)
         except ClaimLost as error:
             self._erase_private()
             raise RequestTakenOver("a retry with this Idempotency-Key took the request over "
@@ -159,6 +164,8 @@ class UnitOfWork:
             self._erase_private()
             raise
         self._store.remember(chain for chain in self._chains.values())
+        if outbox.deliveries:
+            self._store.outbox.written.set()  # wake this process's delivery worker
         return [
             Receipt(record.hash_hex, record.chain, record.seq, record.type, notification_id,
                     self._notices.get(record.hash, ()))

@@ -27,7 +27,13 @@ from ledger.domain.lineage import lineage
 from ledger.domain.lot import Lot
 from ledger.domain.notices import notices_of
 from ledger.domain.organisation import Organisation
-from ledger.domain.steps import COLLECT, PRIVATE_STEPS, parse_corrected_values, parse_record_data
+from ledger.domain.steps import (
+    COLLECT,
+    LEDGER_STEPS,
+    PRIVATE_STEPS,
+    parse_corrected_values,
+    parse_record_data,
+)
 from ledger.domain.transformations import plan_collection, plan_grading
 from ledger.errors import LedgerError
 from ledger.keys.signing import RecordSigner
@@ -76,6 +82,16 @@ class Pipeline:
                 parsed = complete_compliance_certificate(parsed, actor.contact or None)
             moment = _when(time, parsed, work.recorded)
             self._append(work, actor, target, step, parsed, moment)
+
+    def record_written(self, work: UnitOfWork, org_id: str, step: str, lot: str,
+                       data: Mapping[str, Any]) -> bytes:
+        """Record a step the ledger writes itself (``LEDGER_STEPS``, never asked for by a
+        request) of ``org_id`` on ``lot``, dated now, through the same checks and signing as
+        every step; returns its hash."""
+        parsed = LEDGER_STEPS[step](data, "data")
+        target = work.lot(lot_code(lot, "lot"))
+        return self._append(work, work.organisation(org_id), target, step, parsed,
+                            work.recorded)
 
     def replay(self, work: UnitOfWork, records: Sequence[Record],
                signatures: Sequence[bytes]) -> None:

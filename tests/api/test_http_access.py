@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import update
 
 from api.app import create_app
 from api.services import services_of
@@ -21,6 +22,7 @@ from api.settings import parse_networks
 from ledger.config import Settings
 from ledger.devices import Devices
 from ledger.keys.signing import SigningKey
+from ledger.persistence.tables import webhook_outbox
 from ledger.recording.records import build_record, now
 from tests.api.test_http_helpers import (  # noqa: F401 - fixtures
     ADMIN,
@@ -59,6 +61,7 @@ CUSTODIAN = (401, 403, 201, 403, 403, 403)
 INSPECTORS = (401, 403, 403, 201, 403, 403)
 SELF_OR_ADMIN = (401, 403, 201, 403, 403, 201)
 ADMIN_READS = (401, 403, 403, 403, 403, 200)
+PLATFORMS = (401, 403, 403, 403, 200, 200)
 COMPRESSED = "/Cx7Q4Hgh-tZS23XyQIfw2o"
 
 
@@ -87,6 +90,12 @@ ROWS = [
     Row("GET", "/lots/{lot}/private", (401, 403, 200, 403, 403, 403)),
     Row("GET", "/lots/{lot}/private", (401, 403, 200, 200, 403, 403), setup="inspected"),
     Row("DELETE", "/lots/{lot}/private/{commitment}", (401, 403, 204, 403, 403, 204)),
+    # An inspector's reads, under its inspection (recorded in the log, public like it), and
+    # a household's values erased everywhere by its cooperative or an admin.
+    Row("GET", "/inspections/{inspection}/private", (401, 403, 403, 200, 403, 403),
+        setup="inspected"),
+    Row("GET", "/lots/{lot}/private/reads", PUBLIC),
+    Row("DELETE", f"/orgs/{COOP}/households/HH-001/private", (401, 403, 200, 403, 403, 200)),
     Row("POST", "/orgs", ADMIN_ONLY, body="org"),
     Row("POST", f"/orgs/{COOP}/tokens", ADMIN_ONLY, body={}),
     Row("GET", f"/orgs/{COOP}/tokens", (401, 403, 200, 403, 403, 200)),
@@ -140,6 +149,29 @@ ROWS = [
     Row("GET", "/lots/{lot}/labels.pdf", PUBLIC, setup="packed"),
     Row("GET", "/lots/{lot}/certificate", PUBLIC, setup="certified"),
     Row("GET", "/lots/{lot}/certificate.pdf", PUBLIC, setup="certified"),
+    # Exports: inspectors and admins any trace, an organisation the lots it produced or held;
+    # scan reports to every token, each organisation of its own GTINs.
+    Row("GET", "/exports/trace.xlsx?lot={lot}", (401, 403, 200, 200, 403, 200)),
+    Row("GET", "/exports/trace.csv?lot={lot}", (401, 403, 200, 200, 403, 200)),
+    Row("GET", "/exports/scans.csv", TOKEN),
+    Row("GET", "/exports/report.pdf?lot={lot}", TOKEN, setup="integrated"),
+    # EPCIS queries read like tracing forward: any token.
+    Row("GET", "/epcis/events", TOKEN),
+    # Platforms: verdicts, webhooks and deliveries for platforms and admins; the verdict key
+    # and the recall feed are public.
+    Row("POST", "/platform/listings/verify", PLATFORMS,
+        body="listing", setup="integrated"),
+    Row("GET", "/.well-known/agritrace/verdict-key", PUBLIC),
+    Row("POST", "/platform/subscriptions", (401, 403, 403, 403, 201, 201),
+        body={"url": "https://platform.example/hooks", "lots": ["M0"]}),
+    Row("GET", "/platform/subscriptions", PLATFORMS),
+    Row("GET", "/platform/subscriptions/{subscription}", PLATFORMS, setup="delivery"),
+    Row("DELETE", "/platform/subscriptions/{subscription}", (401, 403, 403, 403, 204, 204),
+        setup="delivery"),
+    Row("GET", "/platform/deliveries", PLATFORMS),
+    Row("POST", "/platform/deliveries/{delivery}/replay", (401, 403, 403, 403, 202, 202),
+        setup="delivery"),
+    Row("GET", "/recalls/feed", PUBLIC),
 ]
 
 
@@ -164,26 +196,47 @@ class Fresh:
             "inspected": (INSPECTOR, "Inspected", {"kind": "visual", "verdict": "pass"}),
             "packed": (COOP, "Packed", PACKING),
             "certified": (COOP, "Certified", CERTIFICATION)}
+        inspection = receipt.hash
         if setup in steps:
             org, step, data = steps[setup]
-            ledger.record(org, step, {k: v for k, v in data.items() if k != "time"}, lot=lot)
+            made = ledger.record(org, step, {k: v for k, v in data.items() if k != "time"},
+                                 lot=lot)
+            inspection = made[0].hash
         if setup == "integrated":
             services_of(self.api.client.app).log.integrate()  # type: ignore[arg-type]
         organisation = ledger.organisation(COOP)
         server_keys = [k for k in organisation.active_keys
                        if k != key_id(self.client_key.public_key)]
         ledger.add_key(COOP)  # keep one spare after a revocation
+        subscription = delivery = ""
+        if setup == "delivery":
+            subscription, delivery = self.dead_delivery(lot)
         code = device_key = ""
         if setup in ("code", "device"):
             code = Devices(ledger).create_code(COOP, label="phone").code
         if setup == "device":
             phone = SigningKey.generate()
             device_key = Devices(ledger).redeem(code, phone.public_key, possession(phone)).key_id
-        return {"code": code, "device_key": device_key,
+        return {"code": code, "device_key": device_key, "subscription": subscription,
+                "delivery": delivery,
                 "lot": lot, "new": f"N{n}", "hash": receipt.hash, "key_id": server_keys[0],
+                "inspection": inspection,
                 "commitment": sorted(ledger.private_values(f"lot/{lot}"))[0],
                 "token_id": ledger.issue_token(COOP).token_id, "n": n,
                 "gtin": PACKING["gtin"]}
+
+    def dead_delivery(self, lot: str) -> tuple[str, str]:
+        """A platform's subscription to ``lot`` and the delivery of a hold of it, given up."""
+        services = services_of(self.api.client.app)  # type: ignore[arg-type]
+        subscription, _ = services.subscriptions.create(
+            PLATFORM, "https://platform.example/hooks", lots=[lot])
+        self.api.ledger.record(INSPECTOR, "Held", {"reason": "抽检"}, lot=lot)
+        outbox = self.api.ledger.store.outbox
+        delivery = outbox.deliveries(PLATFORM, admin=False, limit=1000)[-1]
+        with self.api.ledger.store.engine.begin() as connection:
+            connection.execute(update(webhook_outbox).where(
+                webhook_outbox.c.delivery_id == delivery["id"]).values(status="dead"))
+        return subscription.id, delivery["id"]
 
     def body(self, row: Row, ctx: dict[str, Any]) -> Any:
         makers: dict[str, Callable[[], Any]] = {
@@ -197,6 +250,7 @@ class Fresh:
                                            "data": STORAGE}]},
             "signed": lambda: self.signed(ctx["new"]),
             "peek": lambda: {"code": ctx["code"]},
+            "listing": lambda: {"listing_id": f"L{ctx['n']}", "lot": ctx["lot"]},
             "redeem": lambda: self.redeem(ctx["code"]),
             "household": lambda: {"name": "龙大妈", "village": "西乡村",
                                   "household_id": f"H-{ctx['n']}"},
@@ -271,7 +325,8 @@ def _template(path: str) -> str:
             return prefix + "{path}"
     replacements = {"{lot}": "{lot}", "{new}": "{lot}", "{hash}": "{record_hash}",
                     "{commitment}": "{commitment}", "{token_id}": "{token_id}",
-                    "{key_id}": "{key_id}", "{device_key}": "{key_id}", COOP: "{org}"}
+                    "{key_id}": "{key_id}", "{device_key}": "{key_id}", COOP: "{org}",
+                    "{inspection}": "{record_hash}", "/HH-001/": "/{household_id}/"}
     for old, new in replacements.items():
         path = path.replace(old, new)
     return path.replace("/recalls/{lot}", "/recalls/{recall}")

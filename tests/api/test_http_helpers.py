@@ -73,8 +73,10 @@ class Api:
 
 
 def service(**overrides: Any) -> ServiceSettings:
-    """Test settings: no background integrator, no rate limit (one test turns it on)."""
-    return ServiceSettings(**{"integrate": False, "rate_per_second": 0, **overrides})
+    """Test settings: no background integrator, no webhook delivery thread (tests may call
+    127.0.0.1 only), no rate limit (one test turns it on)."""
+    return ServiceSettings(**{"integrate": False, "deliver": False, "rate_per_second": 0,
+                              **overrides})
 
 
 @pytest.fixture(name="log_key_file")
@@ -83,6 +85,8 @@ def log_key_file_fixture(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Pat
         monkeypatch.delenv(name, raising=False)
     path = tmp_path / "log-key"
     monkeypatch.setenv("AGRITRACE_LOG_KEY_FILE", str(path))
+    monkeypatch.delenv("AGRITRACE_VERDICT_KEY", raising=False)
+    monkeypatch.setenv("AGRITRACE_VERDICT_KEY_FILE", str(tmp_path / "verdict-key"))
     return path
 
 

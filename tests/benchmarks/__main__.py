@@ -18,9 +18,10 @@ def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.benchmarks")
     parser.add_argument("--quick", action="store_true", help="smaller counts, for a smoke run")
     parser.add_argument("--only", choices=("recording", "log", "heads", "bundle", "api", "scan",
-                                           "app", "epcis", "monitor"),
+                                           "app", "epcis", "platform", "webhooks", "exports",
+                                           "monitor"),
                         help="run one section: recording, log, heads, bundle, api, scan, app, "
-                             "epcis or monitor")
+                             "epcis, platform, webhooks, exports or monitor")
     args = parser.parse_args()
     scale = 5 if args.quick else 1
     backends = ["sqlite"] + (["postgres"] if postgres_reachable() else [])
@@ -49,6 +50,15 @@ def main() -> int:
     if args.only in (None, "epcis"):
         from tests.benchmarks.bench_epcis import report as epcis_report
         epcis_report(backends, scale)
+    if args.only in (None, "platform"):
+        from tests.benchmarks.bench_platform import report as platform_report
+        platform_report(backends, scale)
+    if args.only in (None, "webhooks"):
+        from tests.benchmarks.bench_webhooks import report as webhooks_report
+        webhooks_report(backends, scale)
+    if args.only in (None, "exports"):
+        from tests.benchmarks.bench_exports import report as exports_report
+        exports_report(backends, scale)
     if args.only in (None, "monitor"):
         from tests.benchmarks.bench_monitor import report as monitor_report
         monitor_report(backends, scale)

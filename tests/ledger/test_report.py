@@ -5,12 +5,14 @@ the inspector. SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import hashlib
+import os
 from pathlib import Path
 
 import pytest
 
 from ledger.application import Ledger
 from ledger.bundles import build_bundle
+from ledger.config import Settings
 from ledger.digitallink.uris import DigitalLink
 from ledger.errors import LotNotFound, NotPermitted
 from ledger.exports.report import build_report, issue_report
@@ -23,6 +25,13 @@ from verify.notes import Signer
 from verify.verification import verify_bundle
 
 HOST = "https://trace.example.cn"
+
+
+@pytest.fixture
+def settings(db_url: str) -> Settings:
+    """No key limits: one story gives a cooperative a key per phone."""
+    return Settings(db_url=db_url, master_key=os.urandom(32), max_active_keys=100_000,
+                    max_new_keys_per_day=100_000)
 
 
 @pytest.fixture
@@ -94,3 +103,16 @@ def test_only_an_inspector_issues_an_official_report(recalled: Ledger,
 def test_an_unknown_lot_has_no_report(recalled: Ledger, log: TransparencyLog) -> None:
     with pytest.raises(LotNotFound):
         build_report(recalled, log, "NOSUCH", host=HOST)
+
+
+def test_an_organisation_with_many_keys_still_fits_the_page(recalled: Ledger,
+                                                            log: TransparencyLog,
+                                                            tmp_path: Path) -> None:
+    """A cooperative with a key per phone: the signers table names the keys that signed and
+    counts the others, instead of a cell taller than a page."""
+    for _ in range(150):
+        recalled.add_key(COOP)
+    report = build_report(recalled, log, "KG1", host=HOST)
+    text = text_of(report.pdf, tmp_path).replace("\n", "")
+    assert "把有效" in text
+    assert report.pdf.startswith(b"%PDF")

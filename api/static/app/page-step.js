@@ -356,7 +356,9 @@ function packingWidget(form, kept) {
 const TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/;
 
 function correctionWidget(form, kept) {
-  const records = (kept?.history ?? []).filter((h) => h.type !== "Corrected" && !h.pending);
+  // Neither corrections nor the ledger's own records of inspectors' reads are corrected.
+  const records = (kept?.history ?? []).filter(
+    (h) => h.type !== "Corrected" && h.type !== "PrivateDataRead" && !h.pending);
   const pick = $("f-corrects");
   const field = $("f-field");
   for (const h of records) {

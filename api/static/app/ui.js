@@ -53,6 +53,7 @@ export const STEP_WORDS = {
   Shipped: "发运 Shipment", Received: "收货 Receipt", Inspected: "检验 Inspection",
   Certified: "认证 Certification", Held: "扣留 Held", Released: "放行 Released",
   Recalled: "召回 Recall", Corrected: "更正 Correction",
+  PrivateDataRead: "监管查阅隐私数据 Private data read by an inspector",
 };
 
 export function localMinute(time) {

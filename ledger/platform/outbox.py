@@ -1,0 +1,288 @@
+"""The outbox: each notice and one delivery row per subscriber, stored with the record.
+
+A unit of work that commits records producing notices (``ledger.platform.notices``) passes
+``OutboxRows`` to the event store, which inserts them inside the transaction of the events
+(``ledger.persistence.recorders``): a recall is never stored without its notifications, even
+if the process dies right after the commit. The rows are picked up by the delivery worker
+(``ledger.platform.delivery``), in this process or another, which claims them with a lease:
+
+    UPDATE outbox SET lease_owner = me, lease_until = now + lease
+     WHERE delivery_id IN (due ones) AND status IN ('pending', 'retrying')
+       AND (lease_until IS NULL OR lease_until < now)
+
+A row updated by one claim no longer matches another's ``WHERE`` (SQLite has one writer;
+PostgreSQL re-checks the condition on the locked row), so two workers never hold one row at
+once. A worker that dies loses its lease and the row is claimed again: at least once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Engine, and_, func, insert, or_, select, update
+
+from ledger.errors import InvalidInput, NotFound, WrongState
+from ledger.persistence.tables import (
+    log_leaves,
+    platform_notices,
+    webhook_attempts,
+    webhook_outbox,
+    webhook_subscriptions,
+)
+from ledger.platform.notices import PlatformNotice
+from ledger.platform.subscriptions import Subscription, subscription_of
+
+__all__ = ["STATUSES", "Attempt", "Claimed", "Finished", "Outbox", "OutboxRows",
+           "delivery_id", "outbox_rows"]
+
+STATUSES = ("pending", "retrying", "delivered", "dead", "cancelled")
+DUE = ("pending", "retrying")
+Clock = Callable[[], float]
+
+
+def delivery_id(notice_id: str, subscription_id: str) -> str:
+    """The webhook-id of a notice's delivery to a subscription: the same on every attempt
+    and replay, so a receiver drops what it has seen."""
+    digest = hashlib.sha256(f"{notice_id}\n{subscription_id}".encode("ascii")).hexdigest()
+    return "msg_" + digest[:32]
+
+
+@dataclass(frozen=True)
+class OutboxRows:
+    """Rows to insert with a save: notices and deliveries, as column dictionaries."""
+
+    notices: list[dict[str, Any]] = field(default_factory=list)
+    deliveries: list[dict[str, Any]] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(self.notices)
+
+
+def outbox_rows(notices: Sequence[PlatformNotice], subscriptions: Sequence[Subscription],
+                now_ms: int) -> OutboxRows:
+    """The rows that store ``notices`` and their deliveries to the matching subscriptions."""
+    rows = OutboxRows()
+    for notice in notices:
+        rows.notices.append({"notice_id": notice.id, "record_hash": bytes.fromhex(notice.id),
+                             "notice_json": notice.stored(), "created_ms": now_ms})
+        for subscription in subscriptions:
+            if subscription.wants(notice.affected_lots, notice.gtins, notice.parties):
+                rows.deliveries.append({
+                    "delivery_id": delivery_id(notice.id, subscription.id),
+                    "subscription_id": subscription.id, "owner": subscription.owner,
+                    "notice_id": notice.id, "status": "pending", "attempts": 0,
+                    "next_attempt_ms": now_ms, "lease_owner": None, "lease_until_ms": None,
+                    "created_ms": now_ms, "since_ms": now_ms, "delivered_ms": None})
+    return rows
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """A delivery a worker holds: whom to, which notice, how many attempts so far."""
+
+    delivery_id: str
+    subscription_id: str
+    notice_id: str
+    attempts: int
+    since_ms: int
+    created_ms: int
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """One try: the answer's status code, or why there was none."""
+
+    at_ms: int
+    duration_ms: int
+    status_code: int | None
+    error: str | None
+
+    @property
+    def delivered(self) -> bool:
+        return self.status_code is not None and 200 <= self.status_code < 300
+
+
+@dataclass(frozen=True)
+class Finished:
+    """An attempt made on a held delivery, and when to try again: delivered when the
+    attempt was, else retrying at ``retry_at_ms``, or dead when that is None."""
+
+    claimed: Claimed
+    owner: str
+    attempt: Attempt
+    retry_at_ms: int | None
+
+    @property
+    def status(self) -> str:
+        if self.attempt.delivered:
+            return "delivered"
+        return "retrying" if self.retry_at_ms is not None else "dead"
+
+
+class Outbox:
+    """Writing, claiming, finishing, listing and replaying deliveries. ``written`` is set
+    when this process commits rows, to wake its worker at once."""
+
+    def __init__(self, engine: Engine, *, clock: Clock = time.time) -> None:
+        self._engine = engine
+        self.clock = clock
+        self.written = threading.Event()
+
+    def now_ms(self) -> int:
+        return int(self.clock() * 1000)
+
+    # -- writing, before a unit of work commits ------------------------------------------
+
+    def rows_for(self, notices: Sequence[PlatformNotice]) -> OutboxRows:
+        """The rows to store with the records that produced ``notices``."""
+        if not notices:
+            return OutboxRows()
+        with self._engine.connect() as connection:
+            found = connection.execute(select(webhook_subscriptions).where(
+                webhook_subscriptions.c.deleted_ms.is_(None)))
+            subscriptions = [subscription_of(row) for row in found]
+        return outbox_rows(notices, subscriptions, self.now_ms())
+
+    # -- the worker's side ---------------------------------------------------------------
+
+    def claim(self, limit: int, lease_s: float) -> tuple[str, list[Claimed]]:
+        """Up to ``limit`` due deliveries no other worker holds, leased for ``lease_s``."""
+        now = self.now_ms()
+        owner = secrets.token_hex(16)
+        o = webhook_outbox.c
+        free = or_(o.lease_until_ms.is_(None), o.lease_until_ms < now)
+        due = and_(o.status.in_(DUE), o.next_attempt_ms <= now, free)
+        with self._engine.begin() as connection:
+            ids = [row[0] for row in connection.execute(
+                select(o.delivery_id).where(due).order_by(o.next_attempt_ms).limit(limit))]
+            if not ids:
+                return owner, []
+            connection.execute(update(webhook_outbox).where(o.delivery_id.in_(ids), due)
+                               .values(lease_owner=owner, lease_until_ms=now + int(lease_s * 1000)))
+        with self._engine.connect() as connection:
+            rows = connection.execute(select(webhook_outbox).where(
+                o.lease_owner == owner, o.delivery_id.in_(ids)))
+            return owner, [Claimed(r.delivery_id, r.subscription_id, r.notice_id, r.attempts,
+                                   r.since_ms, r.created_ms) for r in rows]
+
+    def next_due_ms(self) -> int | None:
+        """When the next delivery falls due (leases aside), or None."""
+        o = webhook_outbox.c
+        with self._engine.connect() as connection:
+            found = connection.execute(select(func.min(o.next_attempt_ms))
+                                       .where(o.status.in_(DUE))).scalar()
+        return None if found is None else int(found)
+
+    def notice(self, notice_id: str) -> tuple[PlatformNotice, int | None]:
+        """A stored notice and its record's leaf index (None until integrated)."""
+        with self._engine.connect() as connection:
+            row = connection.execute(select(
+                platform_notices.c.notice_json, log_leaves.c.leaf_index).select_from(
+                platform_notices.outerjoin(
+                    log_leaves, log_leaves.c.record_hash == platform_notices.c.record_hash))
+                .where(platform_notices.c.notice_id == notice_id)).first()
+        if row is None:
+            raise NotFound(f"no notice {notice_id}", field="notice")
+        index = None if row.leaf_index is None else int(row.leaf_index)
+        return PlatformNotice.from_stored(row.notice_json), index
+
+    def postpone(self, claimed: Claimed, owner: str, until_ms: int) -> None:
+        """Give a held delivery back, due again at ``until_ms``, without counting a try."""
+        o = webhook_outbox.c
+        with self._engine.begin() as connection:
+            connection.execute(update(webhook_outbox).where(
+                o.delivery_id == claimed.delivery_id, o.lease_owner == owner).values(
+                next_attempt_ms=until_ms, lease_owner=None, lease_until_ms=None))
+
+    def cancel(self, claimed: Claimed, owner: str) -> None:
+        """Drop a held delivery whose subscription was deleted meanwhile."""
+        o = webhook_outbox.c
+        with self._engine.begin() as connection:
+            connection.execute(update(webhook_outbox).where(
+                o.delivery_id == claimed.delivery_id, o.lease_owner == owner).values(
+                status="cancelled", lease_owner=None, lease_until_ms=None))
+
+    def finish(self, results: Sequence[Finished]) -> None:
+        """Log each attempt and move its delivery on (``Finished.status``), all in one
+        transaction: senders that finish together share one commit."""
+        o = webhook_outbox.c
+        with self._engine.begin() as connection:
+            connection.execute(insert(webhook_attempts), [{
+                "delivery_id": done.claimed.delivery_id, "at_ms": done.attempt.at_ms,
+                "duration_ms": done.attempt.duration_ms,
+                "status_code": done.attempt.status_code,
+                "error": None if done.attempt.error is None else done.attempt.error[:300]}
+                for done in results])
+            for done in results:
+                values: dict[str, Any] = {"status": done.status,
+                                          "attempts": done.claimed.attempts + 1,
+                                          "lease_owner": None, "lease_until_ms": None}
+                if done.status == "delivered":
+                    values["delivered_ms"] = done.attempt.at_ms + done.attempt.duration_ms
+                if done.retry_at_ms is not None:
+                    values["next_attempt_ms"] = done.retry_at_ms
+                # Only while this worker still holds it and no one cancelled it meanwhile.
+                connection.execute(update(webhook_outbox).where(
+                    o.delivery_id == done.claimed.delivery_id, o.lease_owner == done.owner,
+                    o.status.in_(DUE)).values(**values))
+
+    # -- the platform's side -------------------------------------------------------------
+
+    def deliveries(self, owner: str | None, *, admin: bool, status: str | None = None,
+                   limit: int = 100, after: str | None = None,
+                   only: str | None = None) -> list[dict[str, Any]]:
+        """Deliveries in id order, with every attempt: ``owner``'s (everyone's for an
+        admin), of one ``status`` if given, after the delivery id ``after`` (paging), or
+        just the one named ``only``."""
+        if status is not None and status not in STATUSES:
+            raise InvalidInput(f"must be one of {', '.join(STATUSES)}", field="status")
+        o = webhook_outbox.c
+        query = select(webhook_outbox)
+        if not admin:
+            query = query.where(o.owner == owner)
+        if status is not None:
+            query = query.where(o.status == status)
+        if after is not None:
+            query = query.where(o.delivery_id > after)
+        if only is not None:
+            query = query.where(o.delivery_id == only)
+        query = query.order_by(o.delivery_id).limit(limit)
+        with self._engine.connect() as connection:
+            rows = list(connection.execute(query))
+            ids = [row.delivery_id for row in rows]
+            attempts: dict[str, list[dict[str, Any]]] = {i: [] for i in ids}
+            if ids:
+                for a in connection.execute(select(webhook_attempts).where(
+                        webhook_attempts.c.delivery_id.in_(ids))
+                        .order_by(webhook_attempts.c.attempt_id)):
+                    attempts[a.delivery_id].append({
+                        "at_ms": a.at_ms, "duration_ms": a.duration_ms,
+                        "status_code": a.status_code, "error": a.error})
+        return [{"id": row.delivery_id, "subscription": row.subscription_id,
+                 "notice": row.notice_id, "status": row.status, "attempts": attempts[
+                     row.delivery_id], "next_attempt_ms": row.next_attempt_ms
+                 if row.status in DUE else None, "created_ms": row.created_ms,
+                 "delivered_ms": row.delivered_ms} for row in rows]
+
+    def replay(self, delivery: str, owner: str | None, *, admin: bool) -> None:
+        """Queue a dead (or retrying) delivery again at once, with a new horizon."""
+        o = webhook_outbox.c
+        with self._engine.begin() as connection:
+            row = connection.execute(select(o.owner, o.status).where(
+                o.delivery_id == delivery)).first()
+            if row is None or not (admin or row.owner == owner):
+                raise NotFound(f"no delivery {delivery}", field="delivery")
+            if row.status not in ("dead", "retrying"):
+                raise WrongState(f"is {row.status}; only a dead or retrying delivery is "
+                                 "replayed", field="delivery")
+            now = self.now_ms()
+            connection.execute(update(webhook_outbox).where(o.delivery_id == delivery).values(
+                status="retrying", next_attempt_ms=now, since_ms=now, lease_owner=None,
+                lease_until_ms=None))
+        self.written.set()
