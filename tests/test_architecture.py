@@ -18,6 +18,7 @@ CONTRACTS = {
     "ledger-knows-no-http": "ledger, its command line included, imports nothing of api or "
                             "the web framework",
     "witness-needs-only-verify": "the witness imports only verify and the standard library",
+    "monitor-needs-only-verify": "the monitor imports only verify and the standard library",
     "verify-stands-alone": "verify imports nothing of ours nor any web or database library",
 }
 
@@ -43,6 +44,9 @@ def test_the_tree_keeps_every_contract() -> None:
     ("witness-needs-only-verify", "ledger/witness/protocol.py",
      "from ledger.errors import InvalidInput"),
     ("witness-needs-only-verify", "ledger/witness/service.py", "import sqlalchemy"),
+    ("monitor-needs-only-verify", "ledger/monitor/replay.py",
+     "from ledger.records_audit import audit_store"),
+    ("monitor-needs-only-verify", "ledger/monitor/client.py", "import httpx"),
     ("verify-stands-alone", "verify/bundle.py", "import sqlalchemy"),
     ("verify-stands-alone", "verify/notes.py", "from api import errors"),
 ])

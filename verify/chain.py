@@ -17,6 +17,7 @@ Key history is itself a chain of records per organisation (``org/<id>``):
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -37,6 +38,22 @@ class OrganisationKeys:
     active: dict[str, Ed25519PublicKey] = field(default_factory=dict)
     revoked: set[str] = field(default_factory=set)
 
+    def raw(self) -> tuple[dict[str, bytes], list[str]]:
+        """The active keys as raw 32-byte public keys by key id, and the revoked ids, sorted:
+        what a replay that stops and resumes keeps (``ChainVerifier.resumed``)."""
+        return ({kid: key.public_bytes_raw() for kid, key in sorted(self.active.items())},
+                sorted(self.revoked))
+
+    @classmethod
+    def from_raw(cls, active: Mapping[str, bytes], revoked: Iterable[str]) -> OrganisationKeys:
+        """The inverse of ``raw``; raises ``MalformedInput`` for a key that is not one."""
+        keys = cls(revoked=set(revoked))
+        for kid, raw in active.items():
+            if len(raw) != 32 or key_id(raw) != kid:
+                raise MalformedInput(f"key {kid} is not the id of the public key beside it")
+            keys.active[kid] = Ed25519PublicKey.from_public_bytes(raw)
+        return keys
+
 
 @dataclass
 class _Head:
@@ -52,6 +69,18 @@ class ChainVerifier:
         self.seen: set[bytes] = set()
         self.organisations: dict[str, OrganisationKeys] = {}
         self.count = 0
+
+    @classmethod
+    def resumed(cls, heads: Mapping[str, tuple[int, bytes]], seen: Iterable[bytes],
+                organisations: Mapping[str, OrganisationKeys], count: int) -> ChainVerifier:
+        """A verifier that continues a replay stopped after ``count`` records: each chain's
+        head (seq, record hash), every record hash seen, and the organisations' keys."""
+        verifier = cls()
+        verifier.heads = {chain: _Head(seq, digest) for chain, (seq, digest) in heads.items()}
+        verifier.seen = set(seen)
+        verifier.organisations = dict(organisations)
+        verifier.count = count
+        return verifier
 
     def add(self, record: Record, signature: bytes) -> None:
         """Check ``record`` against everything before it, then remember it."""

@@ -10,6 +10,9 @@
   tiles and entry bundles. Each path names its width, so what it serves never changes, full
   or partial (a grown log serves a wider tile under another path): cached for a year as
   immutable. Only the checkpoint moves on, and is revalidated.
+- ``GET /log/signatures/<N>[.p/<W>]``: the records' Ed25519 signatures beside entry bundle
+  ``N``, 64 bytes each in leaf order (not tlog-tiles: the leaf is the record alone), so a
+  monitor checks every record from outside (``agritrace monitor``); immutable like tiles.
 
 Every input is in the URL, so a malformed or impossible one (a negative size, a hash that is
 not 64 hex digits, an index outside the tree, ``from`` > ``to``) is a 400 naming the field,
@@ -89,5 +92,15 @@ def consistency(
 def tile(path: str, log: LogDep) -> Response:
     """A tlog-tiles hash tile or entry bundle that the latest checkpoint covers."""
     data = log.tile(tile_path(parse_tile_path(f"tile/{path}")))
+    return Response(data, media_type="application/octet-stream",
+                    headers={"Cache-Control": IMMUTABLE})
+
+
+@router.get("/signatures/{path:path}", response_class=Response,
+            responses={200: {"content": {"application/octet-stream": {}}}})
+def signatures(path: str, log: LogDep) -> Response:
+    """The records' signatures beside an entry bundle the latest checkpoint covers: the
+    64-byte Ed25519 signature of each leaf, in leaf order."""
+    data = log.signatures(f"signatures/{path}")
     return Response(data, media_type="application/octet-stream",
                     headers={"Cache-Control": IMMUTABLE})

@@ -16,6 +16,7 @@ Modules, one job each; each command module registers its commands on ``groups``:
 - ``report``      ``report LOT -o F.pdf [--official --org ORG]``: a lot's audit report
 - ``log``         ``integrate``, ``checkpoint``, ``log-key``
 - ``witness``     ``witness``: a C2SP tlog-witness over HTTP
+- ``monitor``     ``monitor URL --log-key VKEY``: audit a running service from outside
 - ``serve``       ``demo`` and ``serve`` (the HTTP API with the integrator)
 - ``tokens``      ``token create|list|revoke``: API tokens, the admin token among them
 - ``devices``     ``device pair|list|revoke``: phones that sign, paired by a one-time code
@@ -38,6 +39,7 @@ from ledger.cli import (  # noqa: F401 - importing a command module registers it
     exports,
     log,
     lots,
+    monitor,
     orgs,
     printing,
     recording,

@@ -27,7 +27,13 @@ from ledger.log.proofs import (
     inclusion_by_index,
     parse_record_hash,
 )
-from ledger.log.tiles import entry_bundle, parse_tile_path, tile
+from ledger.log.tiles import (
+    entry_bundle,
+    parse_signature_path,
+    parse_tile_path,
+    signature_bundle,
+    tile,
+)
 from ledger.persistence.store import EventStore
 
 __all__ = ["TransparencyLog"]
@@ -117,6 +123,13 @@ class TransparencyLog:
             if address.entries:
                 return entry_bundle(self.store, connection, address.index, address.width)
             return tile(connection, address.level, address.index, address.width)
+
+    def signatures(self, path: str) -> bytes:
+        """The signature bundle at ``signatures/<N>[.p/<W>]``: the records' signatures beside
+        entry bundle ``N`` (``ledger.log.tiles.signature_bundle``)."""
+        address = parse_signature_path(path)
+        with self.store.engine.connect() as connection:
+            return signature_bundle(self.store, connection, address.index, address.width)
 
     def wait_for_inclusion(self, record_hash: str | bytes, *, timeout: float = 5.0,
                            integrate: bool = True, poll: float = 0.05) -> InclusionProof:

@@ -8,6 +8,11 @@ A full tile has 256 hashes; a partial tile ``.p/<W>`` the first ``W`` (1..255). 
 (here: the record bytes). ``N`` is written in 3-digit path elements, all but the last
 prefixed with ``x``: 1234067 is ``x001/x234/067``.
 
+Beside each entry bundle, and not part of tlog-tiles, the log serves a *signature bundle*
+``signatures/<N>[.p/<W>]``: the 64-byte Ed25519 signatures of the same leaves, in leaf order.
+A leaf is the record's bytes alone, so whoever checks every record from outside (the
+monitor, ``ledger.monitor``) fetches each entry bundle's signatures with it.
+
 Only what a published checkpoint covers is served: a client fetches the tiles of a checkpoint
 it holds. Nodes are the log's stored complete subtrees (``ledger.log.nodes``), so a full tile
 is one range read.
@@ -24,17 +29,21 @@ from sqlalchemy import Connection, select
 
 from ledger.errors import InvalidInput, NotFound
 from ledger.log.checkpoints import latest_checkpoint
-from ledger.persistence.store import EventStore
+from ledger.persistence.store import EventStore, StoredRecord
 from ledger.persistence.tables import log_leaves, log_nodes
 
 __all__ = [
     "MAX_ENTRY_SIZE",
+    "SIGNATURE_SIZE",
     "TILE_HEIGHT",
     "TILE_WIDTH",
     "EntryTooLarge",
     "TileAddress",
     "entry_bundle",
+    "parse_signature_path",
     "parse_tile_path",
+    "signature_bundle",
+    "signature_path",
     "split_entry_bundle",
     "tile",
     "tile_path",
@@ -43,6 +52,7 @@ __all__ = [
 TILE_HEIGHT = 8
 TILE_WIDTH = 1 << TILE_HEIGHT  # 256 hashes or entries per full tile
 MAX_ENTRY_SIZE = 0xFFFF  # an entry's uint16 length prefix
+SIGNATURE_SIZE = 64  # an Ed25519 record signature, in a signature bundle
 MAX_LEVEL = 63
 _DECIMAL = re.compile(r"0|[1-9][0-9]*")
 _INDEX = re.compile(r"(?:x[0-9]{3}/)*[0-9]{3}")
@@ -101,6 +111,27 @@ def parse_tile_path(path: str) -> TileAddress:
     return address
 
 
+def signature_path(index: int, width: int | None = None) -> str:
+    """The path of signature bundle ``index`` below the log's prefix, e.g.
+    ``signatures/x001/067.p/8``: the entry bundle's index and width, another directory."""
+    return "signatures/" + tile_path(TileAddress(0, index, width, entries=True)).removeprefix(
+        "tile/entries/")
+
+
+def parse_signature_path(path: str) -> TileAddress:
+    """Parse ``signatures/<N>[.p/<W>]`` (a leading ``/`` or ``log/`` is ignored) into the
+    address of the entry bundle it stands beside; ``InvalidInput`` unless canonical."""
+    relative = path.lstrip("/").removeprefix("log/")
+    if not relative.startswith("signatures/"):
+        raise InvalidInput(f"{path!r} is not a signature bundle path", field="path")
+    try:
+        return parse_tile_path("tile/entries/" + relative.removeprefix("signatures/"))
+    except InvalidInput as error:
+        reason = error.reason.split(": ", 1)[-1]
+        raise InvalidInput(f"{path!r} is not a signature bundle path: {reason}",
+                           field="path") from None
+
+
 def _published_count(connection: Connection, merkle_level: int) -> int:
     """How many nodes at ``merkle_level`` the latest checkpoint's tree has."""
     latest = latest_checkpoint(connection)
@@ -139,6 +170,31 @@ def entry_bundle(store: EventStore, connection: Connection, index: int,
                  width: int | None = None) -> bytes:
     """Entry bundle ``index``: the record bytes of leaves ``index * 256 ..``, each with a
     big-endian uint16 length prefix. ``EntryTooLarge`` if a record exceeds 65535 bytes."""
+    parts: list[bytes] = []
+    for leaf, record in _bundle_records(store, connection, index, width):
+        if len(record.raw) > MAX_ENTRY_SIZE:
+            raise EntryTooLarge(f"leaf {leaf} is {len(record.raw)} bytes, more than a "
+                                "tlog-tiles entry can hold; fetch it by its hash",
+                                field="path")
+        parts.append(len(record.raw).to_bytes(2, "big") + record.raw)
+    return b"".join(parts)
+
+
+def signature_bundle(store: EventStore, connection: Connection, index: int,
+                     width: int | None = None) -> bytes:
+    """The records' signatures beside entry bundle ``index``: the 64-byte Ed25519 signature
+    of each leaf ``index * 256 ..``, in leaf order, concatenated (``SIGNATURE_SIZE`` each).
+
+    Not part of tlog-tiles: a leaf is the record bytes alone, and the signature travels
+    beside it, so a monitor can check every record of the log without a database."""
+    return b"".join(record.signature
+                    for _, record in _bundle_records(store, connection, index, width))
+
+
+def _bundle_records(store: EventStore, connection: Connection, index: int,
+                    width: int | None) -> list[tuple[int, StoredRecord]]:
+    """(leaf index, stored record) of the leaves of bundle ``index`` of ``width`` (or 256),
+    each checked to be the record the log integrated; ``NotFound`` naming a leaf if not."""
     address = TileAddress(0, index, width, entries=True)
     if index < 0 or not (width is None or 0 < width < 256):
         raise InvalidInput(f"no entry bundle {index} of width {width}", field="path")
@@ -150,19 +206,15 @@ def entry_bundle(store: EventStore, connection: Connection, index: int,
     if len(leaves) != count:
         raise NotFound(f"the log lacks leaves of {tile_path(address)}", field="path")
     records = islice(store.records(start=int(leaves[0][1]), page=count), count)
-    parts: list[bytes] = []
+    found: list[tuple[int, StoredRecord]] = []
     for (leaf, notification, digest), record in zip(leaves, records, strict=False):
         if record.notification_id != notification or sha256(record.raw).digest() != digest:
             raise NotFound(f"leaf {leaf}'s record is missing or changed in the store",
                            field="path")
-        if len(record.raw) > MAX_ENTRY_SIZE:
-            raise EntryTooLarge(f"leaf {leaf} is {len(record.raw)} bytes, more than a "
-                                "tlog-tiles entry can hold; fetch it by its hash",
-                                field="path")
-        parts.append(len(record.raw).to_bytes(2, "big") + record.raw)
-    if len(parts) != count:
+        found.append((int(leaf), record))
+    if len(found) != count:
         raise NotFound(f"the store lacks records of {tile_path(address)}", field="path")
-    return b"".join(parts)
+    return found
 
 
 def split_entry_bundle(data: bytes) -> list[bytes]:

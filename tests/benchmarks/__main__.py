@@ -18,9 +18,10 @@ def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.benchmarks")
     parser.add_argument("--quick", action="store_true", help="smaller counts, for a smoke run")
     parser.add_argument("--only", choices=("recording", "log", "heads", "bundle", "api", "scan",
-                                           "app", "epcis", "platform", "webhooks", "exports"),
+                                           "app", "epcis", "platform", "webhooks", "exports",
+                                           "monitor"),
                         help="run one section: recording, log, heads, bundle, api, scan, app, "
-                             "epcis, platform, webhooks or exports")
+                             "epcis, platform, webhooks, exports or monitor")
     args = parser.parse_args()
     scale = 5 if args.quick else 1
     backends = ["sqlite"] + (["postgres"] if postgres_reachable() else [])
@@ -58,6 +59,9 @@ def main() -> int:
     if args.only in (None, "exports"):
         from tests.benchmarks.bench_exports import report as exports_report
         exports_report(backends, scale)
+    if args.only in (None, "monitor"):
+        from tests.benchmarks.bench_monitor import report as monitor_report
+        monitor_report(backends, scale)
     return 0
 
 
