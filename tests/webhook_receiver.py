@@ -1,5 +1,6 @@
 """A webhook receiver on 127.0.0.1 for tests and benchmarks: a real HTTP server in a thread
-that keeps every request it gets and answers as told (fail n times, redirect, hang)."""
+that keeps every request it gets and answers as told (fail n times, redirect, hang, or
+trickle its answer a byte at a time)."""
 
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ class Behaviour:
     failures: int = 0  # answer 500 this many times first
     redirect_to: str | None = None  # answer 307 to this URL
     hang: float = 0.0  # seconds to wait before answering
+    trickle: float = 0.0  # seconds between the answer's bytes, sent one at a time
     status: int = 204
 
 
@@ -73,11 +75,25 @@ def receiver(behaviour: Behaviour | None = None, path: str = "/hooks") -> Iterat
                     {k.lower(): v for k, v in self.headers.items()}, body, self.path,
                     time.monotonic(), status))
                 state.arrived.notify_all()
+            if told.trickle:
+                self._trickle(status)
+                return
             self.send_response(status)
             if told.redirect_to and not failing:
                 self.send_header("Location", told.redirect_to)
             self.send_header("Content-Length", "0")
             self.end_headers()
+
+        def _trickle(self, status: int) -> None:
+            answer = f"HTTP/1.1 {status} OK\r\nX-Slow: {'.' * 40}\r\nContent-Length: 0\r\n\r\n"
+            self.close_connection = True
+            try:
+                for byte in answer.encode("ascii"):
+                    self.wfile.write(bytes([byte]))
+                    self.wfile.flush()
+                    time.sleep(told.trickle)
+            except OSError:
+                pass  # the sender gave up
 
         def log_message(self, format: str, *args: object) -> None:
             pass

@@ -174,6 +174,26 @@ def test_a_hanging_receiver_is_cut_off_at_the_timeout(journey: Ledger) -> None:
     assert row["status"] == "retrying"
 
 
+def test_a_receiver_trickling_its_answer_is_cut_off_at_the_timeout_of_the_whole_attempt(
+        journey: Ledger) -> None:
+    # One byte every 0.2 s: no single read waits long, but the answer (~80 bytes) would
+    # take some 16 s; the attempt as a whole gets its timeout and not a moment more.
+    with receiver(Behaviour(trickle=0.2)) as hook:
+        _subscribe(journey, hook.url)
+        journey.record(INSPECTOR, "Held", {"reason": "待检"}, lot="KG1")
+        started = time.monotonic()
+        _worker(journey, DeliverySettings(**{**FAST.__dict__, "timeout": 0.6,
+                                             "leaf_wait": 0.0})).deliver_due()
+        took = time.monotonic() - started
+    assert took < 2.0
+    [row] = journey.store.outbox.deliveries(PLATFORM, admin=False)
+    [attempt] = row["attempts"]
+    assert attempt["status_code"] is None
+    assert "timed out" in attempt["error"]
+    assert 500 <= attempt["duration_ms"] < 1200
+    assert row["status"] == "retrying"
+
+
 def test_private_addresses_are_not_called_unless_allowed(journey: Ledger) -> None:
     with receiver() as hook:
         _subscribe(journey, hook.url)
