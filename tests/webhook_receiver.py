@@ -98,7 +98,13 @@ def receiver(behaviour: Behaviour | None = None, path: str = "/hooks") -> Iterat
         def log_message(self, format: str, *args: object) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    class Server(ThreadingHTTPServer):
+        # A listening queue as long as a production server's (nginx 511, uvicorn 2048),
+        # not socketserver's 5: many senders at once must not find it full (a refused SYN
+        # is retried after a second, which would be measured as the sender's latency).
+        request_queue_size = 1024
+
+    server = Server(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
     state.url = f"http://127.0.0.1:{server.server_address[1]}{path}"
     thread = threading.Thread(target=server.serve_forever, daemon=True)
