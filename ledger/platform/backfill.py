@@ -15,7 +15,7 @@ subscribes today is not flooded with history; it reads the feed from the start i
 The log position checked through is kept (``projection_state``, name ``platform_notices``),
 so a later run reads only the records after it, and replays the lots from the start only when
 one of those lacks its notice. The HTTP service runs it as it starts; ``agritrace notices
-rebuild`` runs it from the command line.
+rebuild`` runs it from the command line (``--from-start`` reads the whole log again).
 """
 
 from __future__ import annotations
@@ -57,11 +57,13 @@ class Backfilled:
     checked_through: int
 
 
-def backfill_notices(store: EventStore, *, now_ms: int | None = None) -> Backfilled:
-    """Give every record after the checked position that should have a notice and has none
-    its notice, in log order; deliveries only to subscriptions older than the record."""
+def backfill_notices(store: EventStore, *, now_ms: int | None = None,
+                     from_start: bool = False) -> Backfilled:
+    """Give every record after the checked position (or every record, ``from_start``) that
+    should have a notice and has none its notice, in log order; deliveries only to
+    subscriptions older than the record."""
     engine = store.engine
-    checked = _checked_through(engine)
+    checked = 0 if from_start else _checked_through(engine)
     last = store.max_notification_id()
     if last <= checked:
         return Backfilled([], 0, checked)
