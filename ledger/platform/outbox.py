@@ -240,11 +240,14 @@ class Outbox:
                      o.created_ms > now - int(leaf_wait_s * 1000))
         ready = case((o.lease_until_ms > o.next_attempt_ms, o.lease_until_ms),
                      else_=o.next_attempt_ms)
+        # Waiting rows first: a row stops waiting (integrated, or waited long enough) but
+        # never starts again, so one not found waiting here is found by the second query,
+        # even if the log integrates it in between (PostgreSQL reads each afresh).
         with self._engine.connect() as connection:
-            found = connection.execute(select(func.min(ready)).select_from(joined)
-                                       .where(o.status.in_(DUE), ~waits)).scalar()
             waiting = connection.execute(select(o.delivery_id).select_from(joined).where(
                 o.status.in_(DUE), o.next_attempt_ms <= now, waits).limit(1)).first()
+            found = connection.execute(select(func.min(ready)).select_from(joined)
+                                       .where(o.status.in_(DUE), ~waits)).scalar()
         if waiting is not None:
             recheck = now + int(recheck_s * 1000)
             return recheck if found is None else min(int(found), recheck)
