@@ -13,7 +13,7 @@ import zxingcpp
 from PIL import Image
 
 from ledger.application import Ledger
-from tests.journeys import COOP, INSPECTOR, PLATFORM, collect, grade, handle, harvest
+from tests.journeys import INSPECTOR, handle, kiwi_steps
 
 GTIN = "06901234567892"
 
@@ -58,33 +58,7 @@ def story_to_recall(ledger: Ledger) -> None:
     """Harvest → collect → grade → pre-cool → store with an excursion → pack → ship →
     receive, then an inspector tests the packed lot and recalls the collected lot, its
     ancestor. The parties are registered already."""
-    for i in range(3):
-        harvest(ledger, f"KH{i}", household=f"HH-00{i}")
-    collect(ledger, "KC1", {"KH0": "100", "KH1": "100", "KH2": "100"})
-    grade(ledger, "KC1", {"KG1": ("一级", "200"), "KG2": ("二级", "90")}, loss="10")
-    handle(ledger, COOP, "KG1", "PreCooled", {
-        "method": "forced-air", "started": "2026-09-10T17:00:00+08:00",
-        "ended": "2026-09-10T21:00:00+08:00", "target_core_temp_c": "2",
-        "reached_core_temp_c": "2.4",
-        "readings": [{"at": "2026-09-10T18:00:00+08:00", "temp_c": "8.1"},
-                     {"at": "2026-09-10T21:00:00+08:00", "temp_c": "2.4"}]})
-    handle(ledger, COOP, "KG1", "Stored", {
-        "facility": "西乡冷库1号", "started": "2026-09-10T22:00:00+08:00",
-        "ended": "2026-09-12T06:00:00+08:00", "target_min_c": "0", "target_max_c": "4",
-        "readings": [{"at": "2026-09-11T06:00:00+08:00", "temp_c": "1.5"},
-                     {"at": "2026-09-11T14:00:00+08:00", "temp_c": "6.2"},
-                     {"at": "2026-09-11T22:00:00+08:00", "temp_c": "2.0"}]})
-    handle(ledger, COOP, "KG1", "Packed", {
-        "packaging": "5 kg 礼盒", "units": 40, "net_weight_per_unit": "5",
-        "net_weight_unit": "kg", "gtin": GTIN, "grade": "一级"},
-        time="2026-09-12T08:00:00+08:00")
-    handle(ledger, COOP, "KG1", "Shipped", {
-        "to": PLATFORM, "to_location": "长沙市望城区电商产业园", "location": "西乡冷库",
-        "carrier": "湘西冷链物流", "vehicle": "湘U·12345", "waybill": "XL20260912001"},
-        time="2026-09-12T09:00:00+08:00")
-    handle(ledger, PLATFORM, "KG1", "Received", {
-        "from": COOP, "location": "长沙市望城区电商产业园", "temp_c": "3.2",
-        "waybill": "XL20260912001"}, time="2026-09-12T19:00:00+08:00")
+    kiwi_steps(ledger)
     handle(ledger, INSPECTOR, "KG1", "Inspected", {
         "kind": "lab", "verdict": "fail", "lab": "湘西州农产品质量检测中心",
         "results": [{"analyte": "毒死蜱", "value": "0.05", "unit": "mg/kg", "limit": "0.02",
