@@ -44,6 +44,7 @@ from ledger.monitor import (
 )
 from ledger.monitor.client import Refused
 from ledger.monitor.tiles import bundles_between
+from ledger.office import OfficeWitness
 from ledger.persistence.tables import log_checkpoints, log_leaves
 from ledger.recording.records import build_record
 from tests.ledger.test_log_helpers import (
@@ -91,10 +92,13 @@ class Live:
         """One round of a monitor on ``state`` (this story's folder by default)."""
         vkey = key or self.vkey
         client = LogClient(self.url)
+        path = state or self.state
         try:
-            with StateFolder(state or self.state) as folder:
+            with StateFolder(path) as folder:
+                office = None if witness is None else \
+                    OfficeWitness.open(witness, path, Verifier.from_vkey(vkey))
                 monitor = Monitor(client, Verifier.from_vkey(vkey), folder,
-                                  folder.load(client.url, vkey), witness=witness,
+                                  folder.load(client.url, vkey), witness=office,
                                   **options)  # type: ignore[arg-type]
                 return monitor.check_once()
         finally:
