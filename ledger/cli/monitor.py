@@ -97,10 +97,10 @@ def monitor(
         except MonitorError as error:
             fail(str(error), error.exit_code)
         office = None if signer is None else OfficeWitness.open(signer, folder_path, verifier)
-        if office is not None:
-            err.print(Text(f"cosigning as witness {office.vkey}"), soft_wrap=True)
         if office is not None and address is not None:
             _serve_witness(stack, office, *address)
+        if office is not None:
+            err.print(Text(f"cosigning as witness {office.vkey}"), soft_wrap=True)
         _run(Monitor(client, verifier, folder, loaded, witness=office, save_every=save_every),
              once, interval)
 

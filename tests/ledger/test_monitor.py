@@ -24,11 +24,13 @@ from pathlib import Path
 import pytest
 import uvicorn
 from sqlalchemy import delete, insert, update
+from typer.testing import CliRunner
 
 from api.app import create_app
 from api.services import services_of
 from api.settings import ServiceSettings
 from ledger.application import Ledger
+from ledger.cli import app as cli
 from ledger.config import Settings
 from ledger.keys.signing import SigningKey
 from ledger.log import TransparencyLog, WitnessEndpoint
@@ -53,6 +55,7 @@ from ledger.witness import (
     AddCheckpoint,
     ProofRejected,
     RootConflict,
+    load_witness_key,
     submit_checkpoint,
     witness_server,
 )
@@ -451,3 +454,27 @@ def test_signature_bundles_stand_beside_entry_bundles(live: Live) -> None:
             assert said in refused.value.reason
     finally:
         client.close()
+
+
+def test_listening_as_a_witness_needs_a_key_an_address_and_a_free_port(tmp_path: Path) -> None:
+    log_vkey = Signer.generate("agritrace.test/log").verifier.to_vkey()
+    key = tmp_path / "witness-key"
+    load_witness_key(key, "witness.test/amr")
+    runner = CliRunner()
+    url = f"http://127.0.0.1:{_free_port()}"
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        busy = f"127.0.0.1:{taken.getsockname()[1]}"
+        for options, said in (
+                (["--listen", "127.0.0.1:8090"], "--listen: the witness needs --witness-key"),
+                (["--witness-key", str(key), "--listen", "127.0.0.1:8090", "--once"],
+                 "not with --once"),
+                (["--witness-key", str(key), "--listen", "8090"], "is not HOST:PORT"),
+                (["--witness-key", str(key), "--listen", "127.0.0.1:http"], "is not HOST:PORT"),
+                (["--witness-key", str(key), "--listen", busy], "--listen: cannot listen on")):
+            done = runner.invoke(cli, ["monitor", url, "--log-key", log_vkey, "--state",
+                                       str(tmp_path / "state"), *options])
+            assert done.exit_code == 2, (options, done.stderr)
+            assert said in done.stderr, done.stderr
+            assert len(done.stderr.strip().splitlines()) == 1, done.stderr
