@@ -171,7 +171,9 @@ def _verify(ledger: Ledger, log: TransparencyLog, code: str) -> VerifiedLot:
         result = verify_bundle(bundle, [log.key.verifier])
     except VerificationError as error:
         raise AuditFailed(f"the bundle of lot {code} does not verify: step {error.step}: "
-                          f"{error.reason}") from error
+                          f"{error.reason}"
+                          + (f" (record {error.record})" if error.record else ""),
+                          record=error.record) from error
     records = [Record.from_bytes(item.raw)
                for item in sorted(bundle.records, key=lambda r: r.index)]
     return VerifiedLot(code, bundle, raw, result, tuple(packed_serials(records, code)))
