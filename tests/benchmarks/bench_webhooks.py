@@ -1,6 +1,7 @@
 """Recall-to-delivery latency: from the moment a recording of a hold or recall returns to
 the moment each subscriber's receiver has the signed webhook, for 1, 100 and 1,000
-subscribers (each its own URL on one receiver on 127.0.0.1).
+subscribers (each its own URL on one receiver on 127.0.0.1, listening with a production-sized
+queue).
 
 The service's defaults run: the log's integrator in a background thread resting 0.5 s when
 caught up (a webhook carries its record's leaf index, so it waits for integration), and the
