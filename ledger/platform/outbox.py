@@ -263,19 +263,6 @@ class Outbox:
                 platform_notices.c.notice_id.in_(list(notice_ids))))
             return {row.notice_id: PlatformNotice.from_stored(row.notice_json) for row in rows}
 
-    def notice(self, notice_id: str) -> tuple[PlatformNotice, int | None]:
-        """A stored notice and its record's leaf index (None until integrated)."""
-        with self._engine.connect() as connection:
-            row = connection.execute(select(
-                platform_notices.c.notice_json, log_leaves.c.leaf_index).select_from(
-                platform_notices.outerjoin(
-                    log_leaves, log_leaves.c.record_hash == platform_notices.c.record_hash))
-                .where(platform_notices.c.notice_id == notice_id)).first()
-        if row is None:
-            raise NotFound(f"no notice {notice_id}", field="notice")
-        index = None if row.leaf_index is None else int(row.leaf_index)
-        return PlatformNotice.from_stored(row.notice_json), index
-
     def finish(self, results: Sequence[Finished]) -> None:
         """Log each attempt and move its delivery on (``Finished.status``), all in one
         transaction: senders that finish together share one commit."""

@@ -230,7 +230,7 @@ def test_a_notice_waits_briefly_for_its_leaf_index(journey: Ledger) -> None:
         _subscribe(journey, hook.url)
         journey.record(INSPECTOR, "Held", {"reason": "待检"}, lot="KG1")
         worker = _worker(journey, DeliverySettings(**{**FAST.__dict__, "leaf_wait": 0.3}))
-        assert worker.deliver_due() == 0  # not integrated yet: postponed, not tried
+        assert worker.deliver_due() == 0  # not integrated yet: not claimed, not tried
         time.sleep(0.35)
         assert worker.deliver_due() == 1  # waited long enough: sent without it
         [got] = hook.wait_for(1, 5)
