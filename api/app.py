@@ -5,8 +5,10 @@ in one frozen ``api.services.Services`` on ``app.state.services``; closed at shu
 Unless ``service.integrate`` is false, the lifespan runs the log's integrator in a background
 thread that appends new records, signs checkpoints and collects witness cosignatures;
 shutdown stops it before the store is closed. Unless ``service.deliver`` is false, it also
-runs the webhook delivery thread (``ledger.platform.delivery``). On SQLite, recording and
-integrating in one process take turns (``ledger.log.background.write_lock``).
+runs the webhook delivery thread (``ledger.platform.delivery``). Before either starts, it
+gives holds and recalls stored without a notice theirs (``ledger.platform.backfill``). On
+SQLite, recording and integrating in one process take turns
+(``ledger.log.background.write_lock``).
 Routes are plain ``def``:
 the ledger blocks, so FastAPI runs them in its thread pool. Errors become JSON in one place
 (``api.errors``). Bodies over ``service.max_body_bytes`` are 413 (``api.middleware.limits``); JSON
@@ -30,6 +32,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.staticfiles import StaticFiles
+from starlette.concurrency import run_in_threadpool
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from api.errors import install_error_handlers
@@ -82,6 +85,7 @@ def create_app(settings: Settings | None = None,
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, Any]]:
         running = services_of(app)
+        await run_in_threadpool(running.backfill_notices)
         if running.settings.integrate:
             running.integrator.start()
         if running.settings.deliver:

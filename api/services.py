@@ -7,11 +7,13 @@ from the two settings: the ledger over its store, the transparency log, the inte
 thread (started by the app's lifespan), the lock this process's writers share, the metrics,
 the anonymous rate limit, the idempotency keys, the chain reader, the token cache, the label
 sheets, the resolver's services, the webhook subscriptions and the delivery thread (also
-started by the lifespan). ``close`` stops both threads and closes the store.
+started by the lifespan). ``backfill_notices`` gives records stored without a platform
+notice theirs (the lifespan runs it first). ``close`` stops both threads and closes the store.
 """
 
 from __future__ import annotations
 
+import logging
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import timedelta
@@ -36,11 +38,14 @@ from ledger.log import TransparencyLog, load_log_key
 from ledger.log.background import BackgroundIntegrator, write_lock
 from ledger.persistence.idempotency import IdempotencyKeys, fingerprint_secret
 from ledger.persistence.lookup import ChainReader
+from ledger.platform.backfill import backfill_notices
 from ledger.platform.delivery import DeliveryWorker
 from ledger.platform.subscriptions import Subscriptions
 from ledger.platform.verdicts import VerdictService
 
 __all__ = ["Services", "services_of"]
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -96,6 +101,19 @@ class Services:
         except BaseException:
             ledger.close()
             raise
+
+    def backfill_notices(self) -> None:
+        """Give holds, recalls, releases and corrections stored without a notice (before
+        notices existed) theirs; a failure is logged and the service starts anyway (the
+        next start tries again)."""
+        try:
+            done = backfill_notices(self.ledger.store)
+        except Exception:
+            log.exception("rebuilding platform notices from the log failed")
+            return
+        if done.notices:
+            log.info("platform notices rebuilt from the log: %d, with %d deliveries",
+                     len(done.notices), done.deliveries)
 
     def close(self) -> None:
         """Stop the integrator (waiting for its batch) and the delivery thread (waiting for

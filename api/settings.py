@@ -34,14 +34,15 @@ cannot be read is ``InvalidInput`` naming its variable):
   with its process (``ledger.persistence.idempotency``).
 - ``AGRITRACE_DELIVER``: ``0``, ``false`` or ``no`` turns the webhook delivery thread off
   (another process delivers; deliveries still go into the outbox); on by default.
-- ``AGRITRACE_WEBHOOK_TIMEOUT``: seconds a webhook receiver has for each step of a delivery
-  (connecting, reading the answer) before the attempt fails (10).
+- ``AGRITRACE_WEBHOOK_TIMEOUT``: seconds a webhook receiver has for a whole attempt
+  (connecting, sending, reading the answer) before the attempt fails (10).
   ``AGRITRACE_WEBHOOK_BACKOFF``: seconds before the first retry (5), doubling each time up to
   ``AGRITRACE_WEBHOOK_BACKOFF_CAP`` (3600), with jitter; ``AGRITRACE_WEBHOOK_HORIZON``:
   seconds after which an undelivered webhook is dead (86400: 24 hours);
   ``AGRITRACE_WEBHOOK_POLL``: seconds between looks for deliveries written by other processes
-  (2). ``AGRITRACE_WEBHOOK_ALLOW_PRIVATE``: ``1`` lets webhooks go to loopback and private
-  addresses (tests, closed networks); off by default (``ledger.platform.webhooks``).
+  (2). ``AGRITRACE_WEBHOOK_CONCURRENCY``: webhooks sent at once, each by its own thread
+  (32, at most 256). ``AGRITRACE_WEBHOOK_ALLOW_PRIVATE``: ``1`` lets webhooks go to loopback
+  and private addresses (tests, closed networks); off by default (``ledger.platform.webhooks``).
 - ``AGRITRACE_EXPORT_ROWS``: the most rows a trace export may hold (default 1,000,000); a
   larger trace is refused with 400 naming the limit (docs/exports.md).
 """
@@ -124,7 +125,8 @@ class ServiceSettings(BaseSettings):
     webhook_poll: float = Field(default=2.0, validation_alias="AGRITRACE_WEBHOOK_POLL")
     webhook_private: bool = Field(default=False,
                                   validation_alias="AGRITRACE_WEBHOOK_ALLOW_PRIVATE")
-    webhook_concurrency: int = 16  # deliveries sent at once
+    webhook_concurrency: int = Field(default=32,
+                                     validation_alias="AGRITRACE_WEBHOOK_CONCURRENCY")
     webhook_leaf_wait: float = 30.0  # seconds a delivery waits for its record's leaf index
 
     @property
@@ -192,6 +194,14 @@ class ServiceSettings(BaseSettings):
     def _positive(cls, value: Any, info: ValidationInfo) -> Any:
         return _read_number(value, _variable(info), positive=True)
 
+    @field_validator("webhook_concurrency", mode="before")
+    @classmethod
+    def _senders(cls, value: Any, info: ValidationInfo) -> Any:
+        value = _read_number(value, _variable(info), whole=True, positive=True)
+        if isinstance(value, int) and value > MAX_SENDERS:
+            raise InvalidInput(f"must be at most {MAX_SENDERS}", field=_variable(info))
+        return value
+
     @field_validator("export_rows", mode="before")
     @classmethod
     def _count(cls, value: Any, info: ValidationInfo) -> Any:
@@ -212,6 +222,9 @@ def _variable(info: ValidationInfo) -> str:
     assert info.field_name is not None  # noqa: S101 - field validators always have one
     alias = ServiceSettings.model_fields[info.field_name].validation_alias
     return alias if isinstance(alias, str) else info.field_name
+
+
+MAX_SENDERS = 256  # webhook sender threads at most
 
 
 def _read_number(value: Any, name: str, *, whole: bool = False,

@@ -1,5 +1,6 @@
 """A webhook receiver on 127.0.0.1 for tests and benchmarks: a real HTTP server in a thread
-that keeps every request it gets and answers as told (fail n times, redirect, hang)."""
+that keeps every request it gets and answers as told (fail n times, redirect, hang, or
+trickle its answer a byte at a time)."""
 
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ class Behaviour:
     failures: int = 0  # answer 500 this many times first
     redirect_to: str | None = None  # answer 307 to this URL
     hang: float = 0.0  # seconds to wait before answering
+    trickle: float = 0.0  # seconds between the answer's bytes, sent one at a time
     status: int = 204
 
 
@@ -73,16 +75,36 @@ def receiver(behaviour: Behaviour | None = None, path: str = "/hooks") -> Iterat
                     {k.lower(): v for k, v in self.headers.items()}, body, self.path,
                     time.monotonic(), status))
                 state.arrived.notify_all()
+            if told.trickle:
+                self._trickle(status)
+                return
             self.send_response(status)
             if told.redirect_to and not failing:
                 self.send_header("Location", told.redirect_to)
             self.send_header("Content-Length", "0")
             self.end_headers()
 
+        def _trickle(self, status: int) -> None:
+            answer = f"HTTP/1.1 {status} OK\r\nX-Slow: {'.' * 40}\r\nContent-Length: 0\r\n\r\n"
+            self.close_connection = True
+            try:
+                for byte in answer.encode("ascii"):
+                    self.wfile.write(bytes([byte]))
+                    self.wfile.flush()
+                    time.sleep(told.trickle)
+            except OSError:
+                pass  # the sender gave up
+
         def log_message(self, format: str, *args: object) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    class Server(ThreadingHTTPServer):
+        # A listening queue as long as a production server's (nginx 511, uvicorn 2048),
+        # not socketserver's 5: many senders at once must not find it full (a refused SYN
+        # is retried after a second, which would be measured as the sender's latency).
+        request_queue_size = 1024
+
+    server = Server(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
     state.url = f"http://127.0.0.1:{server.server_address[1]}{path}"
     thread = threading.Thread(target=server.serve_forever, daemon=True)

@@ -21,6 +21,7 @@ Modules, one job each; each command module registers its commands on ``groups``:
 - ``tokens``      ``token create|list|revoke``: API tokens, the admin token among them
 - ``devices``     ``device pair|list|revoke``: phones that sign, paired by a one-time code
 - ``exports``     ``export trace|scans``: the traceability spreadsheet and scan reports
+- ``notices``     ``notices rebuild``: platform notices for holds and recalls stored without one
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from ledger.cli import (  # noqa: F401 - importing a command module registers it
     log,
     lots,
     monitor,
+    notices,
     orgs,
     printing,
     recording,

@@ -1,20 +1,27 @@
 """The delivery worker: sends due outbox rows as signed webhooks, retrying until delivered.
 
-A daemon thread (started by the HTTP service's lifespan, like the log's integrator) claims
-due deliveries (``ledger.platform.outbox``), a few per sender, each sent by one of
-``concurrency`` threads, so one slow receiver holds up no other. A subscription's URL and
-secret are remembered for a few seconds: a deleted subscription may still get a delivery
-claimed within that time. It wakes when this process
-commits new deliveries (``Outbox.written``), when a send ends, when the next retry falls due,
-and at least every ``poll`` seconds (deliveries written by other processes).
+A daemon thread (started by the HTTP service's lifespan, like the log's integrator)
+dispatches: it claims due deliveries for the free senders, in one query and one transaction
+(``ledger.platform.outbox``), and hands each to one of ``concurrency`` sender threads, so one
+slow receiver holds up no other; it refills when a quarter of the senders are free (or
+50 ms after a claim), not after every send. Each claimed row comes with its subscription's
+URL and sealed secret read by the claim itself, so a subscription deleted before the claim
+gets nothing; one deleted by this process after the claim is skipped just before the POST
+(``Subscriptions.deleted_here``). The dispatcher wakes when this process commits new
+deliveries (``Outbox.written``), when senders are free, when the next retry falls due, every
+``LEAF_RECHECK`` seconds while a delivery waits for its record's leaf index, and at least
+every ``poll`` seconds (deliveries written by other processes).
 
-Each delivery's body is built when it is sent: the notice with its record's leaf index, so
-the worker waits for the log to integrate the record (up to ``leaf_wait`` seconds from the
-notice, then it sends ``leaf_index: null``). A 2xx answer delivers it; anything else (another
-status, a redirect, a refused connection, a timeout) is a failed attempt, retried after an
-exponential backoff (``backoff`` × 2^(attempts-1) seconds, at most ``backoff_cap``, times a
-random factor in [0.5, 1)) until ``horizon`` seconds after the delivery was created (or
-replayed); then it is dead. Every attempt is logged in the attempts table and here, with the
+Each notice's body is built once for all its subscribers: the notice with its record's leaf
+index, so a delivery is claimed only once the log has integrated the record (or
+``leaf_wait`` seconds after the notice, then with ``leaf_index: null``). Only the signature
+is made per delivery. A 2xx answer delivers it; anything else (another status, a redirect,
+a refused connection, the attempt's ``timeout`` running out) is a failed attempt, retried
+after an exponential backoff (``backoff`` × 2^(attempts-1) seconds, at most ``backoff_cap``,
+times a random factor in [0.5, 1)) until ``horizon`` seconds after the delivery was created
+(or replayed); then it is dead. Senders only send; the dispatcher writes their outcomes
+back in batches, every attempt and each delivery's new state in one transaction for all
+that finished meanwhile. Every attempt is logged in the attempts table and here, with the
 subscription and the status or error; never a secret nor the URL's path or query.
 """
 
@@ -39,8 +46,9 @@ __all__ = ["DeliverySettings", "DeliveryWorker", "backoff_delay", "payload"]
 
 log = logging.getLogger(__name__)
 LEAF_RECHECK = 0.1  # seconds between looks for a record's leaf index
-QUEUED = 4  # deliveries claimed per sender at most (held, queued for a free sender)
-REMEMBER = 5.0  # seconds a subscription's URL and secret are remembered between sends
+REFILL = 4  # claim again once 1/REFILL of the senders are free ...
+REFILL_AFTER = 0.05  # ... or this many seconds after the last claim
+FLUSH_AFTER = 0.1  # seconds an outcome may wait to be written with others
 MAX_REMEMBERED = 4096
 
 
@@ -49,13 +57,13 @@ class DeliverySettings:
     """How deliveries are sent and retried (``api.settings`` reads them from the
     environment)."""
 
-    timeout: float = 10.0  # seconds for each step of a POST
+    timeout: float = 10.0  # seconds for a whole attempt: connect, send, read the answer
     backoff: float = 5.0  # seconds before the first retry
     backoff_cap: float = 3600.0  # the longest wait between tries
     horizon: float = 86400.0  # seconds from creation (or replay) to giving up
     poll: float = 2.0  # seconds between looks for deliveries other processes wrote
     lease: float = 60.0  # seconds a worker holds a claimed delivery; over ``timeout``
-    concurrency: int = 16  # deliveries sent at once
+    concurrency: int = 32  # deliveries sent at once (sender threads)
     leaf_wait: float = 30.0  # seconds to wait for the record's leaf index
     allow_private: bool = False  # may call loopback and private addresses (tests)
 
@@ -71,6 +79,17 @@ def payload(notice_type: str, recorded: str, data: dict[str, object]) -> bytes:
     """The JSON body of a webhook, as Standard Webhooks suggests: type, timestamp, data."""
     return json.dumps({"type": notice_type, "timestamp": recorded, "data": data},
                       ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+@dataclass(frozen=True)
+class _Job:
+    """A claimed delivery ready to send: where, with which key, which body."""
+
+    claimed: Claimed
+    owner: str
+    key: bytes
+    notice_type: str
+    body: bytes
 
 
 class DeliveryWorker:
@@ -89,13 +108,13 @@ class DeliveryWorker:
         self._pool: ThreadPoolExecutor | None = None
         self._busy = 0
         self._lock = threading.Lock()
-        # Subscriptions' URL and opened secret (None: deleted), and notices with their leaf
-        # index once known (neither changes after), so a notice sent to a thousand
-        # subscribers is read once, not a thousand times.
-        self._destinations: dict[str, tuple[float, tuple[str, bytes] | None]] = {}
-        self._notices: dict[str, tuple[PlatformNotice, int]] = {}
+        self._last_claim = 0.0
+        # Each notice's body per leaf index (built once for all its subscribers), and the
+        # opened secrets by sealed form (a sealed secret never changes; the claim reads it).
+        self._bodies: dict[tuple[str, int | None], tuple[str, bytes]] = {}
+        self._keys: dict[bytes, bytes] = {}
         self._finished: list[Finished] = []
-        self._committing = threading.Lock()
+        self._oldest_finished = 0.0
 
     @property
     def running(self) -> bool:
@@ -110,7 +129,8 @@ class DeliveryWorker:
         self._thread.start()
 
     def stop(self, timeout: float = 30.0) -> None:
-        """Stop claiming, and wait for the sends under way (each ends within its timeout)."""
+        """Stop claiming, wait for the sends under way (each ends within its timeout), and
+        write their outcomes."""
         self._stop.set()
         self.outbox.written.set()
         if self._thread is not None:
@@ -119,125 +139,166 @@ class DeliveryWorker:
         if self._pool is not None:
             self._pool.shutdown(wait=True)
             self._pool = None
+        self._flush(force=True)
 
     def deliver_due(self) -> int:
-        """Send every delivery due now, one after another, in this thread; how many tries."""
+        """Send every delivery due now once, one after another, in this thread; how many
+        tries were made."""
         tried = 0
+        due_by = self.outbox.now_ms()
         while True:
-            owner, claimed = self.outbox.claim(self.settings.concurrency, self.settings.lease)
+            owner, claimed = self.outbox.claim(
+                self.settings.concurrency, self.settings.lease,
+                leaf_wait_s=self.settings.leaf_wait, due_by_ms=due_by)
             if not claimed:
                 return tried
-            for one in claimed:
-                tried += self._deliver(one, owner)
+            for job in self._jobs(claimed, owner):
+                tried += self._send(job)
+            self._flush(force=True)
+
+    # -- the dispatcher --------------------------------------------------------------------
 
     def _run(self) -> None:
         while not self._stop.is_set():
             # Cleared before claiming: a commit after this point wakes the wait below.
             self.outbox.written.clear()
             try:
-                full = self._claim_round()
+                self._flush(force=False)
+                more = self._claim_round()
             except Exception:
                 log.exception("claiming webhook deliveries failed; retrying in %.1f s",
                               self.settings.poll)
                 self._stop.wait(self.settings.poll)
                 continue
-            if not full:
+            if not more:
                 self.outbox.written.wait(self._rest())
 
     def _claim_round(self) -> bool:
-        """Claim due deliveries for the free senders (and a few more each, queued for the
-        next free one); True if all places were taken (more may be due)."""
+        """Claim due deliveries for the free senders; True if every free one got one (more
+        may be due)."""
         with self._lock:
-            free = self.settings.concurrency * QUEUED - self._busy
-        if free <= 0:
+            free = self.settings.concurrency - self._busy
+        enough = max(1, self.settings.concurrency // REFILL)
+        if free <= 0 or (free < enough and
+                         time.monotonic() - self._last_claim < REFILL_AFTER):
             return False
-        owner, claimed = self.outbox.claim(free, self.settings.lease)
-        for one in claimed:
+        self._last_claim = time.monotonic()
+        owner, claimed = self.outbox.claim(free, self.settings.lease,
+                                           leaf_wait_s=self.settings.leaf_wait)
+        assert self._pool is not None  # noqa: S101 - started before the thread
+        for job in self._jobs(claimed, owner):
             with self._lock:
                 self._busy += 1
-            assert self._pool is not None  # noqa: S101 - started before the thread
-            self._pool.submit(self._send_one, one, owner)
+            self._pool.submit(self._send_one, job)
         return bool(claimed) and len(claimed) == free
 
-    def _send_one(self, claimed: Claimed, owner: str) -> None:
+    def _rest(self) -> float:
+        """Seconds until there may be something to do, within ``poll``."""
+        with self._lock:
+            waiting = bool(self._finished)
+            free = self.settings.concurrency - self._busy
+        if waiting:
+            return FLUSH_AFTER
+        if free < max(1, self.settings.concurrency // REFILL):
+            return min(self.settings.poll, REFILL_AFTER * 2)  # senders finishing wake it
+        due = self.outbox.next_due_ms(self.settings.leaf_wait, LEAF_RECHECK)
+        if due is None:
+            return self.settings.poll
+        return max(0.01, min(self.settings.poll, due / 1000 - self.outbox.clock()))
+
+    def _jobs(self, claimed: list[Claimed], owner: str) -> list[_Job]:
+        """The claimed deliveries with their keys and bodies (each notice's built once)."""
+        with self._lock:
+            missing = {c.notice_id for c in claimed
+                       if (c.notice_id, c.leaf_index) not in self._bodies}
+        notices = self.outbox.notices(sorted(missing))
+        jobs = []
+        for one in claimed:
+            notice_type, body = self._body(one, notices)
+            jobs.append(_Job(one, owner, self._key(one), notice_type, body))
+        return jobs
+
+    def _body(self, claimed: Claimed, notices: dict[str, PlatformNotice]) -> tuple[str, bytes]:
+        cached = (claimed.notice_id, claimed.leaf_index)
+        with self._lock:
+            found = self._bodies.get(cached)
+        if found is not None:
+            return found
+        notice = notices[claimed.notice_id]
+        built = (notice.type, payload(notice.type, notice.recorded,
+                                      notice.as_json(claimed.leaf_index)))
+        with self._lock:
+            if len(self._bodies) >= MAX_REMEMBERED:
+                self._bodies.clear()
+            self._bodies[cached] = built
+        return built
+
+    def _key(self, claimed: Claimed) -> bytes:
+        with self._lock:
+            key = self._keys.get(claimed.sealed_secret)
+        if key is None:
+            key = self.subscriptions.open_secret(claimed.subscription_id, claimed.sealed_secret)
+            with self._lock:
+                if len(self._keys) >= MAX_REMEMBERED:
+                    self._keys.clear()
+                self._keys[claimed.sealed_secret] = key
+        return key
+
+    # -- the senders -----------------------------------------------------------------------
+
+    def _send_one(self, job: _Job) -> None:
         try:
-            self._deliver(claimed, owner)
+            self._send(job)
         except Exception:
-            log.exception("webhook delivery %s failed", claimed.delivery_id)
+            log.exception("webhook delivery %s failed", job.claimed.delivery_id)
         finally:
             with self._lock:
                 self._busy -= 1
             self.outbox.written.set()  # a sender is free: look again
 
-    def _rest(self) -> float:
-        """Seconds until the next retry falls due, within ``poll``."""
-        due = self.outbox.next_due_ms()
-        if due is None:
-            return self.settings.poll
-        return max(0.01, min(self.settings.poll, due / 1000 - self.outbox.clock()))
-
-    def _deliver(self, claimed: Claimed, owner: str) -> int:
-        """Try one delivery; 1 if it was sent, 0 if it waits for its leaf or was cancelled."""
-        destination = self._destination(claimed.subscription_id)
-        if destination is None:
-            self.outbox.cancel(claimed, owner)
+    def _send(self, job: _Job) -> int:
+        """Try one delivery; 1 if it was sent, 0 if its subscription was deleted here since
+        the claim (deleting cancelled its row)."""
+        claimed = job.claimed
+        if self.subscriptions.deleted_here(claimed.subscription_id):
+            log.info("webhook %s not sent: subscription %s deleted", claimed.delivery_id,
+                     claimed.subscription_id)
             return 0
-        url, key = destination
-        notice, leaf = self._notice(claimed.notice_id)
         now_ms = self.outbox.now_ms()
-        if leaf is None and now_ms - claimed.created_ms < self.settings.leaf_wait * 1000:
-            self.outbox.postpone(claimed, owner, now_ms + int(LEAF_RECHECK * 1000))
-            return 0
-        body = payload(notice.type, notice.recorded, notice.as_json(leaf))
-        headers = signed_headers(key, claimed.delivery_id, int(time.time()), body)
-        answer = post(url, body, headers, timeout=self.settings.timeout,
+        headers = signed_headers(job.key, claimed.delivery_id, int(time.time()), job.body)
+        answer = post(claimed.url, job.body, headers, timeout=self.settings.timeout,
                       allow_private=self.settings.allow_private)
         attempt = Attempt(now_ms, answer.duration_ms, answer.status_code, answer.error)
-        done = Finished(claimed, owner, attempt,
+        done = Finished(claimed, job.owner, attempt,
                         self._retry_at(claimed, attempt, self.outbox.now_ms()))
-        self._finish(done)
-        status = done.status
+        with self._lock:
+            if not self._finished:
+                self._oldest_finished = time.monotonic()
+            self._finished.append(done)
         log.info("webhook %s (%s) to %s of %s: %s in %d ms, now %s", claimed.delivery_id,
-                 notice.type, urlsplit(url).hostname, claimed.subscription_id,
-                 answer.status_code or answer.error, answer.duration_ms, status)
+                 job.notice_type, urlsplit(claimed.url).hostname, claimed.subscription_id,
+                 answer.status_code or answer.error, answer.duration_ms, done.status)
         return 1
 
-    def _finish(self, done: Finished) -> None:
-        """Store ``done``: whoever commits takes every result waiting, so senders finishing
-        while a commit is under way share the next one (one commit, not one each)."""
+    def _flush(self, *, force: bool) -> None:
+        """Write the finished attempts in one transaction: at once when ``force``, when
+        the senders are idle, when a quarter of them finished, or when the oldest has
+        waited ``FLUSH_AFTER``."""
         with self._lock:
-            self._finished.append(done)
-        with self._committing:
-            with self._lock:
-                waiting, self._finished = self._finished, []
-            if waiting:
-                self.outbox.finish(waiting)
-
-    def _destination(self, subscription: str) -> tuple[str, bytes] | None:
-        now = time.monotonic()
-        with self._lock:
-            remembered = self._destinations.get(subscription)
-        if remembered is not None and now - remembered[0] < REMEMBER:
-            return remembered[1]
-        found = self.subscriptions.destination(subscription)
-        with self._lock:
-            if len(self._destinations) >= MAX_REMEMBERED:
-                self._destinations.clear()
-            self._destinations[subscription] = (now, found)
-        return found
-
-    def _notice(self, notice_id: str) -> tuple[PlatformNotice, int | None]:
-        with self._lock:
-            remembered = self._notices.get(notice_id)
-        if remembered is not None:
-            return remembered
-        notice, leaf = self.outbox.notice(notice_id)
-        if leaf is not None:
-            with self._lock:
-                if len(self._notices) >= MAX_REMEMBERED:
-                    self._notices.clear()
-                self._notices[notice_id] = (notice, leaf)
-        return notice, leaf
+            if not self._finished:
+                return
+            due = (force or self._busy == 0
+                   or len(self._finished) >= max(1, self.settings.concurrency // REFILL)
+                   or time.monotonic() - self._oldest_finished >= FLUSH_AFTER)
+            if not due:
+                return
+            waiting, self._finished = self._finished, []
+        try:
+            self.outbox.finish(waiting)
+        except BaseException:
+            with self._lock:  # written with the next batch (leases outlast a retry)
+                self._finished = waiting + self._finished
+            raise
 
     def _retry_at(self, claimed: Claimed, attempt: Attempt, now_ms: int) -> int | None:
         """When to try again after ``attempt``; None once past the horizon (or delivered)."""

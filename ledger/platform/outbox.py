@@ -4,15 +4,22 @@ A unit of work that commits records producing notices (``ledger.platform.notices
 ``OutboxRows`` to the event store, which inserts them inside the transaction of the events
 (``ledger.persistence.recorders``): a recall is never stored without its notifications, even
 if the process dies right after the commit. The rows are picked up by the delivery worker
-(``ledger.platform.delivery``), in this process or another, which claims them with a lease:
+(``ledger.platform.delivery``), in this process or another, which claims a batch of them with
+a lease in one transaction:
 
+    SELECT due ones (FOR UPDATE SKIP LOCKED on PostgreSQL) ORDER BY next_attempt LIMIT n
     UPDATE outbox SET lease_owner = me, lease_until = now + lease
      WHERE delivery_id IN (due ones) AND status IN ('pending', 'retrying')
        AND (lease_until IS NULL OR lease_until < now)
 
 A row updated by one claim no longer matches another's ``WHERE`` (SQLite has one writer;
-PostgreSQL re-checks the condition on the locked row), so two workers never hold one row at
-once. A worker that dies loses its lease and the row is claimed again: at least once.
+PostgreSQL re-checks the condition on the locked row, and a worker skips rows another is
+claiming), so two workers never hold one row at once. A worker that dies loses its lease and
+the row is claimed again: at least once. A row is due when its next attempt's time has come
+and its notice's record has a leaf index (or ``leaf_wait`` has passed since it was written):
+a webhook carries its record's leaf index. The claim reads each row's subscription afresh,
+URL and sealed secret, so nothing about a subscription is remembered between claims.
+Outcomes are written back in batches (``finish``), one transaction for many sends.
 """
 
 from __future__ import annotations
@@ -25,7 +32,19 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Engine, and_, func, insert, or_, select, update
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Engine,
+    and_,
+    bindparam,
+    case,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 
 from ledger.errors import InvalidInput, NotFound, WrongState
 from ledger.persistence.tables import (
@@ -84,7 +103,8 @@ def outbox_rows(notices: Sequence[PlatformNotice], subscriptions: Sequence[Subsc
 
 @dataclass(frozen=True)
 class Claimed:
-    """A delivery a worker holds: whom to, which notice, how many attempts so far."""
+    """A delivery a worker holds: whom to (the subscription's URL and sealed secret, read
+    with the claim), which notice and its leaf index, how many attempts so far."""
 
     delivery_id: str
     subscription_id: str
@@ -92,6 +112,10 @@ class Claimed:
     attempts: int
     since_ms: int
     created_ms: int
+    url: str = ""
+    sealed_secret: bytes = b""
+    leaf_index: int | None = None
+    claimed_ms: int = 0
 
 
 @dataclass(frozen=True)
@@ -151,62 +175,93 @@ class Outbox:
 
     # -- the worker's side ---------------------------------------------------------------
 
-    def claim(self, limit: int, lease_s: float) -> tuple[str, list[Claimed]]:
-        """Up to ``limit`` due deliveries no other worker holds, leased for ``lease_s``."""
+    def _due(self, now: int, leaf_wait_ms: int, due_by: int | None = None) -> ColumnElement[bool]:
+        """Rows to send now: due, held by no one, their record integrated or waited for."""
+        o = webhook_outbox.c
+        free = or_(o.lease_until_ms.is_(None), o.lease_until_ms < now)
+        return and_(o.status.in_(DUE), o.next_attempt_ms <= (now if due_by is None else due_by),
+                    free, or_(log_leaves.c.leaf_index.is_not(None),
+                              o.created_ms <= now - leaf_wait_ms))
+
+    def claim(self, limit: int, lease_s: float, *, leaf_wait_s: float = 0.0,
+              due_by_ms: int | None = None) -> tuple[str, list[Claimed]]:
+        """Up to ``limit`` due deliveries no other worker holds, leased for ``lease_s``, in
+        one transaction, each with its subscription's URL and sealed secret and its
+        record's leaf index. A row whose record the log has not integrated waits up to
+        ``leaf_wait_s`` from its creation; ``due_by_ms`` (default now) bounds the next
+        attempt's time."""
         now = self.now_ms()
         owner = secrets.token_hex(16)
         o = webhook_outbox.c
+        joined = webhook_outbox.join(
+            platform_notices, platform_notices.c.notice_id == o.notice_id).outerjoin(
+            log_leaves, log_leaves.c.record_hash == platform_notices.c.record_hash)
+        due = self._due(now, int(leaf_wait_s * 1000), due_by_ms)
         free = or_(o.lease_until_ms.is_(None), o.lease_until_ms < now)
-        due = and_(o.status.in_(DUE), o.next_attempt_ms <= now, free)
         with self._engine.begin() as connection:
             ids = [row[0] for row in connection.execute(
-                select(o.delivery_id).where(due).order_by(o.next_attempt_ms).limit(limit))]
+                select(o.delivery_id).select_from(joined).where(due)
+                .order_by(o.next_attempt_ms).limit(limit)
+                .with_for_update(skip_locked=True, of=webhook_outbox))]
             if not ids:
                 return owner, []
-            connection.execute(update(webhook_outbox).where(o.delivery_id.in_(ids), due)
-                               .values(lease_owner=owner, lease_until_ms=now + int(lease_s * 1000)))
-        with self._engine.connect() as connection:
-            rows = connection.execute(select(webhook_outbox).where(
-                o.lease_owner == owner, o.delivery_id.in_(ids)))
-            return owner, [Claimed(r.delivery_id, r.subscription_id, r.notice_id, r.attempts,
-                                   r.since_ms, r.created_ms) for r in rows]
+            connection.execute(update(webhook_outbox).where(
+                o.delivery_id.in_(ids), o.status.in_(DUE), free).values(
+                lease_owner=owner, lease_until_ms=now + int(lease_s * 1000)))
+            s = webhook_subscriptions.c
+            rows = connection.execute(
+                select(o.delivery_id, o.subscription_id, o.notice_id, o.attempts, o.since_ms,
+                       o.created_ms, s.url, s.sealed_secret, s.deleted_ms,
+                       log_leaves.c.leaf_index)
+                .select_from(joined.join(webhook_subscriptions,
+                                         s.subscription_id == o.subscription_id))
+                .where(o.lease_owner == owner, o.delivery_id.in_(ids))
+                .order_by(o.next_attempt_ms)).all()
+            gone = [r.delivery_id for r in rows if r.deleted_ms is not None]
+            if gone:  # deleted meanwhile (deleting cancels them too): never sent
+                connection.execute(update(webhook_outbox).where(
+                    o.delivery_id.in_(gone), o.lease_owner == owner).values(
+                    status="cancelled", lease_owner=None, lease_until_ms=None))
+        return owner, [Claimed(r.delivery_id, r.subscription_id, r.notice_id, r.attempts,
+                               r.since_ms, r.created_ms, str(r.url), bytes(r.sealed_secret),
+                               None if r.leaf_index is None else int(r.leaf_index), now)
+                       for r in rows if r.deleted_ms is None]
 
-    def next_due_ms(self) -> int | None:
-        """When the next delivery falls due (leases aside), or None."""
+    def next_due_ms(self, leaf_wait_s: float = 0.0, recheck_s: float = 0.1) -> int | None:
+        """When the next delivery can be claimed, or None: the latest of its next attempt
+        and the end of another worker's lease; ``recheck_s`` from now while one waits only
+        for its record's leaf index (another process's integrator gives it)."""
+        now = self.now_ms()
         o = webhook_outbox.c
+        joined = webhook_outbox.join(
+            platform_notices, platform_notices.c.notice_id == o.notice_id).outerjoin(
+            log_leaves, log_leaves.c.record_hash == platform_notices.c.record_hash)
+        waits = and_(log_leaves.c.leaf_index.is_(None),
+                     o.created_ms > now - int(leaf_wait_s * 1000))
+        ready = case((o.lease_until_ms > o.next_attempt_ms, o.lease_until_ms),
+                     else_=o.next_attempt_ms)
+        # Waiting rows first: a row stops waiting (integrated, or waited long enough) but
+        # never starts again, so one not found waiting here is found by the second query,
+        # even if the log integrates it in between (PostgreSQL reads each afresh).
         with self._engine.connect() as connection:
-            found = connection.execute(select(func.min(o.next_attempt_ms))
-                                       .where(o.status.in_(DUE))).scalar()
+            waiting = connection.execute(select(o.delivery_id).select_from(joined).where(
+                o.status.in_(DUE), o.next_attempt_ms <= now, waits).limit(1)).first()
+            found = connection.execute(select(func.min(ready)).select_from(joined)
+                                       .where(o.status.in_(DUE), ~waits)).scalar()
+        if waiting is not None:
+            recheck = now + int(recheck_s * 1000)
+            return recheck if found is None else min(int(found), recheck)
         return None if found is None else int(found)
 
-    def notice(self, notice_id: str) -> tuple[PlatformNotice, int | None]:
-        """A stored notice and its record's leaf index (None until integrated)."""
+    def notices(self, notice_ids: Sequence[str]) -> dict[str, PlatformNotice]:
+        """Stored notices by id."""
+        if not notice_ids:
+            return {}
         with self._engine.connect() as connection:
-            row = connection.execute(select(
-                platform_notices.c.notice_json, log_leaves.c.leaf_index).select_from(
-                platform_notices.outerjoin(
-                    log_leaves, log_leaves.c.record_hash == platform_notices.c.record_hash))
-                .where(platform_notices.c.notice_id == notice_id)).first()
-        if row is None:
-            raise NotFound(f"no notice {notice_id}", field="notice")
-        index = None if row.leaf_index is None else int(row.leaf_index)
-        return PlatformNotice.from_stored(row.notice_json), index
-
-    def postpone(self, claimed: Claimed, owner: str, until_ms: int) -> None:
-        """Give a held delivery back, due again at ``until_ms``, without counting a try."""
-        o = webhook_outbox.c
-        with self._engine.begin() as connection:
-            connection.execute(update(webhook_outbox).where(
-                o.delivery_id == claimed.delivery_id, o.lease_owner == owner).values(
-                next_attempt_ms=until_ms, lease_owner=None, lease_until_ms=None))
-
-    def cancel(self, claimed: Claimed, owner: str) -> None:
-        """Drop a held delivery whose subscription was deleted meanwhile."""
-        o = webhook_outbox.c
-        with self._engine.begin() as connection:
-            connection.execute(update(webhook_outbox).where(
-                o.delivery_id == claimed.delivery_id, o.lease_owner == owner).values(
-                status="cancelled", lease_owner=None, lease_until_ms=None))
+            rows = connection.execute(select(platform_notices.c.notice_id,
+                                             platform_notices.c.notice_json).where(
+                platform_notices.c.notice_id.in_(list(notice_ids))))
+            return {row.notice_id: PlatformNotice.from_stored(row.notice_json) for row in rows}
 
     def finish(self, results: Sequence[Finished]) -> None:
         """Log each attempt and move its delivery on (``Finished.status``), all in one
@@ -219,18 +274,21 @@ class Outbox:
                 "status_code": done.attempt.status_code,
                 "error": None if done.attempt.error is None else done.attempt.error[:300]}
                 for done in results])
-            for done in results:
-                values: dict[str, Any] = {"status": done.status,
-                                          "attempts": done.claimed.attempts + 1,
-                                          "lease_owner": None, "lease_until_ms": None}
-                if done.status == "delivered":
-                    values["delivered_ms"] = done.attempt.at_ms + done.attempt.duration_ms
-                if done.retry_at_ms is not None:
-                    values["next_attempt_ms"] = done.retry_at_ms
-                # Only while this worker still holds it and no one cancelled it meanwhile.
-                connection.execute(update(webhook_outbox).where(
-                    o.delivery_id == done.claimed.delivery_id, o.lease_owner == done.owner,
-                    o.status.in_(DUE)).values(**values))
+            # Only while this worker still holds it and no one cancelled it meanwhile.
+            connection.execute(update(webhook_outbox).where(
+                o.delivery_id == bindparam("b_id"), o.lease_owner == bindparam("b_owner"),
+                or_(*(o.status == status for status in DUE))).values(
+                status=bindparam("b_status"), attempts=bindparam("b_attempts"),
+                lease_owner=None, lease_until_ms=None,
+                next_attempt_ms=func.coalesce(bindparam("b_next", type_=BigInteger),
+                                              o.next_attempt_ms),
+                delivered_ms=func.coalesce(bindparam("b_delivered", type_=BigInteger),
+                                           o.delivered_ms)), [{
+                    "b_id": done.claimed.delivery_id, "b_owner": done.owner,
+                    "b_status": done.status, "b_attempts": done.claimed.attempts + 1,
+                    "b_next": done.retry_at_ms,
+                    "b_delivered": done.attempt.at_ms + done.attempt.duration_ms
+                    if done.status == "delivered" else None} for done in results])
 
     # -- the platform's side -------------------------------------------------------------
 

@@ -7,7 +7,9 @@ organisation. Its signing secret (Standard Webhooks: ``whsec_`` and base64 of 32
 bytes) is shown once, when it is made; the table holds it sealed with AES-256-GCM under a
 key derived from the master key (HKDF-SHA-256, info ``agritrace/webhook-secret/v1``), the
 subscription id as associated data, so a sealed secret cannot be moved onto another
-subscription. Deleting a subscription cancels its deliveries not yet made.
+subscription. Deleting a subscription cancels its deliveries not yet made, and a delivery
+worker sharing this object (the service's) checks ``deleted_here`` just before each send, so
+one it claimed a moment before the delete is not sent either.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import ipaddress
 import json
 import os
 import secrets
+import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -42,6 +45,7 @@ MAX_LISTED = 10_000  # GTINs, organisations or lots in one subscription
 MAX_URL = 2000
 _CONTEXT = b"agritrace/webhook-secret/v1"
 _NONCE = 12
+_REMEMBER_DELETED = 3600.0  # seconds a delete is remembered for the worker: over any lease
 
 
 @dataclass(frozen=True)
@@ -144,6 +148,8 @@ class Subscriptions:
         self._engine = engine
         key = HKDF(algorithm=SHA256(), length=32, salt=None, info=_CONTEXT).derive(master_key)
         self._aead = AESGCM(key)
+        self._deleted: dict[str, float] = {}  # deleted here: id -> time.time() of the delete
+        self._lock = threading.Lock()
 
     def create(self, owner: str | None, url: Any, *, gtins: Any = None, orgs: Any = None,
                lots: Any = None, everything: bool = False,
@@ -192,8 +198,32 @@ class Subscriptions:
         return subscription_of(row)
 
     def delete(self, subscription_id: str, owner: str | None, *, admin: bool) -> None:
-        """Delete a subscription and cancel its deliveries not yet made."""
+        """Delete a subscription and cancel its deliveries not yet made; remembered here
+        first, so a worker sharing this object sends nothing more to it from now on."""
         self.get(subscription_id, owner, admin=admin)
+        self._remember_deleted(subscription_id)
+        try:
+            self._delete(subscription_id)
+        except BaseException:
+            with self._lock:
+                self._deleted.pop(subscription_id, None)
+            raise
+
+    def deleted_here(self, subscription_id: str) -> bool:
+        """Whether this object deleted the subscription (within the last hour: a delivery
+        claimed later reads the deletion from the table)."""
+        with self._lock:
+            return subscription_id in self._deleted
+
+    def _remember_deleted(self, subscription_id: str) -> None:
+        now = time.time()
+        with self._lock:
+            if len(self._deleted) >= 1024:
+                self._deleted = {k: v for k, v in self._deleted.items()
+                                 if now - v < _REMEMBER_DELETED}
+            self._deleted[subscription_id] = now
+
+    def _delete(self, subscription_id: str) -> None:
         with self._engine.begin() as connection:
             connection.execute(update(webhook_subscriptions).where(
                 webhook_subscriptions.c.subscription_id == subscription_id).values(
@@ -212,13 +242,14 @@ class Subscriptions:
                 webhook_subscriptions.c.deleted_ms.is_(None))).first()
         if row is None:
             return None
-        return str(row.url), self._open(subscription_id, bytes(row.sealed_secret))
+        return str(row.url), self.open_secret(subscription_id, bytes(row.sealed_secret))
 
     def _seal(self, subscription_id: str, secret: bytes) -> bytes:
         nonce = os.urandom(_NONCE)
         return nonce + self._aead.encrypt(nonce, secret, subscription_id.encode("ascii"))
 
-    def _open(self, subscription_id: str, sealed: bytes) -> bytes:
+    def open_secret(self, subscription_id: str, sealed: bytes) -> bytes:
+        """The secret's bytes from its sealed form in the table."""
         try:
             return self._aead.decrypt(sealed[:_NONCE], sealed[_NONCE:],
                                       subscription_id.encode("ascii"))

@@ -6,11 +6,17 @@ since the epoch) and ``webhook-signature: v1,<base64 HMAC-SHA256>`` of
 ``"{id}.{timestamp}.{body}"`` under the secret's bytes (base64 after ``whsec_``).
 
 The POST goes only to the subscription's scheme, host and port, with the standard library's
-``http.client``: it never follows a redirect (a 3xx is a failed attempt), waits at most
-``timeout`` seconds for each step (connecting, sending, each read), and reads at most
-``MAX_ANSWER`` bytes of the answer. Unless ``allow_private``, the host's addresses must all be
-public ones and the connection is made to the address checked, so a name that resolves to a
-private address (or changes to one between the check and the connection) is never called.
+``http.client``: it never follows a redirect (a 3xx is a failed attempt), and reads at most
+``MAX_ANSWER`` bytes of the answer. ``timeout`` bounds the whole attempt, not each step: the
+attempt has a deadline; connecting and sending get the time left when they start, and every
+read of the answer (status line, headers, body) gets the time left when it starts, so a
+receiver trickling its answer a byte at a time is cut off at the deadline like one that never
+answers. (Resolving the host name is the one step the standard library cannot bound, and a
+TLS handshake's reads each get the time left when the handshake starts.)
+
+Unless ``allow_private``, the host's addresses must all be public ones and the connection is
+made to the address checked, so a name that resolves to a private address (or changes to one
+between the check and the connection) is never called.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ import base64
 import hashlib
 import hmac
 import http.client
+import io
 import socket
 import ssl
 import time
@@ -61,23 +68,76 @@ class Answer:
     duration_ms: int
 
 
+class _Deadline:
+    """The end of one attempt, on the monotonic clock."""
+
+    def __init__(self, timeout: float) -> None:
+        self.at = time.monotonic() + timeout
+
+    def left(self) -> float:
+        """Seconds left; ``TimeoutError`` once none are."""
+        left = self.at - time.monotonic()
+        if left <= 0:
+            raise TimeoutError("timed out")
+        return left
+
+
+class _DeadlineReader(io.RawIOBase):
+    """A socket's answer, each read allowed only the attempt's time left."""
+
+    def __init__(self, sock: socket.socket, deadline: _Deadline) -> None:
+        self._sock = sock
+        self._deadline = deadline
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        self._sock.settimeout(self._deadline.left())
+        return self._sock.recv_into(buffer)
+
+
+class _Response(http.client.HTTPResponse):
+    """An answer read under the attempt's deadline (``http.client`` reads status line,
+    headers and body through ``fp``)."""
+
+    def __init__(self, sock: socket.socket, *args: Any, deadline: _Deadline,
+                 **kwargs: Any) -> None:
+        super().__init__(sock, *args, **kwargs)
+        self.fp.close()  # the plain file over the socket, replaced before any read
+        self.fp = io.BufferedReader(_DeadlineReader(sock, deadline))
+
+
 class _Pinned(http.client.HTTPConnection):
-    """A connection to a given address, whatever the host name resolves to later."""
+    """A connection to a given address, whatever the host name resolves to later, each
+    step within the attempt's deadline."""
 
     address: str = ""
+    deadline: _Deadline
 
     def connect(self) -> None:
-        self.sock = socket.create_connection((self.address, self.port), self.timeout)
+        self.sock = socket.create_connection((self.address, self.port), self.deadline.left())
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.sock.settimeout(self.deadline.left())
+
+    def response(self, sock: socket.socket, *args: Any, **kwargs: Any) -> _Response:
+        return _Response(sock, *args, deadline=self.deadline, **kwargs)
 
 
 class _PinnedTLS(http.client.HTTPSConnection):
     address: str = ""
+    deadline: _Deadline
 
     def connect(self) -> None:
-        raw = socket.create_connection((self.address, self.port), self.timeout)
+        raw = socket.create_connection((self.address, self.port), self.deadline.left())
+        raw.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        raw.settimeout(self.deadline.left())
         context: ssl.SSLContext = self._context  # type: ignore[attr-defined]
         self.sock = context.wrap_socket(raw, server_hostname=self.host)
+        self.sock.settimeout(self.deadline.left())
+
+    def response(self, sock: socket.socket, *args: Any, **kwargs: Any) -> _Response:
+        return _Response(sock, *args, deadline=self.deadline, **kwargs)
 
 
 def _address(host: str, port: int, allow_private: bool) -> str:
@@ -95,8 +155,10 @@ def _address(host: str, port: int, allow_private: bool) -> str:
 
 def post(url: str, body: bytes, headers: dict[str, str], *, timeout: float,
          allow_private: bool) -> Answer:
-    """POST ``body`` to ``url``: the status code, or the error, never an exception."""
+    """POST ``body`` to ``url`` within ``timeout`` seconds in all: the status code, or the
+    error, never an exception."""
     started = time.monotonic()
+    deadline = _Deadline(timeout)
     parts = urlsplit(url)
     connection: Any = None
     try:
@@ -107,6 +169,8 @@ def post(url: str, body: bytes, headers: dict[str, str], *, timeout: float,
         connection = (_PinnedTLS(host, port, timeout=timeout) if tls
                       else _Pinned(host, port, timeout=timeout))
         connection.address = address
+        connection.deadline = deadline
+        connection.response_class = connection.response
         target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
         connection.request("POST", target, body=body, headers=headers)
         response = connection.getresponse()

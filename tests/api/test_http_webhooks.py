@@ -13,11 +13,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import delete
 from standardwebhooks.webhooks import Webhook
 
 from api.app import create_app
 from api.services import services_of
+from ledger.application import Ledger
 from ledger.config import Settings
+from ledger.persistence.tables import platform_notices, webhook_outbox
+from ledger.platform.subscriptions import Subscriptions
 from tests.api.test_http_helpers import Api, TestClient, log_key_file_fixture, service
 from tests.journeys import COOP, INSPECTOR, PLATFORM, kiwi_journey
 from tests.webhook_receiver import Behaviour, receiver
@@ -185,3 +189,53 @@ def test_the_feed_refuses_a_bad_cursor_and_speaks_atom_on_request(platform: Api)
     assert atom.status_code == 200
     assert b"<feed" in atom.content
     assert json.loads(platform.get(None, "/recalls/feed").text)["notices"] == []
+
+
+def _wait_for_feed(api: Api, count: int) -> list[dict[str, object]]:
+    for _ in range(100):
+        items: list[dict[str, object]] = api.ok(api.get(None, "/recalls/feed"), 200)["notices"]
+        if len(items) >= count:
+            return items
+        time.sleep(0.05)
+    raise AssertionError(f"the feed lists {len(items)} notices, not {count}")
+
+
+def test_holds_and_recalls_stored_before_notices_get_theirs_when_the_service_starts(
+        settings: Settings, log_key_file: Path) -> None:
+    # A store from before notices: a platform subscribed, then the lot was held, the hold
+    # corrected, the lot released and its field lot recalled, and none of it left a notice.
+    ledger = Ledger(settings)
+    kiwi_journey(ledger)
+    subscriptions = Subscriptions(ledger.store.engine, ledger.settings.master_key)
+    earlier, _ = subscriptions.create(PLATFORM, "https://shop.example.cn/hook", lots=["KG1"])
+    held = ledger.record(INSPECTOR, "Held", {"reason": "待检"}, lot="KG1")[0].hash
+    corrected = ledger.record(INSPECTOR, "Corrected", {
+        "corrects": held, "reason": "笔误 typo", "values": {"reason": "待复检"}},
+        lot="KG1")[0].hash
+    released = ledger.record(INSPECTOR, "Released", {"reason": "合格"}, lot="KG1")[0].hash
+    recalled = ledger.record(INSPECTOR, "Recalled", {"reason": "召回"}, lot="KC1")[0].hash
+    time.sleep(0.01)
+    later, _ = subscriptions.create(PLATFORM, "https://shop.example.cn/new", everything=True)
+    with ledger.store.engine.begin() as connection:
+        connection.execute(delete(webhook_outbox))
+        connection.execute(delete(platform_notices))
+    ledger.close()
+
+    for _ in range(2):  # started, and started again: each notice once
+        app = create_app(settings, service(integrate=True, idle=0.05))
+        with TestClient(app) as client:
+            api = Api(client, {})
+            items = _wait_for_feed(api, 4)
+            outbox = services_of(app).ledger.store.outbox
+            rows = outbox.deliveries(None, admin=True)
+        assert [item["record"] for item in items] == [held, corrected, released, recalled]
+        assert [item["type"] for item in items] == ["lot.held", "lot.corrected",
+                                                    "lot.released", "lot.recalled"]
+        assert items[3]["affected_lots"] == ["KC1", "KG1", "KG2"]
+        leaves = [item["leaf_index"] for item in items]
+        assert leaves == sorted(leaves)
+        # Deliveries go to the subscription that existed when each was recorded; the one
+        # made afterwards is not flooded with history (it reads the feed instead).
+        assert sorted((row["subscription"], row["notice"]) for row in rows) == sorted(
+            (earlier.id, notice) for notice in (held, corrected, released, recalled))
+        assert later.id not in {row["subscription"] for row in rows}

@@ -25,7 +25,7 @@ def clean(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_every_variable_is_documented() -> None:
-    assert len(VARIABLES) == 20
+    assert len(VARIABLES) == 21
     for variable in VARIABLES.values():
         assert f"``{variable}``" in (api.settings.__doc__ or ""), variable
 
@@ -63,3 +63,12 @@ def test_what_is_set_in_code_is_not_read_from_the_environment(
     read = ServiceSettings.from_env()
     assert (read.batch_size, read.idle, read.conflict_retries) == (1000, 0.5, 2)
     assert ServiceSettings(idle=0.05, rate_per_second=0).idle == 0.05  # by name, in code
+
+
+def test_webhook_senders_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AGRITRACE_WEBHOOK_CONCURRENCY", "64")
+    assert ServiceSettings.from_env().delivery.concurrency == 64
+    monkeypatch.setenv("AGRITRACE_WEBHOOK_CONCURRENCY", "257")
+    with pytest.raises(InvalidInput) as refused:
+        ServiceSettings.from_env()
+    assert refused.value.field == "AGRITRACE_WEBHOOK_CONCURRENCY"

@@ -1,10 +1,11 @@
 """Recall-to-delivery latency: from the moment a recording of a hold or recall returns to
 the moment each subscriber's receiver has the signed webhook, for 1, 100 and 1,000
-subscribers (each its own URL on one receiver on 127.0.0.1).
+subscribers (each its own URL on one receiver on 127.0.0.1, listening with a production-sized
+queue).
 
 The service's defaults run: the log's integrator in a background thread resting 0.5 s when
 caught up (a webhook carries its record's leaf index, so it waits for integration), and the
-delivery worker woken by the commit, sending 16 at once. Baseline: one signed POST of the same
+delivery worker woken by the commit, sending 32 at once. Baseline: one signed POST of the same
 size straight to the same receiver, no ledger (the floor of any delivery).
 """
 
@@ -87,7 +88,7 @@ def report(backends: list[str], scale: int) -> None:
     print("## Webhooks: recall-to-delivery latency, ms\n")
     print("From a hold or release returning to its signed webhook arriving at each "
           "subscriber (its own URL on one receiver on 127.0.0.1). Service defaults: the "
-          "integrator rests 0.5 s when caught up, 16 sends at once. Floor: one signed POST "
+          "integrator rests 0.5 s when caught up, 32 sends at once. Floor: one signed POST "
           "of the same kind straight to the receiver, no ledger (median of 50).\n")
     print("| backend | subscribers | deliveries | p50 | p99 | max | floor (one POST) | goal |")
     print("|---|---|---|---|---|---|---|---|")

@@ -8,9 +8,11 @@ import json
 import os
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import delete, select
+from typer.testing import CliRunner
 
 from ledger.application import Ledger
+from ledger.cli import app as cli
 from ledger.errors import InvalidInput, NotFound
 from ledger.persistence.tables import platform_notices, webhook_outbox, webhook_subscriptions
 from ledger.platform.notices import PlatformNotice
@@ -167,3 +169,21 @@ def test_a_subscription_lists_something_and_only_its_owner_deletes_it(ledger: Le
     subs.delete(made.id, PLATFORM, admin=False)
     assert subs.active(PLATFORM) == []
     assert subs.destination(made.id) is None
+
+
+def test_notices_rebuild_on_the_command_line_adds_each_missing_notice_once(
+        ledger: Ledger) -> None:
+    kiwi_journey(ledger)
+    held = ledger.record(INSPECTOR, "Held", {"reason": "待检"}, lot="KG1")[0].hash
+    recalled = ledger.record(INSPECTOR, "Recalled", {"reason": "召回"}, lot="KC1")[0].hash
+    with ledger.store.engine.begin() as connection:
+        connection.execute(delete(platform_notices).where(
+            platform_notices.c.notice_id == held))
+    db = ["--db", ledger.settings.db_url, "--json"]
+    first = CliRunner().invoke(cli, ["notices", "rebuild", *db])
+    assert first.exit_code == 0, first.output
+    assert json.loads(first.output)["notices"] == [held]
+    again = CliRunner().invoke(cli, ["notices", "rebuild", "--from-start", *db])
+    assert again.exit_code == 0, again.output
+    assert json.loads(again.output)["notices"] == []  # the log read again: nothing twice
+    assert sorted(n.record for n in _notices(ledger)) == sorted([held, recalled])

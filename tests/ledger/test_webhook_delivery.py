@@ -88,6 +88,25 @@ def test_a_platform_receives_a_signed_recall_with_its_leaf_index(journey: Ledger
         Webhook(secret).verify(got.body.replace(b"KC1", b"KC2"), got.headers)
 
 
+def test_a_recall_reaches_every_subscriber_once_and_their_outcomes_are_kept(
+        journey: Ledger) -> None:
+    with receiver() as hook:
+        made = [_subscribe(journey, f"{hook.url}/{i}")[0] for i in range(5)]
+        journey.record(INSPECTOR, "Recalled", {"reason": "召回"}, lot="KG1")
+        worker = _worker(journey, DeliverySettings(**{**FAST.__dict__, "leaf_wait": 0.0}))
+        worker.start()
+        try:
+            got = hook.wait_for(5, 10)
+        finally:
+            worker.stop()
+    assert sorted(r.path for r in got) == sorted(f"/hooks/{i}" for i in range(5))
+    bodies = {r.body for r in got}
+    assert len(bodies) == 1  # one body for every subscriber; signatures differ
+    rows = journey.store.outbox.deliveries(PLATFORM, admin=False)
+    assert sorted(r["subscription"] for r in rows) == sorted(made)
+    assert all(r["status"] == "delivered" and len(r["attempts"]) == 1 for r in rows)
+
+
 def test_a_receiver_failing_five_times_gets_it_once_more_then_no_more(journey: Ledger) -> None:
     with receiver(Behaviour(failures=5)) as hook:
         subscription, secret = _subscribe(journey, hook.url)
@@ -174,6 +193,26 @@ def test_a_hanging_receiver_is_cut_off_at_the_timeout(journey: Ledger) -> None:
     assert row["status"] == "retrying"
 
 
+def test_a_receiver_trickling_its_answer_is_cut_off_at_the_timeout_of_the_whole_attempt(
+        journey: Ledger) -> None:
+    # One byte every 0.2 s: no single read waits long, but the answer (~80 bytes) would
+    # take some 16 s; the attempt as a whole gets its timeout and not a moment more.
+    with receiver(Behaviour(trickle=0.2)) as hook:
+        _subscribe(journey, hook.url)
+        journey.record(INSPECTOR, "Held", {"reason": "待检"}, lot="KG1")
+        started = time.monotonic()
+        _worker(journey, DeliverySettings(**{**FAST.__dict__, "timeout": 0.6,
+                                             "leaf_wait": 0.0})).deliver_due()
+        took = time.monotonic() - started
+    assert took < 2.0
+    [row] = journey.store.outbox.deliveries(PLATFORM, admin=False)
+    [attempt] = row["attempts"]
+    assert attempt["status_code"] is None
+    assert "timed out" in attempt["error"]
+    assert 500 <= attempt["duration_ms"] < 1200
+    assert row["status"] == "retrying"
+
+
 def test_private_addresses_are_not_called_unless_allowed(journey: Ledger) -> None:
     with receiver() as hook:
         _subscribe(journey, hook.url)
@@ -191,11 +230,38 @@ def test_a_notice_waits_briefly_for_its_leaf_index(journey: Ledger) -> None:
         _subscribe(journey, hook.url)
         journey.record(INSPECTOR, "Held", {"reason": "待检"}, lot="KG1")
         worker = _worker(journey, DeliverySettings(**{**FAST.__dict__, "leaf_wait": 0.3}))
-        assert worker.deliver_due() == 0  # not integrated yet: postponed, not tried
+        assert worker.deliver_due() == 0  # not integrated yet: not claimed, not tried
         time.sleep(0.35)
         assert worker.deliver_due() == 1  # waited long enough: sent without it
         [got] = hook.wait_for(1, 5)
     assert json.loads(got.body)["data"]["leaf_index"] is None
+
+
+def test_a_subscription_deleted_after_its_delivery_was_claimed_gets_nothing_more(
+        journey: Ledger, monkeypatch: pytest.MonkeyPatch) -> None:
+    with receiver() as hook:
+        subscription, _ = _subscribe(journey, hook.url)
+        worker = _worker(journey, DeliverySettings(**{**FAST.__dict__, "leaf_wait": 0.0}))
+        journey.record(INSPECTOR, "Held", {"reason": "待检"}, lot="KG1")
+        assert worker.deliver_due() == 1  # the worker has sent to this subscription
+        journey.record(INSPECTOR, "Released", {"reason": "合格"}, lot="KG1")
+        # The platform deletes the subscription the moment after the worker claimed the
+        # release's delivery, before it is sent.
+        claim = journey.store.outbox.claim
+
+        def claim_then_delete(*args: object, **kwargs: object) -> object:
+            found = claim(*args, **kwargs)  # type: ignore[arg-type]
+            if found[1]:
+                worker.subscriptions.delete(subscription, PLATFORM, admin=False)
+            return found
+
+        monkeypatch.setattr(journey.store.outbox, "claim", claim_then_delete)
+        worker.deliver_due()
+        time.sleep(0.2)
+        assert len(hook.received) == 1
+    statuses = sorted(row["status"] for row in
+                      journey.store.outbox.deliveries(PLATFORM, admin=False))
+    assert statuses == ["cancelled", "delivered"]
 
 
 def test_two_workers_never_hold_the_same_delivery(journey: Ledger) -> None:
