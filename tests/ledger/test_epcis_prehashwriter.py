@@ -9,7 +9,7 @@ from __future__ import annotations
 import itertools
 import json
 import random
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -84,10 +84,14 @@ def test_every_demo_event_is_written_as_the_tree_walk_writes_it(ledger: Ledger) 
         _same_both_ways(event, dict(NAMESPACES))
 
 
-def _time(draw: st.DrawFn) -> str:
-    moment = draw(st.datetimes(min_value=datetime(2020, 1, 1), max_value=datetime(2030, 1, 1)))
-    offset = draw(st.sampled_from(["+08:00", "+00:00", "-05:30", "Z"]))
-    return moment.replace(microsecond=0).isoformat() + offset
+def _time(draw: st.DrawFn, start: datetime, end: datetime) -> str:
+    """A moment between ``start`` and ``end`` (UTC), written with one of several offsets."""
+    seconds = draw(st.integers(0, int((end - start).total_seconds())))
+    offset = draw(st.sampled_from([timedelta(hours=8), timedelta(0), timedelta(hours=-5.5)]))
+    moment = (start + timedelta(seconds=seconds)).replace(tzinfo=UTC).astimezone(
+        timezone(offset))
+    text = moment.isoformat()
+    return text.replace("+00:00", "Z") if draw(st.booleans()) else text
 
 
 def _decimal(draw: st.DrawFn, low: int, high: int, places: int = 2) -> str:
@@ -104,29 +108,34 @@ def journeys(draw: st.DrawFn) -> dict[str, Any]:
     total = sum(taken)
     graded = draw(st.integers(1, total))
 
-    def readings(kinds: tuple[str, ...]) -> list[dict[str, str]]:
-        return [{"at": _time(draw), **{kind: _decimal(draw, -5, 40) for kind in kinds}}
+    def readings(start: datetime, end: datetime,
+                 kinds: tuple[str, ...]) -> list[dict[str, str]]:
+        return [{"at": _time(draw, start, end),
+                 **{kind: _decimal(draw, 0 if kind == "humidity_pct" else -5, 40)
+                    for kind in kinds}}
                 for _ in range(draw(st.integers(1, 6)))]
 
     return {
         "harvests": harvests, "taken": taken, "grades": [graded],
-        "loss": str(total - graded), "day": draw(st.integers(1, 28)),
+        "loss": str(total - graded), "day": draw(st.integers(1, 9)),
         "precooled": {"method": "forced-air", "started": "2026-09-10T17:00:00+08:00",
                       "ended": "2026-09-10T21:00:00+08:00",
                       "target_core_temp_c": _decimal(draw, 0, 5),
                       "reached_core_temp_c": _decimal(draw, 0, 8),
-                      "readings": readings(("temp_c",))},
+                      "readings": readings(datetime(2026, 9, 10, 9), datetime(2026, 9, 10, 13),
+                                          ("temp_c",))},
         "stored": {"facility": draw(st.sampled_from(["冷库1号", "Cold store B"])),
                    "started": "2026-09-10T22:00:00+08:00", "ended": "2026-09-12T06:00:00+08:00",
                    "target_min_c": "0", "target_max_c": "4",
-                   "readings": readings(draw(st.sampled_from([("temp_c",),
+                   "readings": readings(datetime(2026, 9, 10, 14), datetime(2026, 9, 11, 22),
+                                        draw(st.sampled_from([("temp_c",),
                                                               ("temp_c", "humidity_pct")])))},
         "received_temp": _decimal(draw, -2, 12, 1),
         "seed": draw(st.integers(0, 2**32)),
     }
 
 
-@settings(max_examples=8, deadline=None,
+@settings(max_examples=12, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(plan=journeys())
 def test_random_journeys_are_written_as_the_tree_walk_writes_them(
