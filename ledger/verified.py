@@ -4,9 +4,9 @@ log's own key, and derive the state from the verified records, exactly as a phon
 
 ``verified_lot(ledger, log, lot)`` returns a ``VerifiedLot``: the bundle, its bytes as served
 and their SHA-256, the ``BundleResult`` (``.state`` from ``verify.state.derive_state``), the
-checkpoint (size, root, signed note) and the serial ranges its packings assigned. Anything
-that reports a lot's status, quantities or certificates takes them from here, never from a
-read model.
+checkpoint (size, root, signed note), the serial ranges its packings assigned, and its records
+parsed (``records``, as the audit report reads them). Anything that reports a lot's status,
+quantities or certificates takes them from here, never from a read model.
 
 Results are kept in a bounded in-process cache per log, keyed by (lot, checkpoint size): a
 lot's bundle at one checkpoint never changes. Before a cache hit is used the lot's own last
@@ -61,6 +61,12 @@ class VerifiedLot:
     def digest(self) -> bytes:
         """SHA-256 of ``bundle_json``."""
         return sha256(self.bundle_json).digest()
+
+    @cached_property
+    def records(self) -> tuple[Record, ...]:
+        """The bundle's records, parsed, in log order."""
+        ordered = sorted(self.bundle.records, key=lambda item: item.index)
+        return tuple(Record.from_bytes(item.raw) for item in ordered)
 
     @property
     def state(self) -> dict[str, Any]:
@@ -165,7 +171,9 @@ def _verify(ledger: Ledger, log: TransparencyLog, code: str) -> VerifiedLot:
         result = verify_bundle(bundle, [log.key.verifier])
     except VerificationError as error:
         raise AuditFailed(f"the bundle of lot {code} does not verify: step {error.step}: "
-                          f"{error.reason}") from error
+                          f"{error.reason}"
+                          + (f" (record {error.record})" if error.record else ""),
+                          record=error.record) from error
     records = [Record.from_bytes(item.raw)
                for item in sorted(bundle.records, key=lambda r: r.index)]
     return VerifiedLot(code, bundle, raw, result, tuple(packed_serials(records, code)))

@@ -68,6 +68,12 @@ def kiwi_journey(ledger: Ledger) -> None:
     """Harvest by three households → collect → grade → pre-cool → store → pack → ship →
     receive."""
     register_parties(ledger)
+    kiwi_steps(ledger)
+
+
+def kiwi_steps(ledger: Ledger) -> None:
+    """The kiwi journey's records, the parties registered already: KH0-2 → KC1 → KG1
+    (pre-cooled, stored with one excursion, packed, shipped, received) and KG2."""
     for i in range(3):
         harvest(ledger, f"KH{i}", household=f"HH-00{i}")
     collect(ledger, "KC1", {"KH0": "100", "KH1": "100", "KH2": "100"})

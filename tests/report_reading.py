@@ -4,8 +4,10 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -13,6 +15,7 @@ import zxingcpp
 from PIL import Image
 
 from ledger.application import Ledger
+from ledger.consumer.scans import ScanCounter
 from tests.journeys import COOP, INSPECTOR, PLATFORM, collect, grade, handle, harvest
 
 GTIN = "06901234567892"
@@ -76,7 +79,8 @@ def story_to_recall(ledger: Ledger) -> None:
                      {"at": "2026-09-11T22:00:00+08:00", "temp_c": "2.0"}]})
     handle(ledger, COOP, "KG1", "Packed", {
         "packaging": "5 kg 礼盒", "units": 40, "net_weight_per_unit": "5",
-        "net_weight_unit": "kg", "gtin": GTIN, "grade": "一级"},
+        "net_weight_unit": "kg", "gtin": GTIN, "grade": "一级", "serial_first": 1,
+        "serial_last": 40, "best_before": "2026-10-15T00:00:00+08:00"},
         time="2026-09-12T08:00:00+08:00")
     handle(ledger, COOP, "KG1", "Shipped", {
         "to": PLATFORM, "to_location": "长沙市望城区电商产业园", "location": "西乡冷库",
@@ -90,3 +94,25 @@ def story_to_recall(ledger: Ledger) -> None:
         "results": [{"analyte": "毒死蜱", "value": "0.05", "unit": "mg/kg", "limit": "0.02",
                      "verdict": "fail"}]})
     handle(ledger, INSPECTOR, "KC1", "Recalled", {"reason": "农药残留超标"})
+
+
+def scan_codes(ledger: Ledger) -> None:
+    """Phones resolve KG1's boxes: serial 1 21 times on 10-01 (one more than one box of
+    produce plausibly gets) and once on 10-20; serial 2 3 times on 10-01 and twice on 10-20,
+    after the best-before (10-15 00:00 UTC+8); serial 3 once on 10-14."""
+    counter = ScanCounter(ledger.store.engine, flush_every=3600)
+    for serial, day, times in (("1", 1, 21), ("1", 20, 1), ("2", 1, 3), ("2", 20, 2),
+                               ("3", 14, 1)):
+        for _ in range(times):
+            counter.count(GTIN, "KG1", serial, datetime(2026, 10, day, 12, tzinfo=UTC))
+    counter.flush()
+
+
+def scan_rows(text: str) -> list[list[str]]:
+    """The scan section's table rows as ``pdftotext`` reads them: each row's cells, from its
+    day (``2026-10-01``) to the next day or the section's end."""
+    section = text[text.index("9. 扫码统计"):text.index("10. 验证摘要")]
+    words = section.split()
+    starts = [i for i, word in enumerate(words) if re.fullmatch(r"\d{4}-\d{2}-\d{2}", word)
+              and i + 1 < len(words) and words[i + 1] == GTIN]
+    return [words[start:start + 6] for start in starts]

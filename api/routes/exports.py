@@ -15,7 +15,6 @@ import os
 import re
 import tempfile
 from collections.abc import Iterator
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query
@@ -29,12 +28,12 @@ from ledger.application import Ledger
 from ledger.domain.fields import gtin as parse_gtin
 from ledger.domain.fields import lot_code
 from ledger.domain.gtins import covers
-from ledger.errors import InvalidInput, NotFound, NotPermitted
+from ledger.errors import NotFound, NotPermitted
 from ledger.exports import csv as trace_csv
 from ledger.exports import xlsx as trace_xlsx
 from ledger.exports.access import gtin_filter, trace_allowed
 from ledger.exports.query import parse_trace_query
-from ledger.exports.scans import scan_csv, scan_report
+from ledger.exports.scans import parse_day, scan_csv, scan_report
 from ledger.exports.trace import Trace, build_trace
 from ledger.log import TransparencyLog
 from ledger.log.checkpoints import PublishedCheckpoint
@@ -126,7 +125,7 @@ def scans_table(ledger: LedgerDep, services: ServicesDep, caller: CallerDep,
                            field="gtin")
     services.scanning.scans.flush()  # this process's counts held in memory, written first
     days = scan_report(ledger, gtin=code, lot=lot_code(lot, "lot") if lot else None,
-                       since=_day(since, "since"), until=_day(until, "until"),
+                       since=parse_day(since, "since"), until=parse_day(until, "until"),
                        registrations=registrations)
     return Response(scan_csv(days), media_type=trace_csv.MEDIA_TYPE, headers={
         "Content-Disposition": 'attachment; filename="agritrace-scans.csv"'})
@@ -164,12 +163,3 @@ def _streamed(trace: Trace) -> Iterator[bytes]:
 def _file_name(trace: Trace, suffix: str) -> str:
     words = re.sub(r"[^A-Za-z0-9._=-]+", "_", trace.cover.query)[:80]
     return f"agritrace-trace-{words}.{suffix}"
-
-
-def _day(value: str | None, field: str) -> date | None:
-    if not value:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError as error:
-        raise InvalidInput(f"{value!r} is not a date such as 2026-09-10", field=field) from error

@@ -43,6 +43,7 @@ def audit_report(
     Headers: ``X-Report-SHA256``, ``X-Bundle-SHA256``, ``X-Checkpoint-Size``, and for an
     official report ``X-Report-Record``, the hash of its ``ReportIssued`` record."""
     issuer = caller.acting_org() if official else None
+    services.scanning.scans.flush()  # the scan section counts the scans just made, as scans.csv
     report = build_report(services.ledger, services.log, lot, host=services.scanning.host,
                           issuer=issuer)
     headers = {"Content-Disposition": f'inline; filename="{quote(report.lot)}.report.pdf"',

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import os
 import tempfile
-from datetime import date
 from pathlib import Path
 from typing import Annotated
 
@@ -26,11 +25,11 @@ from ledger.cli.errors import EXIT_INVALID, fail
 from ledger.cli.groups import app
 from ledger.domain.fields import gtin as parse_gtin
 from ledger.domain.fields import lot_code
-from ledger.errors import InvalidInput, NotFound
+from ledger.errors import NotFound
 from ledger.exports.cover import cover_lines
 from ledger.exports.csv import csv_chunks
 from ledger.exports.query import parse_trace_query
-from ledger.exports.scans import scan_csv, scan_report
+from ledger.exports.scans import parse_day, scan_csv, scan_report
 from ledger.exports.trace import DEFAULT_LIMIT, build_trace
 from ledger.exports.xlsx import write_xlsx
 from ledger.log.checkpoints import PublishedCheckpoint
@@ -103,7 +102,7 @@ def export_scans(output: OutputOption,
     with opened(db) as ledger:
         days = scan_report(ledger, gtin=parse_gtin(gtin, "gtin") if gtin else None,
                            lot=lot_code(lot, "lot") if lot else None,
-                           since=_day(since, "since"), until=_day(until, "until"))
+                           since=parse_day(since, "since"), until=parse_day(until, "until"))
         data = scan_csv(days)
     with _replacing(output) as handle:
         handle.write(data)
@@ -130,12 +129,3 @@ class _replacing:  # noqa: N801 - used as a context manager, like open()
             os.replace(self.handle.name, self.target)
         else:
             os.unlink(self.handle.name)
-
-
-def _day(value: str | None, field: str) -> date | None:
-    if not value:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError as error:
-        raise InvalidInput(f"{value!r} is not a date such as 2026-09-10", field=field) from error

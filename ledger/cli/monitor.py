@@ -4,9 +4,11 @@ The monitor (``ledger.monitor``) needs no database: it follows the log's checkpo
 HTTP and checks every entry, keeping what it verified in ``--state DIR`` so the next run
 resumes there (without ``--state`` each run starts from the first entry, in a temporary
 folder). It runs one round with ``--once``, else a round every ``--interval`` seconds until
-interrupted. With ``--witness-key FILE`` it also cosigns (cosignature/v1) each checkpoint it
-verified, as the office's witness: the cosigned note is written to ``DIR/checkpoint`` and the
-cosignature line printed.
+interrupted. With ``--witness-key FILE`` it is also the office's witness (``ledger.office``):
+it shares the witness's view of the log (``DIR/witness.json``), cosigns (cosignature/v1) each
+checkpoint it verified, writes the cosigned note to ``DIR/checkpoint`` and prints the
+cosignature line; with ``--listen HOST:PORT`` it also answers the log's C2SP tlog-witness
+add-checkpoint requests there, by the rules of ``agritrace witness``, in the same process.
 
 Exit codes, as ``agritrace-verify``'s: 0 all verified, 1 the log failed a check (the entry,
 the record and the rule named on stderr), 2 a URL that is not an agritrace log or cannot be
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 import base64
 import tempfile
+import threading
 import time
 from contextlib import ExitStack
 from pathlib import Path
@@ -37,7 +40,8 @@ from ledger.monitor import (
     Round,
     StateFolder,
 )
-from ledger.witness import WitnessMisconfigured, load_witness_key
+from ledger.office import OfficeWitness
+from ledger.witness import WitnessMisconfigured, load_witness_key, witness_server
 from ledger.witness.keyfile import parse_skey
 from verify.errors import VerificationError
 from verify.notes import COSIGNATURE_V1, ED25519, Signer, Verifier
@@ -73,9 +77,14 @@ def monitor(
     save_every: Annotated[float, typer.Option(
         "--save-every", metavar="S", min=0.0,
         help="While catching up, save the state at least every S seconds.")] = 5.0,
+    listen: Annotated[str | None, typer.Option(
+        "--listen", metavar="HOST:PORT", show_default=False,
+        help="With --witness-key: also serve the log's witness requests (POST "
+             "/add-checkpoint, C2SP tlog-witness) here, as agritrace witness does.")] = None,
 ) -> None:
     """Audit a running agritrace from outside: every entry, signature, chain and root."""
     verifier = _log_verifier(log_key)
+    address = None if listen is None else _listen_address(listen, witness_key, once)
     signer = None if witness_key is None else _witness_signer(witness_key, witness_name)
     with ExitStack() as stack:
         folder_path = state or Path(stack.enter_context(
@@ -87,10 +96,40 @@ def monitor(
             loaded = folder.load(client.url, verifier.to_vkey())
         except MonitorError as error:
             fail(str(error), error.exit_code)
-        if signer is not None:
-            err.print(Text(f"cosigning as witness {signer.verifier.to_vkey()}"), soft_wrap=True)
-        _run(Monitor(client, verifier, folder, loaded, witness=signer, save_every=save_every),
+        office = None if signer is None else OfficeWitness.open(signer, folder_path, verifier)
+        if office is not None and address is not None:
+            _serve_witness(stack, office, *address)
+        if office is not None:
+            err.print(Text(f"cosigning as witness {office.vkey}"), soft_wrap=True)
+        _run(Monitor(client, verifier, folder, loaded, witness=office, save_every=save_every),
              once, interval)
+
+
+def _serve_witness(stack: ExitStack, office: OfficeWitness, host: str, port: int) -> None:
+    """Answer add-checkpoint requests in a thread until the monitor stops."""
+    try:
+        server = witness_server(office.witness, host, port)
+    except OSError as error:
+        fail(f"--listen: cannot listen on {host}:{port}: {error.strerror}")
+    stack.callback(server.server_close)
+    thread = threading.Thread(target=server.serve_forever, name="agritrace-witness",
+                              daemon=True)
+    thread.start()
+    stack.callback(server.shutdown)  # runs first: stop serving, then close the socket
+    bound_host, bound_port = server.server_address[:2]
+    err.print(Text(f"witness {office.witness.signer.name} listening on "
+                   f"http://{bound_host!s}:{bound_port}/add-checkpoint"), soft_wrap=True)
+
+
+def _listen_address(listen: str, witness_key: Path | None, once: bool) -> tuple[str, int]:
+    if witness_key is None:
+        fail("--listen: the witness needs --witness-key to cosign with")
+    if once:
+        fail("--listen: a witness serves until stopped, not with --once")
+    host, colon, port = listen.rpartition(":")
+    if not colon or not host or not port.isdecimal() or int(port) > 65535:
+        fail(f"--listen: {listen!r} is not HOST:PORT, e.g. 127.0.0.1:8090")
+    return host.strip("[]"), int(port)
 
 
 def _run(monitor: Monitor, once: bool, interval: float) -> None:

@@ -1,11 +1,13 @@
 """The audit report of a lot: a printable PDF, Chinese with English beside it, made from the
 lot's verified proof bundle, and, issued as an official report, recorded in the ledger.
 
-``build_report`` verifies the lot's bundle at the latest checkpoint (``report_source``),
-gathers what the records prove (``report_facts``) and what the read models add
-(``report_ledger``), and draws the pages (``report_sections``, ``report_pdf``). The report
-carries the bundle's SHA-256 and the checkpoint it rests on, and a QR code: the lot's GS1
-Digital Link when it has a GTIN, else the browser verifier's page for its bundle.
+``build_report`` takes the lot's verified bundle at the latest checkpoint from the one server
+path to it (``ledger.verified.verified_lot``), gathers what the records prove
+(``report_facts``) and what the read models add (``report_ledger``: a recall's reach;
+``scans.scan_report``: the scan report), and draws the pages (``report_sections``,
+``report_pdf``). The report carries the bundle's SHA-256 and the checkpoint it rests on, and
+a QR code: the lot's GS1 Digital Link when it has a GTIN, else the browser verifier's page
+for its bundle.
 
 The bytes depend only on the verified records, the read models' answers and the issuer, never
 on the clock, so an official report's SHA-256 names exactly the bytes handed out.
@@ -26,7 +28,7 @@ from ledger.application import Ledger, Receipt
 from ledger.digitallink.uris import DigitalLink
 from ledger.errors import NotPermitted
 from ledger.exports.report_facts import ReportFacts, report_facts
-from ledger.exports.report_ledger import reach_of, scan_days
+from ledger.exports.report_ledger import reach_of
 from ledger.exports.report_pdf import (
     CONTENT_WIDTH,
     MARGIN,
@@ -39,9 +41,10 @@ from ledger.exports.report_pdf import (
     render_pages,
 )
 from ledger.exports.report_sections import LedgerFacts, sections
-from ledger.exports.report_source import VerifiedLot, verified_lot
 from ledger.exports.report_words import STATUS, bilingual
+from ledger.exports.scans import scan_report
 from ledger.log.service import TransparencyLog
+from ledger.verified import VerifiedLot, verified_lot
 
 __all__ = ["AuditReport", "build_report", "check_issuer", "issue_report", "report_uri"]
 
@@ -78,7 +81,7 @@ def build_report(ledger: Ledger, log: TransparencyLog, lot: str, *, host: str,
     facts = report_facts(verified)
     code = verified.bundle.lot
     extra = LedgerFacts(reach_of(ledger, code) if facts.state["status"] == "recalled" else None,
-                        scan_days(ledger.store.engine, code))
+                        tuple(scan_report(ledger, lot=code)))
     issuer_name = None if issuer is None else ledger.organisation(issuer).name
     story = [*_cover(facts, report_uri(verified, host), issuer, issuer_name),
              *sections(facts, extra)]

@@ -1,11 +1,12 @@
 """What the audit report shows of a verified lot, gathered from its verified records only.
 
-Every fact here comes from the records of a verified bundle (``report_source``) and the
+Every fact here comes from the records of a verified bundle (``ledger.verified``) and the
 lot's derived state (``verify.state``), with corrections applied as the state applies them:
 the lineage (lots and the transformations between them), custody moves, cold-chain readings
 against their target bands, holds and recalls, purchases (counted, never named) and who
 signed with which key. What only the ledger's read models know (who holds the lots a recall
-reaches now, scan counts) is gathered apart, in ``report_ledger``, and marked so in the report.
+reaches now, scan figures) is gathered apart, in ``report_ledger`` and ``scans``, and marked so
+in the report.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from ledger.exports.report_source import VerifiedLot
+from ledger.verified import VerifiedLot
 from verify.corrections import merged
 from verify.keys import decode_public_key, key_id
 from verify.records import Record

@@ -17,9 +17,10 @@ from ledger.consumer.timeline import local_minute
 from ledger.exports.coldchain_chart import coldchain_drawing
 from ledger.exports.lineage_graph import lineage_drawing
 from ledger.exports.report_facts import ReportFacts
-from ledger.exports.report_ledger import Reach, ScanDay
+from ledger.exports.report_ledger import Reach
 from ledger.exports.report_pdf import CONTENT_WIDTH, HEADING, NOTE, grid, para
 from ledger.exports.report_words import KINDS, SCHEMES, STATUS, STEPS, VERDICTS, bilingual
+from ledger.exports.scans import IMPLAUSIBLE_SCANS, ScanDay
 
 __all__ = ["LedgerFacts", "sections"]
 
@@ -220,15 +221,35 @@ def _purchases(facts: ReportFacts) -> list[Flowable]:
 
 
 def _scans(days: Sequence[ScanDay]) -> list[Flowable]:
+    """The scan report of the lot (``ledger.exports.scans.scan_report``, as
+    ``GET /exports/scans.csv?lot=`` gives it): per UTC day and GTIN."""
     story: list[Flowable] = [
         _heading(9, "扫码统计 Scan statistics"),
-        para("每日（UTC）扫码次数，来自账本索引，为出具时情况。Scans per UTC day, from the "
-             "ledger's index as of this report, not part of the bundle.", NOTE)]
+        para("每日（UTC）扫码统计，来自账本索引，为出具时情况，与扫码报表 scans.csv 相同。"
+             "Scans per UTC day, from the ledger's index as of this report, not part of the "
+             "bundle; the figures of the scan report (scans.csv).", NOTE)]
     if not days:
         return [*story, para("无扫码记录。No scans of serialised codes.", NOTE)]
-    rows = [["日期 Day (UTC)", "GTIN", "扫码次数 Scans", "序列号数 Serials"]]
-    rows += [[d.day, d.gtin, str(d.scans), str(d.serials)] for d in days]
-    return [*story, grid(rows, (0.25 * W, 0.3 * W, 0.2 * W, 0.25 * W))]
+    rows = [["日期 Day (UTC)", "GTIN", "扫码次数 Scans", "序列号数 Serials",
+             f"扫码过多 > {IMPLAUSIBLE_SCANS}", "过期后扫码 After best-before"]]
+    rows += [[d.day, d.gtin, str(d.scans), str(d.serials), str(d.implausible),
+              str(d.after_best_before)] for d in days]
+    alerts = [row for row, d in enumerate(days, 1) if d.implausible or d.after_best_before]
+    story.append(grid(rows, (0.17 * W, 0.23 * W, 0.13 * W, 0.13 * W, 0.15 * W, 0.19 * W),
+                      alerts=alerts))
+    best_before = next((d.best_before for d in days if d.best_before), None)
+    notes = [f"扫码过多：截至当天累计被扫超过 {IMPLAUSIBLE_SCANS} 次的序列号数"
+             "（一箱农产品不太可能被扫这么多次）；"
+             f"过期后扫码：保质期之后开始的日子里被扫的序列号数。Scanned > {IMPLAUSIBLE_SCANS}: "
+             f"serials scanned that day whose scans up to that day exceed {IMPLAUSIBLE_SCANS}; "
+             "after best-before: serials scanned on a day that began after the best-before."]
+    if best_before is not None:
+        notes.append(f"保质期至 Best before: {_when(best_before)} (UTC+8)")
+    listed = [f"{d.day} {d.gtin}: {' '.join(d.implausible_serials)}"
+              for d in days if d.implausible_serials]
+    if listed:
+        notes.append("扫码过多的序列号 Serials scanned too often: " + "; ".join(listed))
+    return [*story, *(para(text, NOTE) for text in notes)]
 
 
 def _verification(facts: ReportFacts) -> list[Flowable]:

@@ -31,14 +31,15 @@ from sqlalchemy import select
 
 from ledger.consumer.scans import SUSPICIOUS_SCANS
 from ledger.domain.gtins import covers
-from ledger.errors import LedgerError
+from ledger.errors import InvalidInput, LedgerError
 from ledger.exports.columns import BEIJING
 from ledger.persistence.tables import scan_counts
 
 if TYPE_CHECKING:
     from ledger.application import Ledger
 
-__all__ = ["HEADER", "IMPLAUSIBLE_SCANS", "LISTED", "ScanDay", "scan_csv", "scan_report"]
+__all__ = ["HEADER", "IMPLAUSIBLE_SCANS", "LISTED", "ScanDay", "parse_day", "scan_csv",
+           "scan_report"]
 
 IMPLAUSIBLE_SCANS = SUSPICIOUS_SCANS
 LISTED = 20
@@ -174,3 +175,13 @@ def _day_start(day: str) -> datetime:
 
 def _serial_order(serial: str) -> tuple[int, str]:
     return (int(serial) if serial.isdigit() else 10**20, serial)
+
+
+def parse_day(value: str | None, field: str) -> date | None:
+    """A report's ``since``/``until`` day (``YYYY-MM-DD``), None when not given."""
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError as error:
+        raise InvalidInput(f"{value!r} is not a date such as 2026-09-10", field=field) from error

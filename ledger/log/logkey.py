@@ -20,13 +20,11 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from pathlib import Path
 
 from ledger.config import Settings
 from ledger.errors import InvalidInput
-from ledger.witness.errors import WitnessMisconfigured
-from ledger.witness.keyfile import key_file_signer, parse_skey
-from verify.notes import ED25519, Signer, Verifier
+from ledger.keys.notekeys import configured_note_signer
+from verify.notes import Signer, Verifier
 
 __all__ = ["DEFAULT_ORIGIN", "LogKey", "load_log_key"]
 
@@ -56,29 +54,9 @@ class LogKey:
 def load_log_key(settings: Settings, *, origin: str | None = None) -> LogKey:
     """The configured log key (see the module docstring); raises ``InvalidInput``."""
     wanted = origin or os.environ.get("AGRITRACE_LOG_ORIGIN", "").strip() or None
-    text = os.environ.get("AGRITRACE_LOG_KEY", "").strip()
-    try:
-        if text:
-            signer = parse_skey(text, "AGRITRACE_LOG_KEY")
-        else:
-            signer = key_file_signer(_key_path(settings), wanted or DEFAULT_ORIGIN, ED25519)
-    except WitnessMisconfigured as error:  # ledger.witness.keyfile reads key files
-        raise InvalidInput(error.reason, field=error.field) from error
-    if signer.sig_type != ED25519:
-        raise InvalidInput("the log key must be an Ed25519 signed-note key (type 0x01)",
-                           field="AGRITRACE_LOG_KEY")
+    signer = configured_note_signer(settings, "log", wanted or DEFAULT_ORIGIN)
     if wanted is not None and signer.name != wanted:
         raise InvalidInput(f"the log key is named {signer.name!r} but the origin is "
                            f"{wanted!r}; a checkpoint key is named after its origin",
                            field="AGRITRACE_LOG_ORIGIN")
     return LogKey(signer)
-
-
-def _key_path(settings: Settings) -> Path:
-    configured = os.environ.get("AGRITRACE_LOG_KEY_FILE")
-    if configured:
-        return Path(configured)
-    sqlite_path = settings.backend.sqlite_path
-    if sqlite_path is not None:
-        return sqlite_path.with_name(sqlite_path.name + ".log-key")
-    return Path.home() / ".agritrace" / "log-key"

@@ -6,7 +6,7 @@ its signature, and checks each record's canonical bytes, its signature against i
 organisation's key history, its chain and links; it recomputes the tree and the chain-head
 map and compares their roots with every checkpoint, checks that every checkpoint extends the
 ones before, keeps what it verified in a state folder so it resumes where it stopped, and
-can cosign what it verified as the office's witness.
+can be the office's witness at the same time (``ledger.office``).
 
 - ``errors``    its error family, each with its exit code
 - ``client``    the log over HTTP, one kept-alive connection
@@ -14,6 +14,7 @@ can cosign what it verified as the office's witness.
 - ``frontier``  the tree's right edge, to compute roots
 - ``replay``    checking entries one by one (``verify.chain``'s replay, resumed)
 - ``state``     the state folder, written atomically
+- ``witnessing`` what it needs of the office's witness, whose view of the log it shares
 - ``monitor``   one round: checkpoint, consistency, entries, roots, state, cosignature
 
 It imports nothing of the ledger but ``verify`` (a rule ``make test`` checks), like the

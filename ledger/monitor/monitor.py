@@ -5,16 +5,20 @@ Each round, in numbered steps:
 1. the latest checkpoint (``GET /log/checkpoint``) is a C2SP signed note for the log's origin,
    signed by the log key given (else ``WrongLogKey``, or a failure once the key has signed
    before);
-2. it does not go back: its size is not smaller than the largest checkpoint seen before
-   (a truncated or rolled-back log), and a checkpoint of the same size has the same root
-   (a forked log);
+2. it does not go back: its size is not smaller than the largest checkpoint seen before,
+   by the monitor or by the office's witness (a truncated or rolled-back log), and a
+   checkpoint of the same size has the same root (a forked log);
 3. the log's consistency proof from the latest checkpoint verified before verifies against
-   both roots (``verify.merkle.verify_consistency``): the new tree extends the old one;
+   both roots (``verify.merkle.verify_consistency``): the new tree extends the old one; the
+   office's witness, when the monitor is one, accepts it as its latest checkpoint by the
+   witness's own rules, with the log's proof from the witness's latest size
+   (``ledger.monitor.witnessing``);
 4. every new entry, with its signature, passes the replay of ``ledger.monitor.replay``
    (canonical bytes, chain continuity, links, key history, signature), and its leaf hash is
    the one in the log's hash tile;
 5. the root of all entries so far equals the checkpoint's (and every checkpoint seen on the
-   way), and so does the chain-head map root of its ``agritrace/heads`` line;
+   way, the witness's latest among them), and so does the chain-head map root of its
+   ``agritrace/heads`` line;
 6. the state is saved (atomically; also every few seconds while catching up), and the
    checkpoint is cosigned (cosignature/v1) when the monitor is also the office's witness.
 
@@ -31,6 +35,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from hashlib import sha256
+from typing import NoReturn
 
 from ledger.monitor.client import LogClient, Refused
 from ledger.monitor.errors import LogMisbehaved, LogUnreachable, WrongLogKey
@@ -44,11 +49,11 @@ from ledger.monitor.tiles import (
     split_entries,
     split_fixed,
 )
+from ledger.monitor.witnessing import SharedWitness
 from verify.checkpoints import Checkpoint, heads_root
-from verify.cosignatures import cosign_note
 from verify.errors import BadSignature, VerificationError
 from verify.merkle import verify_consistency
-from verify.notes import Note, Signer, Verifier, verified_signers
+from verify.notes import Note, Verifier, verified_signers
 from verify.records import Record
 
 __all__ = ["Monitor", "Round"]
@@ -72,11 +77,12 @@ class Round:
 
 class Monitor:
     """Follows the log behind ``client``, signed with ``log_key``, keeping its state in
-    ``folder``; cosigns what it verified with ``witness`` when given."""
+    ``folder``; when it is also the office's ``witness``, shares that witness's view of the
+    log and cosigns what it verified."""
 
     def __init__(self, client: LogClient, log_key: Verifier, folder: StateFolder,
-                 state: MonitorState, *, witness: Signer | None = None,
-                 progress: Progress | None = None, clock: Callable[[], float] = time.time,
+                 state: MonitorState, *, witness: SharedWitness | None = None,
+                 progress: Progress | None = None,
                  save_every: float = 5.0) -> None:
         self.client = client
         self.log_key = log_key
@@ -84,7 +90,6 @@ class Monitor:
         self.state = state
         self.witness = witness
         self.progress = progress
-        self.clock = clock
         self.save_every = save_every
         self.replay = Replay(state)
 
@@ -94,16 +99,23 @@ class Monitor:
         before = self.replay.size
         note, checkpoint = self._authentic(self.client.checkpoint())  # 1
         seen, verified = _parsed(self.state.pending), _parsed(self.state.verified)
-        if seen is not None:
-            self._check_not_back(checkpoint, seen)  # 2
+        witnessed = None if self.witness is None else _parsed(self.witness.latest())
+        if seen is not None and witnessed is not None and seen.size == witnessed.size:
+            self._check_not_back(witnessed, seen)  # 2: one tree of that size
+        for earlier in (seen, witnessed):
+            if earlier is not None:
+                self._check_not_back(checkpoint, earlier)  # 2
         if verified is not None and checkpoint.size > verified.size:
             self._check_consistency(verified, checkpoint)  # 3
+        if self.witness is not None:
+            self._show_witness(self.witness, note, checkpoint)  # 3
         if seen is None or checkpoint.size > seen.size:
             self.state.pending = note.to_text()
             self._save()
         due = {checkpoint.size: checkpoint}
-        if seen is not None and seen.size >= self.replay.size:  # its root, if not yet checked
-            due.setdefault(seen.size, seen)
+        for earlier in (seen, witnessed):  # their roots, if not yet checked
+            if earlier is not None and earlier.size >= self.replay.size:
+                due.setdefault(earlier.size, earlier)
         if self.replay.size in due:
             self._check_root(due.pop(self.replay.size))  # 5
         self._catch_up(checkpoint, due)  # 4, 5
@@ -184,7 +196,25 @@ class Monitor:
             self._rewritten(new, f"checkpoint {new.size} is not consistent with checkpoint "
                             f"{old.size} verified before ({error.reason})")
 
-    def _rewritten(self, checkpoint: Checkpoint, reason: str) -> None:
+    def _show_witness(self, witness: SharedWitness, note: Note,
+                      checkpoint: Checkpoint) -> None:
+        """The office's witness takes ``checkpoint`` as its latest, by its own rules."""
+        def proof_from(size: int) -> tuple[bytes, ...]:
+            try:
+                return tuple(self.client.consistency(size, checkpoint.size))
+            except Refused as refusal:
+                self._rewritten(checkpoint, f"the log does not prove checkpoint "
+                                f"{checkpoint.size} consistent with checkpoint {size} the "
+                                f"office's witness accepted ({refusal})")
+
+        try:
+            witness.see(note.to_text(), proof_from)
+        except LogMisbehaved as failure:
+            if failure.rule == "consistency" and failure.leaf is None:
+                self._rewritten(checkpoint, failure.reason)
+            raise
+
+    def _rewritten(self, checkpoint: Checkpoint, reason: str) -> NoReturn:
         """Raise ``LogMisbehaved`` (rule ``consistency``), naming the first entry the log
         serves differently from the record hash the monitor kept for it, when one does."""
         leaf, kept, record = self._first_changed(min(checkpoint.size, self.replay.size))
@@ -298,8 +328,8 @@ class Monitor:
         self.replay.save_into(self.state)
         self.folder.save(self.state)
 
-    def _cosign(self, note: Note, witness: Signer) -> str:
-        cosigned = cosign_note(note, witness, int(self.clock()))
+    def _cosign(self, note: Note, witness: SharedWitness) -> str:
+        cosigned = witness.cosign(note)
         self.folder.write_checkpoint(cosigned.to_text())
         return cosigned.signatures[-1].to_line().rstrip("\n")
 

@@ -23,22 +23,19 @@ finds the chain taken.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from functools import cached_property
-from pathlib import Path
 
 from ledger.application import Ledger
 from ledger.config import Settings
 from ledger.domain.organisation import Organisation
-from ledger.errors import ChainConflict, InvalidInput
+from ledger.errors import ChainConflict
+from ledger.keys.notekeys import configured_note_signer
 from ledger.keys.signing import SigningKey
 from ledger.persistence.work import UnitOfWork
 from ledger.recording.records import build_record
-from ledger.witness.errors import WitnessMisconfigured
-from ledger.witness.keyfile import key_file_signer, parse_skey
 from verify.keys import encode_public_key, key_id
-from verify.notes import ED25519, Note, Signature, Signer, Verifier, check_note_text
+from verify.notes import Note, Signature, Signer, Verifier, check_note_text
 from verify.records import ZERO_HASH
 
 __all__ = ["ORG_PREFIX", "VerdictKey", "load_verdict_key", "publish_verdict_key"]
@@ -89,28 +86,7 @@ class VerdictKey:
 
 def load_verdict_key(settings: Settings, log_origin: str) -> VerdictKey:
     """The configured verdict key (module docstring); raises ``InvalidInput``."""
-    text = os.environ.get("AGRITRACE_VERDICT_KEY", "").strip()
-    try:
-        if text:
-            signer = parse_skey(text, "AGRITRACE_VERDICT_KEY")
-        else:
-            signer = key_file_signer(_key_path(settings), f"{log_origin}/verdicts", ED25519)
-    except WitnessMisconfigured as error:
-        raise InvalidInput(error.reason, field="AGRITRACE_VERDICT_KEY") from error
-    if signer.sig_type != ED25519:
-        raise InvalidInput("the verdict key must be an Ed25519 signed-note key (type 0x01)",
-                           field="AGRITRACE_VERDICT_KEY")
-    return VerdictKey(signer)
-
-
-def _key_path(settings: Settings) -> Path:
-    configured = os.environ.get("AGRITRACE_VERDICT_KEY_FILE")
-    if configured:
-        return Path(configured)
-    sqlite_path = settings.backend.sqlite_path
-    if sqlite_path is not None:
-        return sqlite_path.with_name(sqlite_path.name + ".verdict-key")
-    return Path.home() / ".agritrace" / "verdict-key"
+    return VerdictKey(configured_note_signer(settings, "verdict", f"{log_origin}/verdicts"))
 
 
 def publish_verdict_key(ledger: Ledger, key: VerdictKey) -> bool:

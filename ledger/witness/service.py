@@ -21,6 +21,10 @@ and is checked in the spec's order, each refusal carrying its HTTP status:
 5. the consistency proof from the old checkpoint verifies, empty from size 0 (422
    ``ProofRejected``), and an equal size has the same root (409);
 6. the checkpoint is persisted, then cosigned; the answer is the cosignature line.
+
+``see`` runs the same steps and persists, but does not cosign: the office's monitor
+(``ledger.office``) records each checkpoint it fetched from the log this way, so the log must
+prove its next add-checkpoint consistent with what the monitor saw as well.
 """
 
 from __future__ import annotations
@@ -126,6 +130,19 @@ class Witness:
 
     def add_checkpoint(self, request: AddCheckpoint) -> Signature:
         """Steps 1-6 of the module docstring; returns the cosignature."""
+        note, timestamp = self._accept(request)
+        cosigned = cosign_note(Note(note.text), self.signer, timestamp)
+        return cosigned.signatures[-1]
+
+    def see(self, request: AddCheckpoint) -> None:
+        """Steps 1-5 and persisting, without cosigning: a checkpoint the witness's owner
+        fetched itself (the office's monitor) becomes the latest one the log must extend,
+        so the witness and the monitor hold one view of the log. Refused as
+        ``add_checkpoint`` refuses."""
+        self._accept(request)
+
+    def _accept(self, request: AddCheckpoint) -> tuple[Note, int]:
+        """Steps 1-5, then persist; the note and the time to cosign it at."""
         note, checkpoint = self._authentic(request.note)
         if checkpoint.size < request.old_size:
             raise RequestMalformed(f"checkpoint size {checkpoint.size} is smaller than old "
@@ -146,9 +163,7 @@ class Witness:
                     "note": note.to_text(),
                 }
                 self._save(state)
-            timestamp = int(self.clock())
-        cosigned = cosign_note(Note(note.text), self.signer, timestamp)
-        return cosigned.signatures[-1]
+            return note, int(self.clock())
 
     def _authentic(self, text: str) -> tuple[Note, Checkpoint]:
         try:

@@ -13,13 +13,14 @@ from typer.testing import CliRunner
 from api.services import services_of
 from ledger.cli import app as cli
 from ledger.config import Settings
+from ledger.exports.scans import scan_report
 from tests.api.test_http_helpers import (  # noqa: F401 - fixtures
     Api,
     api_fixture,
     log_key_file_fixture,
 )
 from tests.journeys import COOP, INSPECTOR, PLATFORM
-from tests.report_reading import GTIN, story_to_recall, text_of
+from tests.report_reading import GTIN, scan_rows, story_to_recall, text_of
 from verify.bundle import Bundle
 from verify.notes import Verifier
 from verify.verification import verify_bundle
@@ -64,6 +65,27 @@ def test_an_inspector_issues_the_official_report(recalled: Api, tmp_path: Path) 
     page = api.client.get(f"/01/{GTIN}/10/KG1", headers={"Accept": "text/html"})
     assert page.status_code == 200
     assert "已召回" in page.text
+
+
+def test_the_reports_scans_are_the_scan_reports_even_those_just_made(
+        recalled: Api, tmp_path: Path) -> None:
+    api = recalled
+    # Phones resolve two of KG1's boxes; the counts are still in the service's memory.
+    for serial, times in (("1", 3), ("2", 1)):
+        for _ in range(times):
+            scanned = api.client.get(f"/01/{GTIN}/10/KG1/21/{serial}",
+                                     headers={"Accept": "application/json"})
+            assert scanned.status_code == 200, scanned.text
+    report = api.get(INSPECTOR, "/exports/report.pdf", lot="KG1")
+    assert report.status_code == 200, report.text
+    rows = scan_rows(text_of(report.content, tmp_path))
+    assert [row[1:4] for row in rows] == [[GTIN, "4", "2"]]  # today's four scans, two serials
+    assert rows == [[d.day, d.gtin, str(d.scans), str(d.serials), str(d.implausible),
+                     str(d.after_best_before)] for d in scan_report(api.ledger, lot="KG1")]
+    table = api.get(INSPECTOR, "/exports/scans.csv", lot="KG1")
+    assert table.status_code == 200, table.text
+    assert [line.split(",")[2:8] for line in table.text.splitlines()[1:]] == [
+        [row[0], *row[2:5], "", row[5]] for row in rows]
 
 
 def test_the_report_is_refused_with_the_reason(recalled: Api) -> None:

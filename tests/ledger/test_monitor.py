@@ -15,6 +15,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from hashlib import sha256
@@ -23,14 +24,17 @@ from pathlib import Path
 import pytest
 import uvicorn
 from sqlalchemy import delete, insert, update
+from typer.testing import CliRunner
 
 from api.app import create_app
 from api.services import services_of
 from api.settings import ServiceSettings
 from ledger.application import Ledger
+from ledger.cli import app as cli
 from ledger.config import Settings
 from ledger.keys.signing import SigningKey
-from ledger.log import TransparencyLog
+from ledger.log import TransparencyLog, WitnessEndpoint
+from ledger.log.cosigning import Cosigner
 from ledger.log.tiles import parse_tile_path, tile_path
 from ledger.monitor import (
     LogClient,
@@ -44,8 +48,17 @@ from ledger.monitor import (
 )
 from ledger.monitor.client import Refused
 from ledger.monitor.tiles import bundles_between
+from ledger.office import OfficeWitness
 from ledger.persistence.tables import log_checkpoints, log_leaves
 from ledger.recording.records import build_record
+from ledger.witness import (
+    AddCheckpoint,
+    ProofRejected,
+    RootConflict,
+    load_witness_key,
+    submit_checkpoint,
+    witness_server,
+)
 from tests.ledger.test_log_helpers import (
     ORG,
     clear_log,
@@ -91,10 +104,13 @@ class Live:
         """One round of a monitor on ``state`` (this story's folder by default)."""
         vkey = key or self.vkey
         client = LogClient(self.url)
+        path = state or self.state
         try:
-            with StateFolder(state or self.state) as folder:
+            with StateFolder(path) as folder:
+                office = None if witness is None else \
+                    OfficeWitness.open(witness, path, Verifier.from_vkey(vkey))
                 monitor = Monitor(client, Verifier.from_vkey(vkey), folder,
-                                  folder.load(client.url, vkey), witness=witness,
+                                  folder.load(client.url, vkey), witness=office,
                                   **options)  # type: ignore[arg-type]
                 return monitor.check_once()
         finally:
@@ -183,6 +199,79 @@ def test_the_monitor_cosigns_what_it_verified(live: Live) -> None:
     assert verified_signers(cosigned, [Verifier.from_vkey(live.vkey)])
     # The same checkpoint again is not cosigned twice.
     assert live.monitor(witness=witness).cosignature is None
+
+
+@contextmanager
+def office_witness(live: Live, signer: Signer) -> Iterator[tuple[OfficeWitness, str]]:
+    """The office's witness over HTTP on 127.0.0.1, sharing the monitor's state folder: the
+    witness half of ``agritrace monitor --witness-key FILE --listen HOST:PORT``."""
+    office = OfficeWitness.open(signer, live.state, Verifier.from_vkey(live.vkey))
+    server = witness_server(office.witness)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02},
+                              daemon=True)
+    thread.start()
+    try:
+        yield office, f"http://127.0.0.1:{server.server_address[1]}/add-checkpoint"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_the_offices_witness_cosigns_for_the_log_only_what_extends_what_it_saw(
+        live: Live) -> None:
+    signer = Signer.generate("witness.test/amr", COSIGNATURE_V1)
+    live.add(5)
+    with office_witness(live, signer) as (office, url):
+        assert live.monitor(witness=signer).size == 6
+        # The monitor showed its witness the checkpoint it fetched: one view.
+        assert Note.from_text(office.latest() or "").text == \
+            live.log.latest_checkpoint().signed_note.text
+        # The log, which never asked this witness before, asks from size 0: told the size
+        # the monitor saw (409), it proves consistency from there and gets a cosignature.
+        live.add(3)
+        cosigner = Cosigner(live.ledger.store.engine, [WitnessEndpoint.parse(url,
+                                                                             office.vkey)])
+        cosigned = cosigner.cosign(live.log.latest_checkpoint())
+        assert cosigned.size == 9
+        assert verified_signers(cosigned.signed_note, [signer.verifier]) == (signer.verifier,)
+        assert live.log.latest_checkpoint().note == cosigned.note  # stored with the log's
+        assert office.witness.latest(live.log.origin).size == 9  # type: ignore[union-attr]
+        # A forked tree of the size the office saw is refused a cosignature (409), and so is
+        # a larger one whose proof does not lead from it (422).
+        fork = sign_note(Checkpoint(live.log.origin, 9, bytes(32),
+                                    signed_lines(None, int(time.time()))).to_text(),
+                         [live.log.key.signer]).to_text()
+        with pytest.raises(RootConflict, match="forked"):
+            submit_checkpoint(url, AddCheckpoint(9, (), fork))
+        grown = sign_note(Checkpoint(live.log.origin, 12, bytes(32)).to_text(),
+                          [live.log.key.signer]).to_text()
+        with pytest.raises(ProofRejected, match="does not verify"):
+            submit_checkpoint(url, AddCheckpoint(9, (bytes(32),) * 3, grown))
+        # The monitor audits what the witness cosigned: checkpoint 9's entries, every one.
+        checked = live.monitor(witness=signer)
+        assert (checked.size, checked.new_entries) == (9, 3)
+
+
+def test_the_monitor_catches_a_log_that_went_back_on_what_it_showed_the_witness(
+        live: Live) -> None:
+    signer = Signer.generate("witness.test/amr", COSIGNATURE_V1)
+    live.add(5)
+    with office_witness(live, signer) as (office, url):
+        live.monitor(witness=signer)
+        # The log has checkpoint 21 cosigned by the office, which its monitor never fetched...
+        live.add(15)
+        Cosigner(live.ledger.store.engine, [WitnessEndpoint.parse(url, office.vkey)]).cosign(
+            live.log.latest_checkpoint())
+        # ...then cuts itself back to 12 entries and re-signs: it serves 12 from now on.
+        drop_events_after(live.ledger.store, 12)
+        roll_back_log(live.ledger.store, 12)
+        _sign_checkpoint(live, 12)
+        with pytest.raises(LogMisbehaved) as failure:
+            live.monitor(witness=signer)
+        assert failure.value.rule == "truncation"
+        assert "has 12 entries, but it signed checkpoint 21" in str(failure.value)
+    # A monitor that is not the office's witness knew nothing of 21 and carries on.
+    assert live.monitor(live.state.parent / "alone").size == 12
 
 
 # --- a URL that is no agritrace log, and a wrong key -------------------------------------
@@ -365,3 +454,27 @@ def test_signature_bundles_stand_beside_entry_bundles(live: Live) -> None:
             assert said in refused.value.reason
     finally:
         client.close()
+
+
+def test_listening_as_a_witness_needs_a_key_an_address_and_a_free_port(tmp_path: Path) -> None:
+    log_vkey = Signer.generate("agritrace.test/log").verifier.to_vkey()
+    key = tmp_path / "witness-key"
+    load_witness_key(key, "witness.test/amr")
+    runner = CliRunner()
+    url = f"http://127.0.0.1:{_free_port()}"
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        busy = f"127.0.0.1:{taken.getsockname()[1]}"
+        for options, said in (
+                (["--listen", "127.0.0.1:8090"], "--listen: the witness needs --witness-key"),
+                (["--witness-key", str(key), "--listen", "127.0.0.1:8090", "--once"],
+                 "not with --once"),
+                (["--witness-key", str(key), "--listen", "8090"], "is not HOST:PORT"),
+                (["--witness-key", str(key), "--listen", "127.0.0.1:http"], "is not HOST:PORT"),
+                (["--witness-key", str(key), "--listen", busy], "--listen: cannot listen on")):
+            done = runner.invoke(cli, ["monitor", url, "--log-key", log_vkey, "--state",
+                                       str(tmp_path / "state"), *options])
+            assert done.exit_code == 2, (options, done.stderr)
+            assert said in done.stderr, done.stderr
+            assert len(done.stderr.strip().splitlines()) == 1, done.stderr

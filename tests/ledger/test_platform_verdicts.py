@@ -3,12 +3,13 @@ PostgreSQL; the lot search's start times compared in time order."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 
 from ledger.application import Ledger
-from ledger.errors import ContentTooLarge, InvalidInput, LotNotFound
+from ledger.errors import AuditFailed, ContentTooLarge, InvalidInput, LotNotFound
 from ledger.log import TransparencyLog, load_log_key
 from ledger.persistence.projections import LotQuery
 from ledger.platform.listings import MAX_LISTINGS, Listing, listings_from_csv, listings_from_json
@@ -16,6 +17,7 @@ from ledger.platform.verdictkey import VerdictKey, publish_verdict_key
 from ledger.platform.verdicts import Verdicts
 from ledger.verified import verified_lot
 from tests.journeys import COOP, KIWI, ORIGIN, register_parties
+from tests.ledger.test_tamper import Store
 from tests.platform_journeys import GTIN, listing, packed_kiwifruit, recall
 from verify.freshness import parse_utc
 from verify.notes import Signer
@@ -107,3 +109,21 @@ def test_rows_are_parsed_and_refused_one_by_one() -> None:
         listings_from_csv(b"listing_id,price\nx,1\n")
     with pytest.raises(ContentTooLarge, match="10,000"):
         listings_from_json({"listings": [{}] * (MAX_LISTINGS + 1)})
+
+
+def test_a_lot_whose_records_were_changed_is_refused_naming_the_record(
+        verdicts: Verdicts) -> None:
+    """A verdict, a report or an export never rests on records that do not verify: the
+    refusal names the first bad record, as the audit does."""
+    ledger, log = verdicts.ledger, verdicts.log
+    verified_lot(ledger, log, "KG1")  # integrated and verified while intact
+    store = Store(ledger)
+    row = store.row("lot/KG1", 0)
+    forged = json.loads(row["raw"])
+    forged["data"]["quantity"] = "900"
+    raw = json.dumps(forged, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    store.set_state("lot/KG1", 0, row["signature"], raw)
+    with pytest.raises(AuditFailed) as refused:
+        verified_lot(ledger, log, "KG1", cached=False)
+    assert refused.value.record is not None
+    assert refused.value.record in str(refused.value)

@@ -16,10 +16,19 @@ from ledger.config import Settings
 from ledger.digitallink.uris import DigitalLink
 from ledger.errors import LotNotFound, NotPermitted
 from ledger.exports.report import build_report, issue_report
+from ledger.exports.scans import scan_report
 from ledger.log import TransparencyLog
 from ledger.log.logkey import LogKey
 from tests.journeys import COOP, INSPECTOR, register_parties
-from tests.report_reading import GTIN, pages, qr_codes, story_to_recall, text_of
+from tests.report_reading import (
+    GTIN,
+    pages,
+    qr_codes,
+    scan_codes,
+    scan_rows,
+    story_to_recall,
+    text_of,
+)
 from verify.bundle import Bundle
 from verify.notes import Signer
 from verify.verification import verify_bundle
@@ -58,7 +67,8 @@ def test_the_report_of_a_recalled_lot_reads_back(recalled: Ledger, log: Transpar
     text = text_of(report.pdf, tmp_path).replace("\n", "")
     for expected in ("农产品追溯审核报告", "批次 LotKG1", "状态 Status已召回 recalled",
                      "产品 Product猕猴桃 红阳", "农药残留超标", "毒死蜱", "湘U·12345",
-                     "西乡冷库1号", "凤凰县市场监督管理局", "非正式副本"):
+                     "西乡冷库1号", "凤凰县市场监督管理局", "非正式副本",
+                     "无扫码记录。No scans of serialised codes."):
         assert expected in text, expected
     # It rests on the bundle of the latest checkpoint, and says which.
     bundle = build_bundle(recalled, log, "KG1").to_json()
@@ -68,6 +78,27 @@ def test_the_report_of_a_recalled_lot_reads_back(recalled: Ledger, log: Transpar
     assert f"检查点大小 Checkpoint size{report.checkpoint_size}" in text
     # The same facts give the same bytes.
     assert build_report(recalled, log, "KG1", host=HOST).pdf == report.pdf
+
+
+def test_the_scan_section_is_the_scan_report(recalled: Ledger, log: TransparencyLog,
+                                            tmp_path: Path) -> None:
+    scan_codes(recalled)
+    report = build_report(recalled, log, "KG1", host=HOST)
+    text = text_of(report.pdf, tmp_path)
+    # Each row of the section is the scan report's row for that day (GET /exports/scans.csv).
+    days = scan_report(recalled, lot="KG1")
+    assert scan_rows(text) == [
+        [d.day, d.gtin, str(d.scans), str(d.serials), str(d.implausible),
+         str(d.after_best_before)] for d in days]
+    # Worked by hand: serial 1 passes 20 scans on 10-01 and is scanned again on 10-20, the
+    # day serials 1 and 2 are scanned after the best-before (10-15 00:00 UTC+8).
+    assert scan_rows(text) == [[
+        "2026-10-01", GTIN, "24", "2", "1", "0"], ["2026-10-14", GTIN, "1", "1", "0", "0"],
+        ["2026-10-20", GTIN, "3", "2", "1", "2"]]
+    flat = text.replace("\n", " ")
+    assert "保质期至 Best before: 2026-10-15 00:00 (UTC+8)" in flat
+    assert (f"Serials scanned too often: 2026-10-01 {GTIN}: 1; 2026-10-20 {GTIN}: 1"
+            in flat)
 
 
 def test_an_official_report_is_a_verified_record_of_the_inspector(
