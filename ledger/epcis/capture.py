@@ -249,6 +249,8 @@ def _record_step(ledger: Ledger, work: UnitOfWork, org: str, plan: _Plan, i: int
     else:
         lot_arg = lot
     ledger.pipeline.record(work, org, step.step, data, lot=lot_arg, time=step.time)
+    if step.step in _STARTS:
+        known.started.add(step.lot)
     for record in work.appended[before:]:
         if record.chain == f"lot/{step.lot}":
             known.remember(plan.ids[i], record.hash_hex)
@@ -263,6 +265,7 @@ class _Known:
         self.source = source
         self.ids: dict[str, str] = {}
         self.captured: set[str] = set()
+        self.started: set[str] = set()  # lots this capture started: none of theirs is stored
         self._lots: set[str] = set()
 
     def remember(self, event_id: str, record: str) -> None:
@@ -291,10 +294,11 @@ class _Known:
 
     def exists(self, event_id: str, lot: str, *, new_lot: bool) -> bool:
         """Whether this ledger holds the event already; a step starting a lot is not looked
-        for among the lot's records (a lot that exists refuses it anyway)."""
+        for among the lot's records (a lot that exists refuses it anyway), nor is a step of
+        a lot this capture started (its records are only in this unit of work, remembered)."""
         if event_id in self.captured:
             return True
-        if not new_lot:
+        if not new_lot and lot not in self.started:
             self._load(lot)
         return event_id in self.ids
 
