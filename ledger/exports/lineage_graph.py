@@ -14,8 +14,7 @@ from reportlab.lib import colors
 from reportlab.pdfbase.pdfmetrics import stringWidth
 
 from ledger.exports.report_facts import Edge, Node
-from ledger.exports.report_pdf import printable
-from ledger.labels.pdf import FONT
+from ledger.labels.pdf import FONT, printable
 
 __all__ = ["lineage_drawing"]
 

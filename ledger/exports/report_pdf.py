@@ -25,7 +25,7 @@ from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate, Table, TableStyle
 
-from ledger.labels.pdf import FONT, draw_qr
+from ledger.labels.pdf import FONT, draw_qr, printable
 
 __all__ = [
     "BODY",
@@ -39,7 +39,6 @@ __all__ = [
     "grid",
     "para",
     "pdf_date",
-    "printable",
     "render_pages",
 ]
 
@@ -63,17 +62,6 @@ NOTE = ParagraphStyle("note", parent=BODY, fontSize=7.5, leading=10, textColor=c
 MONO = ParagraphStyle("mono", parent=BODY, fontName=MONO_FONT, fontSize=7.5, leading=9.5,
                       wordWrap="CJK")
 ALERT = colors.Color(0.8, 0.0, 0.0)
-# Characters the UniGB-UCS2-H encoding of STSong-Light has no code for, drawn as the one it
-# has: the middle dot of a plate number (湘U·12345) is KATAKANA MIDDLE DOT in Adobe-GB1, which
-# readers extract as U+00B7 again (docs/report.md).
-SUBSTITUTES = str.maketrans({"\u00b7": "\u30fb"})
-
-
-def printable(text: str) -> str:
-    """``text`` as the CID font can draw it (``SUBSTITUTES``)."""
-    return text.translate(SUBSTITUTES)
-
-
 def para(text: str, style: ParagraphStyle = BODY, *, bold: bool = False,
          colour: colors.Color | None = None) -> Paragraph:
     """A paragraph of plain ``text`` (escaped: record data is never markup)."""

@@ -17,9 +17,13 @@ from reportlab.pdfgen.canvas import Canvas
 
 from ledger.labels.qr import QUIET_ZONE, qr_matrix
 
-__all__ = ["FONT", "draw_qr", "fit_lines", "new_pdf", "wrap"]
+__all__ = ["FONT", "draw_qr", "fit_lines", "new_pdf", "printable", "wrap"]
 
 FONT = "STSong-Light"
+# Characters the UniGB-UCS2-H encoding of STSong-Light has no code for, drawn as the one it
+# has: the middle dot of a plate number (湘U·12345) is KATAKANA MIDDLE DOT in Adobe-GB1, which
+# readers extract as U+00B7 again (docs/report.md).
+SUBSTITUTES = str.maketrans({"\u00b7": "\u30fb"})
 _registered = False
 
 
@@ -70,10 +74,17 @@ def draw_qr(canvas: Canvas, data: str, x: float, y: float, size: float) -> None:
     canvas.restoreState()
 
 
+def printable(text: str) -> str:
+    """``text`` as the CID font can draw it (``SUBSTITUTES``)."""
+    return text.translate(SUBSTITUTES)
+
+
 def wrap(text: str, width: float, size: float) -> list[str]:
-    """``text`` in lines no wider than ``width`` points at ``size``: breaks at spaces where
-    it can, and between any two characters of Chinese (which has no spaces)."""
+    """``text`` in lines no wider than ``width`` points at ``size``, drawable by the font
+    (``printable``): breaks at spaces where it can, and between any two characters of
+    Chinese (which has no spaces)."""
     _register()
+    text = printable(text)
     lines: list[str] = []
     for paragraph in text.splitlines() or [""]:
         line = ""
