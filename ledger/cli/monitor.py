@@ -34,6 +34,7 @@ from ledger.cli.errors import fail
 from ledger.cli.groups import app
 from ledger.monitor import (
     LogClient,
+    LogUnreachable,
     Monitor,
     MonitorError,
     MonitorMisconfigured,
@@ -133,7 +134,12 @@ def _listen_address(listen: str, witness_key: Path | None, once: bool) -> tuple[
 
 
 def _run(monitor: Monitor, once: bool, interval: float) -> None:
+    """Rounds until interrupted (one with ``once``). Once a round has verified, a log that
+    cannot be reached is an outage to wait out, not a reason to stop: the office's monitor
+    (and witness) keeps running and says so on each round it misses."""
+    verified = False
     while True:
+        result: Round | None
         try:
             with progress_bar() as bar:
                 task = bar.add_task("verifying entries 核验条目", total=None)
@@ -144,12 +150,20 @@ def _run(monitor: Monitor, once: bool, interval: float) -> None:
 
                 monitor.progress = advance
                 result = monitor.check_once()
+        except LogUnreachable as error:
+            if once or not verified:
+                fail(str(error), error.exit_code)
+            err.print(Text(f"log unreachable, retrying in {interval:g} s 日志暂不可达，稍后重试: "
+                           f"{error}"), soft_wrap=True)
+            result = None
         except MonitorError as error:
             fail(str(error), error.exit_code)
         except KeyboardInterrupt:
             err.print("monitor stopped 已停止")
             return
-        _report(result)
+        if result is not None:
+            _report(result)
+            verified = True
         if once:
             return
         try:
