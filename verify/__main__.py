@@ -26,20 +26,27 @@ import json
 import sys
 import time
 from collections.abc import Sequence
-from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 from verify.bundle import MAX_BUNDLE_BYTES, Bundle
+from verify.command_input import (
+    EXIT_MALFORMED,
+    EXIT_VALID,
+    KEY_FILE_LIMIT,
+    UsageParser,
+    exit_code,
+    read_input,
+    utf8_text,
+    verifier_key,
+)
 from verify.errors import MalformedInput, VerificationError
 from verify.freshness import CheckpointStale, parse_age, stale_reason
-from verify.notes import Verifier
 from verify.policy import SeenCheckpoint, parse_proof_lines
 from verify.state_text import describe_state
 from verify.verification import BundleResult, verify_bundle
 
 __all__ = ["STEPS", "main", "run"]
 
-EXIT_VALID, EXIT_INVALID, EXIT_MALFORMED = 0, 1, 2
 STEPS = {
     0: ("解析", "parse"),
     1: ("检查点签名", "checkpoint signature"),
@@ -53,14 +60,8 @@ STEPS = {
 }
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:
-        self.print_usage(sys.stderr)
-        self.exit(EXIT_MALFORMED, f"无法读取 unreadable: {message}\n")
-
-
 def _parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="agritrace-verify",
+    parser = UsageParser(prog="agritrace-verify",
                      description="核验追溯证明包 Verify an agritrace proof bundle offline.")
     parser.add_argument("bundle", metavar="BUNDLE", help="bundle JSON file, or - for stdin")
     parser.add_argument("--log-key", action="append", required=True, metavar="VKEY",
@@ -78,43 +79,10 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _read(path: str, limit: int = MAX_BUNDLE_BYTES) -> bytes:
-    try:
-        if path == "-":
-            data = sys.stdin.buffer.read(limit + 1)
-        else:
-            with open(path, "rb") as handle:
-                data = handle.read(limit + 1)
-    except OSError as error:
-        raise MalformedInput(f"cannot read {path}: {error.strerror or error}") from error
-    if len(data) > limit:
-        raise MalformedInput(f"{path} is over {limit} bytes")
-    return data
-
-
-def _text(data: bytes, what: str) -> str:
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as error:
-        raise MalformedInput(f"{what} is not UTF-8") from error
-
-
-def _key(value: str, what: str) -> Verifier:
-    """A verifier key given as text, or as the path of a file holding it."""
-    text = value
-    if "\n" not in value and Path(value).is_file():
-        text = _text(_read(value, 64 * 1024), what).strip()
-    try:
-        return Verifier.from_vkey(text.strip())
-    except MalformedInput as error:
-        raise MalformedInput(f"{what} is not a verifier key name+hexid+base64: "
-                             f"{error.reason}") from error
-
-
 def run(args: argparse.Namespace) -> BundleResult:
     """Parse every input at the edge, then verify; raises ``VerificationError``."""
-    log_keys = [_key(value, "--log-key") for value in args.log_key]
-    witnesses = [_key(value, "--witness") for value in args.witness]
+    log_keys = [verifier_key(value, "--log-key") for value in args.log_key]
+    witnesses = [verifier_key(value, "--witness") for value in args.witness]
     minimum = args.min_witnesses
     if minimum is None:
         minimum = 1 if witnesses else 0
@@ -122,11 +90,12 @@ def run(args: argparse.Namespace) -> BundleResult:
     if args.since:
         proof = None
         if args.since_proof:
-            proof = parse_proof_lines(_text(_read(args.since_proof, 64 * 1024), "--since-proof"))
-        since = SeenCheckpoint.from_text(_read(args.since, 64 * 1024), proof)
+            lines = read_input(args.since_proof, KEY_FILE_LIMIT)
+            proof = parse_proof_lines(utf8_text(lines, "--since-proof"))
+        since = SeenCheckpoint.from_text(read_input(args.since, KEY_FILE_LIMIT), proof)
     elif args.since_proof:
         raise MalformedInput("--since-proof needs --since")
-    bundle = Bundle.from_json(_read(args.bundle))
+    bundle = Bundle.from_json(read_input(args.bundle, MAX_BUNDLE_BYTES))
     return verify_bundle(bundle, log_keys, witnesses=witnesses, min_witnesses=minimum,
                          since=since)
 
@@ -160,10 +129,6 @@ def failure_json(error: VerificationError) -> dict[str, Any]:
     return {"valid": False, "exit": exit_code(error), "error": type(error).__name__,
             "step": step, "step_name": STEPS[step][1], "record": error.record,
             "reason": error.reason}
-
-
-def exit_code(error: VerificationError) -> int:
-    return EXIT_MALFORMED if isinstance(error, MalformedInput) else EXIT_INVALID
 
 
 def _failed(error: VerificationError, as_json: bool, **extra: Any) -> int:

@@ -13,15 +13,21 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
-from typing import NoReturn
 
 from verify.bundle import MAX_BUNDLE_BYTES
-from verify.errors import MalformedInput, VerificationError
+from verify.command_input import (
+    EXIT_MALFORMED,
+    EXIT_VALID,
+    UsageParser,
+    exit_code,
+    read_input,
+    verifier_key,
+)
+from verify.errors import VerificationError
 from verify.verdicts import VerdictDocument, VerdictResult, verify_verdict
 
 __all__ = ["STEPS", "main"]
 
-EXIT_VALID, EXIT_INVALID, EXIT_MALFORMED = 0, 1, 2
 STEPS = {
     0: ("解析", "parse"),
     1: ("结论签名", "verdict signature"),
@@ -33,14 +39,8 @@ WORDS = {"ok": "相符", "mismatch": "不符", "recalled": "已召回", "held": 
          "unknown": "未登记", "expired": "已过保质期"}
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:
-        self.print_usage(sys.stderr)
-        self.exit(EXIT_MALFORMED, f"无法读取 unreadable: {message}\n")
-
-
 def _parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="agritrace-verify verdict",
+    parser = UsageParser(prog="agritrace-verify verdict",
                      description="核验平台商品核验结论 Verify a platform verdict offline.")
     parser.add_argument("file", metavar="FILE", help="verdict document JSON, or - for stdin")
     parser.add_argument("--verdict-key", action="append", required=True, metavar="VKEY",
@@ -53,14 +53,11 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str]) -> int:
     """Run the ``verdict`` command with ``argv`` (after the word ``verdict``)."""
-    # Imported here: verify.__main__ imports this module for its dispatch.
-    from verify.__main__ import _key, _read
-
     args = _parser().parse_args(argv)
     try:
-        verdict_keys = [_key(value, "--verdict-key") for value in args.verdict_key]
-        log_keys = [_key(value, "--log-key") for value in args.log_key]
-        document = VerdictDocument.from_json(_read(args.file, MAX_BUNDLE_BYTES * 2))
+        verdict_keys = [verifier_key(value, "--verdict-key") for value in args.verdict_key]
+        log_keys = [verifier_key(value, "--log-key") for value in args.log_key]
+        document = VerdictDocument.from_json(read_input(args.file, MAX_BUNDLE_BYTES * 2))
         result = verify_verdict(document, verdict_keys, log_keys)
     except VerificationError as error:
         return _failed(error, args.json)
@@ -77,7 +74,7 @@ def main(argv: Sequence[str]) -> int:
 def _failed(error: VerificationError, as_json: bool) -> int:
     step = int(error.step) if error.step and error.step.isdigit() else 0
     chinese, english = STEPS.get(step, STEPS[0])
-    code = EXIT_MALFORMED if isinstance(error, MalformedInput) else EXIT_INVALID
+    code = exit_code(error)
     if code == EXIT_MALFORMED:
         print(f"无法读取 unreadable or malformed ({chinese} {english}): {error.reason}",
               file=sys.stderr)
