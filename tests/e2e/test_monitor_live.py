@@ -18,6 +18,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -53,8 +54,9 @@ class Service:
         return Ledger(Settings.from_env(self.env["AGRITRACE_DB"]))
 
     def size(self) -> int:
-        text = httpx.get(self.url + "/log/checkpoint", timeout=10).text
-        return int(text.split("\n")[1])
+        """The latest checkpoint's size; 0 until the service has signed one."""
+        answer = httpx.get(self.url + "/log/checkpoint", timeout=10)
+        return int(answer.text.split("\n")[1]) if answer.status_code == 200 else 0
 
     def wait_for_size(self, size: int, timeout: float = 60) -> None:
         deadline = time.monotonic() + timeout
@@ -93,24 +95,40 @@ def store_url(request: pytest.FixtureRequest,
     _drop_schema(schema)
 
 
+@contextmanager
+def seeded_store(store_url: str, tmp_path: Path, harvested: int,
+                 label: str) -> Iterator[tuple[dict[str, str], str, str]]:
+    """A store of ``harvested`` harvests by ``ORG`` plus its registration, with its log and
+    master keys in ``tmp_path``: the environment a served process needs, the log's verifier
+    key and a reader token. This process's environment names the same store and keys while
+    the block runs (the test's own Ledger opens them), and is restored after."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AGRITRACE_")}
+    env.update(AGRITRACE_DB=store_url, AGRITRACE_LOG_KEY_FILE=str(tmp_path / "log-key"),
+               AGRITRACE_MASTER_KEY_FILE=str(tmp_path / "master-key"), PYTHONPATH=str(ROOT))
+    settings_env = {k: v for k, v in env.items() if k.startswith("AGRITRACE_")}
+    saved = {k: os.environ.get(k) for k in settings_env}
+    os.environ.update(settings_env)
+    try:
+        ledger = Ledger(Settings.from_env(store_url))
+        ledger.register_organisation(ORG, name="凤凰县测试合作社", roles=["cooperative"])
+        harvests(ledger, harvested)
+        ledger.close()
+        yield env, _cli(env, "log-key"), _cli(env, "token", "create", "--org", ORG,
+                                                  "--label", label)
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
 @pytest.fixture(scope="module")
 def service(store_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
     """A served log of 1,500 harvests, integrated, and a reader token for the monitor.
     The stories share it, in order: the last one forges a record."""
-    db_url, tmp_path = store_url, tmp_path_factory.mktemp("service")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AGRITRACE_")}
-    env.update(AGRITRACE_DB=db_url, AGRITRACE_LOG_KEY_FILE=str(tmp_path / "log-key"),
-               AGRITRACE_MASTER_KEY_FILE=str(tmp_path / "master-key"), PYTHONPATH=str(ROOT))
-    settings_env = {k: v for k, v in env.items() if k.startswith("AGRITRACE_")}
-    saved = {k: os.environ.get(k) for k in settings_env}
-    os.environ.update(settings_env)  # the test's own Ledger opens the same store and keys
-    try:
-        ledger = Ledger(Settings.from_env(db_url))
-        ledger.register_organisation(ORG, name="凤凰县测试合作社", roles=["cooperative"])
-        harvests(ledger, 1499)
-        ledger.close()
-        vkey = _cli(env, "log-key")
-        token = _cli(env, "token", "create", "--org", ORG, "--label", "市场监管 monitor")
+    tmp_path = tmp_path_factory.mktemp("service")
+    with seeded_store(store_url, tmp_path, 1499, "市场监管 monitor") as (env, vkey, token):
         port = _free_port()
         log = (tmp_path / "serve.log").open("w")
         server = subprocess.Popen(
@@ -135,12 +153,6 @@ def service(store_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterato
             server.terminate()
             server.wait(30)
             log.close()
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
 
 
 def _entries(state: Path) -> int:

@@ -8,7 +8,6 @@ monitor stops naming the rule. Real processes on 127.0.0.1; SQLite and PostgreSQ
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import time
@@ -22,8 +21,8 @@ import pytest
 from ledger.application import Ledger
 from ledger.config import Settings
 from ledger.witness import load_witness_key
-from tests.e2e.test_monitor_live import ROOT, _cli, _free_port, store_url
-from tests.ledger.test_log_helpers import ORG, clear_log, harvests
+from tests.e2e.test_monitor_live import ROOT, _free_port, seeded_store, store_url
+from tests.ledger.test_log_helpers import clear_log, harvests
 from tests.ledger.test_tamper import Store
 from verify.checkpoints import Checkpoint
 from verify.notes import Note, Verifier, verified_signers
@@ -59,19 +58,7 @@ class Office:
 def office(store_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Office]:
     """A served log of 100 records whose witness is the office's monitor (not yet started)."""
     tmp_path = tmp_path_factory.mktemp("office")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AGRITRACE_")}
-    env.update(AGRITRACE_DB=store_url, AGRITRACE_LOG_KEY_FILE=str(tmp_path / "log-key"),
-               AGRITRACE_MASTER_KEY_FILE=str(tmp_path / "master-key"), PYTHONPATH=str(ROOT))
-    settings_env = {k: v for k, v in env.items() if k.startswith("AGRITRACE_")}
-    saved = {k: os.environ.get(k) for k in settings_env}
-    os.environ.update(settings_env)  # the test's own Ledger opens the same store and keys
-    try:
-        ledger = Ledger(Settings.from_env(store_url))
-        ledger.register_organisation(ORG, name="凤凰县测试合作社", roles=["cooperative"])
-        harvests(ledger, 99)
-        ledger.close()
-        log_vkey = _cli(env, "log-key")
-        token = _cli(env, "token", "create", "--org", ORG, "--label", "市场监管 office")
+    with seeded_store(store_url, tmp_path, 99, "市场监管 office") as (env, log_vkey, token):
         # The office makes its witness key and gives the operator its verifier key and URL.
         witness_key = tmp_path / "witness-key"
         witness = load_witness_key(witness_key, WITNESS).verifier
@@ -104,12 +91,6 @@ def office(store_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator
         finally:
             server.terminate()
             server.wait(30)
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
 
 
 def _size(note: Note) -> int:
